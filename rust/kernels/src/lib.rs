@@ -1,0 +1,27 @@
+//! ferrolinalg's numerical kernels.
+//!
+//! Plain Rust over strided views: nothing here knows about Python, so `cargo test -p
+//! ferrolinalg-kernels` tests every algorithm without an interpreter. The Python bindings
+//! (`rust/python`) only convert NumPy arrays into the views of [`strided`], release the GIL and
+//! call in here.
+//!
+//! Conventions shared by every module:
+//! - Kernels are generic over [`Real`] (`f32`, `f64`); no algorithm is written twice per dtype.
+//! - Inputs are [`strided::ArrayRef`]s (any strides, negative ones included) and results are
+//!   written into caller-provided [`strided::ArrayMut`]s, as faer's kernels do.
+//! - Parallelism is an explicit [`threads::Par`] argument, never hidden global state; a kernel
+//!   decides from the problem size whether threads are worth starting.
+//! - Errors are typed ([`error`]) and carry the facts (shapes, indices) a message needs.
+
+pub mod error;
+pub mod matmul;
+pub mod norms;
+pub mod reduce;
+pub mod scalar;
+pub mod strided;
+pub mod threads;
+
+pub use error::{Error, Result};
+pub use scalar::Real;
+pub use strided::{ArrayMut, ArrayRef};
+pub use threads::Par;

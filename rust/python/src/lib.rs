@@ -1,0 +1,20 @@
+//! The `ferrolinalg._core` extension module: thin `#[pyfunction]`s that borrow NumPy arrays as
+//! strided views, check them, release the GIL and call the kernels crate. No algorithm lives
+//! here; each file binds one family of operations.
+
+mod convert;
+mod errors;
+
+mod products;
+mod threads;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    products::register(m)?;
+
+    threads::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Bindings of the matrix and vector products.
+
+use crate::convert::{float_pair, may_overlap, new_array, out_array, scalar_or_array, view, view_mut, Float, FloatPair};
+use crate::errors::{run_detached, to_pyerr};
+use ferrolinalg_kernels::{matmul as mm, threads};
+use numpy::prelude::*;
+use numpy::PyArrayDyn;
+use pyo3::prelude::*;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(matmul, m)?)?;
+    Ok(())
+}
+
+/// Matrix product with NumPy's `matmul` semantics; see `ferrolinalg.matmul`.
+#[pyfunction]
+#[pyo3(signature = (x1, x2, /, out=None))]
+fn matmul<'py>(
+    py: Python<'py>,
+    x1: &Bound<'py, PyAny>,
+    x2: &Bound<'py, PyAny>,
+    out: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match float_pair(x1, x2)? {
+        FloatPair::F32(a, b) => matmul_typed(py, &a, &b, out),
+        FloatPair::F64(a, b) => matmul_typed(py, &a, &b, out),
+    }
+}
+
+fn matmul_typed<'py, T: Float>(
+    py: Python<'py>,
+    a: &Bound<'py, PyArrayDyn<T>>,
+    b: &Bound<'py, PyArrayDyn<T>>,
+    out: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (av, bv) = (view(a), view(b));
+    let shape = mm::matmul_shape(av.shape(), bv.shape()).map_err(|e| to_pyerr(py, e))?;
+    let pool = threads::current();
+    let Some(out) = out else {
+        let result = new_array::<T>(py, &shape.out_shape);
+        let mut rv = view_mut(&result);
+        run_detached(py, || mm::matmul(&av, &bv, &mut rv, pool.par()))?;
+        return scalar_or_array(result);
+    };
+    let out_arr = out_array::<T>(out)?;
+    if out_arr.shape() != shape.out_shape.as_slice() {
+        return Err(to_pyerr(
+            py,
+            ferrolinalg_kernels::Error::OutShape { expected: shape.out_shape, got: out_arr.shape().to_vec() },
+        ));
+    }
+    if may_overlap(out_arr.as_untyped(), a.as_untyped()) || may_overlap(out_arr.as_untyped(), b.as_untyped()) {
+        // NumPy's rule: an out= that shares memory with an input gets the result as if computed
+        // first and then copied in.
+        let result = new_array::<T>(py, &shape.out_shape);
+        let mut rv = view_mut(&result);
+        run_detached(py, || mm::matmul(&av, &bv, &mut rv, pool.par()))?;
+        out_arr.call_method1("__setitem__", ((), result))?;
+    } else {
+        let mut ov = view_mut(&out_arr);
+        run_detached(py, || mm::matmul(&av, &bv, &mut ov, pool.par()))?;
+    }
+    Ok(out_arr.into_any())
+}

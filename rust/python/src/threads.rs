@@ -1,0 +1,34 @@
+//! Bindings of the thread settings.
+
+use ferrolinalg_kernels::threads;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_reset_after_fork, m)?)?;
+    Ok(())
+}
+
+/// Sets how many threads ferrolinalg's kernels may use (at least 1).
+#[pyfunction]
+fn set_num_threads(n: i64) -> PyResult<()> {
+    if n < 1 {
+        return Err(PyValueError::new_err(format!("the number of threads must be at least 1, not {n}")));
+    }
+    threads::set_num_threads(n as usize);
+    Ok(())
+}
+
+/// How many threads ferrolinalg's kernels may use.
+#[pyfunction]
+fn get_num_threads() -> usize {
+    threads::num_threads()
+}
+
+/// Called in the child after `os.fork()`: the pool's threads did not survive, start a new pool.
+#[pyfunction]
+fn _reset_after_fork() {
+    threads::reset_after_fork();
+}
