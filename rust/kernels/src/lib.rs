@@ -14,6 +14,7 @@
 //! - Errors are typed ([`error`]) and carry the facts (shapes, indices) a message needs.
 
 pub mod error;
+mod gemm;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;

@@ -10,27 +10,29 @@
 use crate::error::{Error, Result};
 use crate::scalar::Real;
 use crate::strided::{broadcast_shapes, broadcast_strides, ArrayMut, ArrayRef, BatchOffsets};
+use crate::gemm::{gemm, gemm_seq, worth_splitting, Mat};
 use crate::threads::Par;
-use rayon::prelude::*;
 
-/// Below this many multiply-adds in total, starting threads costs more than it saves
+/// Below this many multiply-adds in a whole batch, starting threads costs more than it saves
 /// (a rayon hand-off is a few microseconds; this is ~10-20 µs of single-core work).
 const PAR_MIN_WORK: usize = 1 << 17;
 
 /// A batch-parallel task should carry at least this much work, so scheduling stays negligible.
 const TASK_MIN_WORK: usize = 1 << 15;
 
-/// Products with at most this many multiply-adds skip faer for a direct loop: faer's dispatch
-/// costs more than the arithmetic on such tiny matrices.
-const TINY_WORK: usize = 8 * 8 * 8;
-
-/// A strided matrix inside a batch: shape and strides (in elements) of its two axes.
+/// A matrix's shape and strides (in elements) inside a batch; the batch position gives its start.
 #[derive(Clone, Copy, Debug)]
 struct MatLayout {
     rows: usize,
     cols: usize,
     rs: isize,
     cs: isize,
+}
+
+impl MatLayout {
+    fn at<T>(self, ptr: *mut T) -> Mat<T> {
+        Mat { ptr, rows: self.rows, cols: self.cols, rs: self.rs, cs: self.cs }
+    }
 }
 
 /// The shape of a matmul problem after NumPy's rules are applied.
@@ -123,119 +125,44 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
     };
     let nbatch: usize = batch.iter().product();
     let work = m * n * k;
-    let (ap, bp, cp) = (SendPtr(a.ptr() as *mut T), SendPtr(b.ptr() as *mut T), SendPtr(out.ptr()));
+    // the operands' starts, as `Mat`s (which may cross into worker threads)
+    let (a0, b0, c0) = (a_mat.at(a.ptr() as *mut T), b_mat.at(b.ptr() as *mut T), c_mat.at(out.ptr()));
 
-    // SAFETY (for every `product` call below): the offsets come from the operands' own shapes and
-    // strides, so every element a product touches lies inside a view its creator vouched for; each
-    // batch position writes a distinct matrix of `out`.
-    let run_range = |start: usize, count: usize, faer_par: faer::Par| {
+    // Runs the products at batch positions start..start + count. SAFETY: the offsets come from
+    // the operands' own shapes and strides, so every element a product touches lies inside a view
+    // its creator vouched for; each batch position writes a distinct matrix of `out`.
+    let run_range = |start: usize, count: usize, par: Par| {
+        let mut scratch = Vec::new();
         for [ao, bo, co] in BatchOffsets::new(&batch, [&a_bs, &b_bs, &c_bs], start, count) {
             unsafe {
-                product(
-                    cp.get().offset(co),
-                    c_mat,
-                    ap.get().offset(ao),
-                    a_mat,
-                    bp.get().offset(bo),
-                    b_mat,
-                    k,
-                    faer_par,
-                )
-            };
+                let c = c0.offset(co);
+                let a = a0.offset(ao);
+                let b = b0.offset(bo);
+                if par.is_parallel() {
+                    gemm(c, a, b, par);
+                } else {
+                    gemm_seq(c, a, b, &mut scratch);
+                }
+            }
         }
     };
 
     let threads = par.num_threads();
     let total = nbatch.saturating_mul(work.max(1));
-    if nbatch >= 2 * threads && threads > 1 && total >= PAR_MIN_WORK {
-        // batch-parallel: contiguous ranges of the batch, each run sequentially; the split does not
-        // change any product's arithmetic, so results are identical for every thread count
-        let per_task = (TASK_MIN_WORK / work.max(1)).max(1).max(nbatch / (threads * 8)).max(1);
+    if threads > 1 && nbatch >= 2 * threads && total >= PAR_MIN_WORK {
+        // batch-parallel: contiguous ranges of the batch, each run sequentially; the split does
+        // not change any product's arithmetic, so results are identical for every thread count
+        let per_task = (TASK_MIN_WORK / work.max(1)).max(nbatch / (threads * 8)).max(1);
         let ntasks = nbatch.div_ceil(per_task);
-        par.install(|| {
-            (0..ntasks).into_par_iter().for_each(|t| {
-                let start = t * per_task;
-                run_range(start, per_task.min(nbatch - start), faer::Par::Seq)
-            })
+        par.for_each(ntasks, &|t| {
+            let start = t * per_task;
+            run_range(start, per_task.min(nbatch - start), Par::SEQ)
         });
     } else {
-        let par = par.when(work >= PAR_MIN_WORK);
-        par.install(|| run_range(0, nbatch, par.faer()));
+        // a few products: each one split across the threads if it is large enough
+        run_range(0, nbatch, par.when(worth_splitting::<T>(m, n, k)));
     }
     Ok(())
-}
-
-/// A raw pointer that may cross into rayon workers; what it points to is governed by the views it
-/// was taken from.
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-// SAFETY: only used to address disjoint parts of views that are themselves Send + Sync.
-unsafe impl<T> Send for SendPtr<T> {}
-unsafe impl<T> Sync for SendPtr<T> {}
-impl<T> SendPtr<T> {
-    #[inline(always)]
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
-
-/// One product `c = a @ b` of an `m x k` and a `k x n` matrix.
-///
-/// # Safety
-/// Every element addressed by the layouts must be valid; `c` must not overlap `a` or `b`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn product<T: Real>(
-    c: *mut T,
-    cl: MatLayout,
-    a: *const T,
-    al: MatLayout,
-    b: *const T,
-    bl: MatLayout,
-    k: usize,
-    par: faer::Par,
-) {
-    let (m, n) = (cl.rows, cl.cols);
-    if k == 0 {
-        for i in 0..m as isize {
-            for j in 0..n as isize {
-                *c.offset(i * cl.rs + j * cl.cs) = T::ZERO;
-            }
-        }
-        return;
-    }
-    if m * n * k <= TINY_WORK {
-        tiny_product(c, cl, a, al, b, bl, k);
-        return;
-    }
-    let a = faer::MatRef::from_raw_parts(a, m, k, al.rs, al.cs);
-    let b = faer::MatRef::from_raw_parts(b, k, n, bl.rs, bl.cs);
-    let c = faer::MatMut::from_raw_parts_mut(c, m, n, cl.rs, cl.cs);
-    faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, T::ONE, par);
-}
-
-/// A direct triple loop for products too small for a blocked kernel to pay off.
-///
-/// # Safety
-/// As [`product`].
-#[inline]
-unsafe fn tiny_product<T: Real>(
-    c: *mut T,
-    cl: MatLayout,
-    a: *const T,
-    al: MatLayout,
-    b: *const T,
-    bl: MatLayout,
-    k: usize,
-) {
-    for i in 0..cl.rows as isize {
-        for j in 0..cl.cols as isize {
-            let mut acc = T::ZERO;
-            for p in 0..k as isize {
-                acc = (*a.offset(i * al.rs + p * al.cs)).mul_add(*b.offset(p * bl.rs + j * bl.cs), acc);
-            }
-            *c.offset(i * cl.rs + j * cl.cs) = acc;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -316,6 +243,42 @@ mod tests {
                 for j in 0..n {
                     let want: f64 = (0..k).map(|p| a[t * m * k + (m - 1 - i) * k + p] * b[p * n + j]).sum();
                     assert!((c[t * m * n + i * n + j] - want).abs() < 1e-12);
+                }
+            }
+        }
+    }
+
+    /// A row-major (`c`) or column-major (`f`) view of `data` as a `rows x cols` matrix.
+    fn layout(data: &[f64], rows: usize, cols: usize, f: bool) -> ArrayRef<'_, f64> {
+        let strides = if f { vec![1, rows as isize] } else { vec![cols as isize, 1] };
+        unsafe { ArrayRef::from_raw(data.as_ptr(), vec![rows, cols], strides) }
+    }
+
+    #[test]
+    fn every_layout_combination_packed_and_split() {
+        threads::set_num_threads(2);
+        let pool = threads::current();
+        for &(m, k, n) in &[(33, 47, 29), (130, 70, 90), (1, 300, 260), (260, 300, 1)] {
+            let a = data(m * k, 5);
+            let b = data(k * n, 6);
+            for mask in 0..8 {
+                let (af, bf, cf) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0);
+                // the same logical matrices in each layout: element (i, j) at its layout's place
+                let store = |src: &[f64], r: usize, cl: usize, f: bool| -> Vec<f64> {
+                    if f { (0..r * cl).map(|x| src[(x % r) * cl + x / r]).collect() } else { src.to_vec() }
+                };
+                let (ad, bd) = (store(&a, m, k, af), store(&b, k, n, bf));
+                let mut c = vec![f64::NAN; m * n];
+                let cs = if cf { vec![1, m as isize] } else { vec![n as isize, 1] };
+                let mut cv = unsafe { ArrayMut::from_raw(c.as_mut_ptr(), vec![m, n], cs) };
+                for par in [Par::SEQ, pool.par()] {
+                    matmul(&layout(&ad, m, k, af), &layout(&bd, k, n, bf), &mut cv, par).unwrap();
+                    let got = store(&c, m, n, cf); // back to row-major order for comparison
+                    let got: Vec<f64> = if cf { (0..m * n).map(|x| c[(x % n) * m + x / n]).collect() } else { got };
+                    let want = naive(&a, &b, m, k, n);
+                    for (x, y) in got.iter().zip(&want) {
+                        assert!((x - y).abs() <= 1e-12 * k as f64, "{m}x{k}x{n} layouts {mask}: {x} vs {y}");
+                    }
                 }
             }
         }
