@@ -1,8 +1,8 @@
 """ferrolinalg: fast linear algebra for deep learning and ML pipelines.
 
-Rust kernels (rayon threads, faer's dense kernels) used on NumPy arrays without copies.
-The names follow NumPy and the Array API standard, so ``import ferrolinalg as fl`` can stand in
-for ``numpy.linalg``.
+Rust kernels (faer's dense kernels, our own batching and threading) used on NumPy arrays without
+copies. The names and signatures follow NumPy and the Array API standard, so
+``import ferrolinalg as fl`` can stand in for ``numpy.linalg`` in most code.
 """
 
 from __future__ import annotations
@@ -10,17 +10,25 @@ from __future__ import annotations
 import os as _os
 
 from . import _core
+from ._core import get_num_threads, matmul, set_num_threads
 from ._errors import LinAlgError
-from ._core import matmul, get_num_threads, set_num_threads
+from ._products import dot, vecdot
+from ._norms import matrix_norm, vector_norm
+from ._threads import threads
 
 __version__: str = _core.__version__
 
 __all__ = [
     "LinAlgError",
     "__version__",
+    "dot",
     "get_num_threads",
     "matmul",
+    "matrix_norm",
     "set_num_threads",
+    "threads",
+    "vecdot",
+    "vector_norm",
 ]
 
 # A forked child inherits the pool's memory but not its threads: start a fresh pool there.

@@ -4,6 +4,7 @@
 
 mod convert;
 mod errors;
+mod norms;
 
 mod products;
 mod threads;
@@ -15,6 +16,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     products::register(m)?;
 
+    norms::register(m)?;
     threads::register(m)?;
     Ok(())
 }
