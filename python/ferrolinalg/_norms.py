@@ -66,7 +66,12 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: float | str = "fro") 
         # 1: sums down the columns (axis -2), then over the columns; inf: sums along the rows
         sum_axis, pick_axis = (-2, -1) if abs(ord) == 1 else (-1, -2)
         sums = vector_norm(arr, axis=sum_axis, ord=1, keepdims=True)
-        picked = sums.max(axis=pick_axis, keepdims=True) if ord > 0 else sums.min(axis=pick_axis, keepdims=True)
+        # the largest of no sums is 0 (as NumPy gives); the smallest of none is undefined (raises)
+        picked = (
+            sums.max(axis=pick_axis, keepdims=True, initial=0)
+            if ord > 0
+            else sums.min(axis=pick_axis, keepdims=True)
+        )
         return picked if keepdims else picked[..., 0, 0][()]
     if ord in _SVD_ORDS:
         raise NotImplementedError(f"matrix_norm ord={ord!r} needs the SVD, which is not in this version yet")

@@ -36,6 +36,10 @@ def dot(a: Any, b: Any, out: np.ndarray | None = None) -> Any:
         result = matmul(a.reshape(-1, k), b2).reshape(a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
     if out is None:
         return result
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.dtype != result.dtype:
+        raise TypeError(f"out has dtype {out.dtype} but the result has dtype {result.dtype}")
     if out.shape != np.shape(result):
         raise ValueError(f"out has shape {out.shape} but the result has shape {np.shape(result)}")
     out[...] = result
@@ -45,16 +49,22 @@ def dot(a: Any, b: Any, out: np.ndarray | None = None) -> Any:
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """``numpy.vecdot``: the dot product of vectors along ``axis``, after broadcasting."""
     x1, x2 = _as_float(x1, "x1"), _as_float(x2, "x2")
-    try:
-        b1, b2 = np.broadcast_arrays(x1, x2)
-    except ValueError:
-        raise ValueError(f"vecdot: shapes {x1.shape} and {x2.shape} do not broadcast") from None
-    if b1.ndim == 0:
+    if x1.ndim == 0 or x2.ndim == 0:
         raise ValueError("vecdot needs arrays of at least one dimension")
     axis = operator.index(axis)
-    if not -b1.ndim <= axis < b1.ndim:
-        raise AxisError(axis, b1.ndim)
-    v1 = np.moveaxis(b1, axis, -1)[..., None, :]
-    v2 = np.moveaxis(b2, axis, -1)[..., :, None]
-    result = matmul(v1, v2)[..., 0, 0]
+    for x in (x1, x2):
+        if not -x.ndim <= axis < x.ndim:
+            raise AxisError(axis, x.ndim)
+    # the summed axis of each operand moved last; its sizes must agree (no broadcasting there),
+    # the other axes broadcast through matmul's batch axes: (..., 1, n) @ (..., n, 1)
+    v1, v2 = np.moveaxis(x1, axis, -1), np.moveaxis(x2, axis, -1)
+    if v1.shape[-1] != v2.shape[-1]:
+        raise ValueError(
+            f"vecdot: shapes {x1.shape} and {x2.shape} differ along axis {axis} "
+            f"({v1.shape[-1]} != {v2.shape[-1]})"
+        )
+    try:
+        result = matmul(v1[..., None, :], v2[..., :, None])[..., 0, 0]
+    except ValueError:
+        raise ValueError(f"vecdot: shapes {x1.shape} and {x2.shape} do not broadcast") from None
     return result[()] if result.ndim == 0 else result

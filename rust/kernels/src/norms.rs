@@ -5,6 +5,7 @@
 //! (f32::MAX² fits in f64) nor lose tiny values. For float64, a 2-norm whose plain sum of squares
 //! overflowed or fell into the range where squares lose precision is recomputed with the scaled
 //! sum of squares of LAPACK's `nrm2`: only then is the slower, division-per-element pass paid.
+//! General p-norms always use the scaled form (they pay a `powf` per element anyway).
 
 use crate::error::{Error, Result};
 use crate::reduce::{reduce, write_out, Reducer};
@@ -117,18 +118,74 @@ impl<T: Real> Reducer<T> for SumAbs {
     }
 }
 
-struct SumPow(f64);
-impl<T: Real> Reducer<T> for SumPow {
-    type Acc = f64;
-    fn init(&self) -> f64 {
+/// sum |x|^p over the finite non-zero elements, kept as `scale^p · sum` with `scale` the largest
+/// magnitude seen (as the scaled sum of squares), so neither huge nor tiny values overflow or
+/// underflow for any p. Zeros and infinities are only flagged: |x|^p of them is 0 or inf, which
+/// decides the norm alone (see [`pow_norm`]).
+struct ScaledSumPow(f64);
+
+#[derive(Clone, Copy)]
+struct PowAcc {
+    scale: f64,
+    sum: f64,
+    zero: bool,
+    inf: bool,
+}
+
+impl<T: Real> Reducer<T> for ScaledSumPow {
+    type Acc = PowAcc;
+    fn init(&self) -> PowAcc {
+        PowAcc { scale: 0.0, sum: 0.0, zero: false, inf: false }
+    }
+    #[inline]
+    fn update(&self, acc: PowAcc, x: T) -> PowAcc {
+        let ax = x.to_f64().abs();
+        if ax == 0.0 {
+            PowAcc { zero: true, ..acc }
+        } else if ax == f64::INFINITY {
+            PowAcc { inf: true, ..acc }
+        } else {
+            <Self as Reducer<T>>::combine(self, acc, PowAcc { scale: ax, sum: 1.0, zero: false, inf: false })
+        }
+    }
+    fn combine(&self, a: PowAcc, b: PowAcc) -> PowAcc {
+        let (zero, inf) = (a.zero || b.zero, a.inf || b.inf);
+        let p = self.0;
+        let (scale, sum) = if a.scale.is_nan() || b.scale.is_nan() {
+            (f64::NAN, f64::NAN)
+        } else if b.scale == 0.0 {
+            (a.scale, a.sum)
+        } else if a.scale == 0.0 {
+            (b.scale, b.sum)
+        } else if a.scale >= b.scale {
+            (a.scale, a.sum + b.sum * (b.scale / a.scale).powf(p))
+        } else {
+            (b.scale, b.sum + a.sum * (a.scale / b.scale).powf(p))
+        };
+        PowAcc { scale, sum, zero, inf }
+    }
+}
+
+/// The norm from its accumulator, with NumPy's values where zeros, infinities or nothing at all
+/// decide it: for p > 0 an infinity gives inf; for p < 0 a zero gives 0 (0^p is inf, whose 1/p
+/// power is 0) and a sum of nothing (no elements, or only infinities, whose |x|^p are 0) gives inf.
+fn pow_norm(acc: PowAcc, p: f64) -> f64 {
+    if acc.scale.is_nan() {
+        f64::NAN
+    } else if p > 0.0 {
+        if acc.inf {
+            f64::INFINITY
+        } else if acc.scale == 0.0 {
+            0.0
+        } else {
+            acc.scale * acc.sum.powf(1.0 / p)
+        }
+    } else if acc.zero {
         0.0
-    }
-    #[inline(always)]
-    fn update(&self, acc: f64, x: T) -> f64 {
-        acc + x.to_f64().abs().powf(self.0)
-    }
-    fn combine(&self, a: f64, b: f64) -> f64 {
-        a + b
+    } else if acc.scale == 0.0 {
+        f64::INFINITY
+    } else {
+        acc.scale * acc.sum.powf(1.0 / p)
     }
 }
 
@@ -179,12 +236,10 @@ pub fn vector_norm<T: Real>(x: &ArrayRef<T>, axes: &[usize], ord: VectorOrd, out
         return Err(Error::OutShape { expected: kept, got: out.shape().to_vec() });
     }
     let reduced: usize = axes.iter().map(|&d| x.shape()[d]).product();
-    if reduced == 0 && matches!(ord, VectorOrd::Inf | VectorOrd::NegInf) && !out.is_empty() {
-        return Err(Error::Value(format!(
-            "cannot take the {} norm of an empty vector: the {} of zero elements is undefined",
-            if ord == VectorOrd::Inf { "inf" } else { "-inf" },
-            if ord == VectorOrd::Inf { "maximum" } else { "minimum" }
-        )));
+    if reduced == 0 && ord == VectorOrd::NegInf && !out.is_empty() {
+        // the inf norm of an empty vector is 0 (magnitudes start at 0), as NumPy gives; the
+        // minimum of nothing has no such value
+        return Err(Error::Value("cannot take the -inf norm of an empty vector: the minimum of zero elements is undefined".into()));
     }
     match ord {
         VectorOrd::Two => {
@@ -206,9 +261,7 @@ pub fn vector_norm<T: Real>(x: &ArrayRef<T>, axes: &[usize], ord: VectorOrd, out
         VectorOrd::Zero => write_out(&reduce(x, axes, &CountNonZero, par), out, T::from_f64),
         VectorOrd::Inf => write_out(&reduce(x, axes, &Extreme::<false>, par), out, |v| v),
         VectorOrd::NegInf => write_out(&reduce(x, axes, &Extreme::<true>, par), out, |v| v),
-        VectorOrd::P(p) => {
-            write_out(&reduce(x, axes, &SumPow(p), par), out, |s: f64| T::from_f64(s.powf(1.0 / p)))
-        }
+        VectorOrd::P(p) => write_out(&reduce(x, axes, &ScaledSumPow(p), par), out, |acc| T::from_f64(pow_norm(acc, p))),
     }
     Ok(())
 }
@@ -248,6 +301,17 @@ mod tests {
         let p3 = norm_all(&x, VectorOrd::P(3.0));
         assert!((p3 - (27.0f64 + 64.0 + 1.0).powf(1.0 / 3.0)).abs() < 1e-14);
         assert!(norm_all(&[1.0, f64::NAN, 5.0], VectorOrd::Inf).is_nan());
+        assert_eq!(norm_all(&[], VectorOrd::Inf), 0.0);
+        // general p: scaled, so huge and tiny values neither overflow nor underflow
+        let want = 4f64.powf(1.0 / 3.0);
+        assert!((norm_all(&[1e200; 4], VectorOrd::P(3.0)) / (want * 1e200) - 1.0).abs() < 1e-14);
+        assert!((norm_all(&[1e-200; 4], VectorOrd::P(3.0)) / (want * 1e-200) - 1.0).abs() < 1e-14);
+        assert!((norm_all(&[1e200; 4], VectorOrd::P(-2.0)) / 5e199 - 1.0).abs() < 1e-14);
+        assert_eq!(norm_all(&[2.0, 0.0], VectorOrd::P(-1.0)), 0.0);
+        assert_eq!(norm_all(&[0.0, 0.0], VectorOrd::P(3.0)), 0.0);
+        assert_eq!(norm_all(&[f64::INFINITY, 2.0], VectorOrd::P(-1.0)), 2.0);
+        assert_eq!(norm_all(&[], VectorOrd::P(-1.0)), f64::INFINITY);
+        assert_eq!(norm_all(&[f64::INFINITY, 2.0], VectorOrd::P(3.0)), f64::INFINITY);
     }
 
     #[test]

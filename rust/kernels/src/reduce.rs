@@ -12,7 +12,7 @@ use crate::scalar::Real;
 use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
 
-/// Below this many elements a reduction runs on one thread.
+/// Below this many elements a reduction is one walk on one thread.
 const PAR_MIN_ELEMS: usize = 1 << 18;
 /// Elements per chunk (rounded to whole steps of the outermost axis).
 const CHUNK_ELEMS: usize = 1 << 16;
@@ -91,7 +91,9 @@ pub fn reduce<T: Real, R: Reducer<T>>(x: &ArrayRef<T>, axes: &[usize], r: &R, pa
     let per_step = total / outer.len;
     let chunk = (CHUNK_ELEMS / per_step).max(1);
     let nchunks = outer.len.div_ceil(chunk);
-    let parallel = par.is_parallel() && total >= PAR_MIN_ELEMS && nchunks > 1;
+    // chunking depends on the size only; threads only decide who runs the chunks
+    let chunked = total >= PAR_MIN_ELEMS && nchunks > 1;
+    let par = par.when(chunked);
 
     if outer.acc_stride != 0 {
         // the outermost axis is kept: chunks own disjoint accumulators, no combining needed
@@ -112,16 +114,12 @@ pub fn reduce<T: Real, R: Reducer<T>>(x: &ArrayRef<T>, axes: &[usize], r: &R, pa
                 )
             };
         };
-        if parallel {
-            par.for_each(nchunks, &run);
-        } else {
-            (0..nchunks).for_each(run);
-        }
+        par.for_each(nchunks, &run);
         return accs;
     }
 
     // the outermost axis is reduced: each chunk fills private accumulators, combined in order
-    if !parallel || kept_len > MAX_PRIVATE_ACCS {
+    if !chunked || kept_len > MAX_PRIVATE_ACCS {
         // SAFETY: the walk covers exactly x's elements and accs' positions.
         unsafe { walk_into(r, x.ptr(), accs.as_mut_ptr(), &walk) };
         return accs;
