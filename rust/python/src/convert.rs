@@ -92,10 +92,12 @@ pub fn view_mut<'a, T: Float>(arr: &'a Bound<'_, PyArrayDyn<T>>) -> ArrayMut<'a,
     unsafe { ArrayMut::from_raw(arr.data(), arr.shape().to_vec(), strides) }
 }
 
-/// A new, uninitialised C-order array; the kernel writing it must fill every element.
+/// A new, uninitialised C-order array; the kernel writing it must fill every element. Large ones
+/// come from the cache of recently freed blocks (`buffers`).
 pub fn new_array<'py, T: Float>(py: Python<'py>, shape: &[usize]) -> Bound<'py, PyArrayDyn<T>> {
+    let bytes = shape.iter().product::<usize>() * std::mem::size_of::<T>();
     // SAFETY: the array is handed to a kernel that writes every element before Python sees it.
-    unsafe { PyArrayDyn::<T>::new(py, shape, false) }
+    crate::buffers::with_cached_allocator(py, bytes, || unsafe { PyArrayDyn::<T>::new(py, shape, false) })
 }
 
 /// Checks an `out=` argument: an ndarray of exactly dtype `T`, writeable and aligned.

@@ -2,6 +2,7 @@
 //! strided views, check them, release the GIL and call the kernels crate. No algorithm lives
 //! here; each file binds one family of operations.
 
+mod buffers;
 mod convert;
 mod errors;
 mod norms;
