@@ -207,7 +207,8 @@ mod tests {
     fn batched_products_match_naive_for_all_sizes_and_thread_counts() {
         threads::set_num_threads(2);
         let pool = threads::current();
-        for &(nb, m, k, n) in &[(1, 1, 1, 1), (3, 2, 3, 4), (50, 4, 4, 4), (7, 17, 33, 9), (4, 70, 65, 80), (1, 130, 140, 150)] {
+        let sizes = [(1, 1, 1, 1), (20, 2, 2, 2), (20, 3, 3, 3), (3, 2, 3, 4), (50, 4, 4, 4), (9, 1, 37, 1), (7, 17, 33, 9), (4, 70, 65, 80), (1, 130, 140, 150)];
+        for &(nb, m, k, n) in &sizes {
             let a = data(nb * m * k, 1);
             let b = data(nb * k * n, 2);
             let mut c = vec![f64::NAN; nb * m * n];
