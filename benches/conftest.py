@@ -6,7 +6,7 @@ The suites take their cases from the same registry as ``python -m ferrolinalg be
 - ``case_inputs``: a case's input sets, made once and shared by the ferrolinalg and peer tests
   of that case (which run next to each other), and only one case's at a time, since the large
   cases hold a few hundred MB.
-- a settle before every benchmark, for the reason given in :mod:`ferrolinalg._bench.harness`:
+- a pause before every benchmark, for the reason given in :mod:`ferrolinalg._bench.harness`:
   NumPy's OpenBLAS threads busy-spin for ~0.1 s after its last call and would steal the cores from
   whichever benchmark runs next.
 - ferrolinalg's thread count, the CPU model and NumPy's BLAS in pytest-benchmark's machine info,
@@ -45,7 +45,7 @@ def case_inputs() -> Callable[[Case], InputSets]:
 def _settle(request: pytest.FixtureRequest) -> Iterator[None]:
     """Let the previous benchmark's worker threads go idle first (not needed when only smoke-testing)."""
     if not request.config.getoption("benchmark_disable", default=False):
-        time.sleep(harness.Settings().settle_s)
+        time.sleep(harness.Settings().warmup_s)
     yield
 
 

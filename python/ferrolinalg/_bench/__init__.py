@@ -1,7 +1,7 @@
 """The benchmark harness behind ``python -m ferrolinalg bench`` and the suites in ``benches/``.
 
 - :mod:`.cases`: the registry of benchmark cases (what is measured, against which peer, the goal).
-- :mod:`.harness`: how a case is measured (interleaved, settled, rotated inputs, checked first).
+- :mod:`.harness`: how a case is measured (interleaved, warmed up, rotated inputs, checked first).
 - :mod:`.report`: the plain-text table, the JSON file and the optional PNG chart.
 
 Not public API: the command line is the interface. Only NumPy is needed; the chart needs

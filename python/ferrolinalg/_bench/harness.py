@@ -15,16 +15,17 @@ in the same run, on the same inputs, and gave the same answer. So, per case:
    The reported time of a side is the median over repeats of its per-call time (block time /
    ``inner``): the median ignores the odd block hit by an interruption. ratio = median(ours) /
    median(peer).
-4. **Settle before every block** (sleep ``settle_s`` = 0.15 s). Measured on the 2-core development
-   machine: NumPy's OpenBLAS worker threads keep busy-spinning for ~0.1 s after each call, looking
-   for more work. Whatever runs next shares the cores with them; that made our 1024x1024 product
-   look 2x slower than it is. Our own pool's threads linger ~1 ms the same way. Sleeping first
-   gives every block an idle machine, whichever side ran before it.
-5. **Warm up every block** with one untimed call: it absorbs waking the (now idle) worker threads
-   of whichever library runs, which a program calling in a loop pays once, not per call. Measured
-   after a 0.15 s sleep on the development VM: the first call runs 1.1-1.25x slower than in a loop
-   at 1024x1024 and 7-10x slower at 64x64 (idle cores lose their caches and clock speed), for
-   both libraries; the next few calls are still a little slow, which a ~30 ms block dilutes.
+4. **Warm up every block** with back-to-back calls of the side about to be timed, for at least
+   ``warmup_s`` = 0.15 s, then time the block straight after. Two effects, both measured on the
+   2-core development VM, make this necessary. NumPy's OpenBLAS worker threads keep busy-spinning
+   for ~0.1 s after each call, so whatever runs next shares the cores with them (that made our
+   1024x1024 product look 2x slower than it is); after 0.15 s of the other side's calls they are
+   asleep. And after any pause the machine runs slow for the first ~50-100 ms of work (a 14.6 ms
+   product took 20 ms for its first few calls after a sleep, whichever library had run before),
+   so a block timed right after an idle settle measured that ramp, not the steady state a
+   program calling in a loop sees. Our own pool's threads linger ~1 ms, far less.
+5. **Each side warms up on its own calls**, so the first timed call finds its own worker threads
+   awake, as it would in a loop of calls.
 6. **Rotate inputs.** A case's setup makes several independent input sets (many for small
    problems, two or three for large ones, bounded in memory); consecutive calls in a block cycle
    through them, so no call finds its operands in cache because the previous call just used the
@@ -94,14 +95,14 @@ class Settings:
     repeats: int = 15
     #: Calibrated duration of a timed block, in seconds.
     target_block_s: float = 0.03
-    #: Idle time before every block (see the module docstring, point 4), in seconds.
-    settle_s: float = 0.15
+    #: Back-to-back calls before every block, in seconds (see the module docstring, point 4).
+    warmup_s: float = 0.15
     #: Upper bound on calls per block (very fast calls would otherwise make huge argument lists).
     max_inner: int = 20_000
 
     @classmethod
     def quick(cls, repeats: int | None = None) -> Settings:
-        """Fewer, shorter blocks: a smoke test, ratios indicative only. The settle stays as is:
+        """Fewer, shorter blocks: a smoke test, ratios indicative only. The warm-up stays as is:
         it is what keeps the ratios honest, not a luxury."""
         return cls(repeats=repeats or 3, target_block_s=0.008)
 
@@ -238,8 +239,7 @@ def calibrate(fn: Callable[..., Any], inputs: Sequence[Inputs], settings: Settin
     16 ms, which calibrated a whole case to one-call blocks. A call slower than the target gets
     blocks of one call.
     """
-    _settle(settings.settle_s)
-    fn(*inputs[-1])  # wake threads, fault in code and caches
+    _warm_up(fn, inputs, 0, settings.warmup_s)
     n = 1
     while True:
         elapsed = _timed_calls(fn, _arg_sequence(inputs, n, 0))
@@ -268,15 +268,14 @@ def measure_interleaved(
         for fn, inputs, side in sides if r % 2 == 0 else reversed(sides):
             # start each repeat at a different input set, so that blocks of fewer calls than
             # there are sets still use them all over the run
-            elapsed = _block(fn, inputs, side.inner, r * side.inner, settings.settle_s)
+            elapsed = _block(fn, inputs, side.inner, r * side.inner, settings.warmup_s)
             side.samples.append(elapsed / side.inner)
 
 
-def _block(fn: Callable[..., Any], inputs: Sequence[Inputs], inner: int, start: int, settle_s: float) -> float:
-    """One timed block: settle, one untimed warm-up call, then ``inner`` timed calls."""
+def _block(fn: Callable[..., Any], inputs: Sequence[Inputs], inner: int, start: int, warmup_s: float) -> float:
+    """One timed block: untimed warm-up calls for ``warmup_s``, then ``inner`` timed calls."""
     seq = _arg_sequence(inputs, inner, start)  # built before timing: not charged to the calls
-    _settle(settle_s)
-    fn(*inputs[(start - 1) % len(inputs)])  # warm-up on the set *before* the first timed one
+    _warm_up(fn, inputs, start, warmup_s)
     return _timed_calls(fn, seq)
 
 
@@ -301,10 +300,18 @@ def _arg_sequence(inputs: Sequence[Inputs], n: int, start: int) -> list[Inputs]:
     return [inputs[(start + i) % k] for i in range(n)]
 
 
-def _settle(seconds: float) -> None:
-    """Let every library's worker threads go idle before the next block (module docstring, 4)."""
-    if seconds > 0:
-        time.sleep(seconds)
+def _warm_up(fn: Callable[..., Any], inputs: Sequence[Inputs], start: int, seconds: float) -> None:
+    """Calls ``fn`` back to back for at least ``seconds`` (and at least once), on the input sets
+    before ``start``, so the timed block that follows starts in the steady state (module
+    docstring, point 4)."""
+    k = len(inputs)
+    deadline = time.perf_counter() + seconds
+    i = 1
+    while True:
+        fn(*inputs[(start - i) % k])
+        i += 1
+        if time.perf_counter() >= deadline:
+            break
 
 
 # ---------------------------------------------------------------------------------------------

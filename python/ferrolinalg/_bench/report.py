@@ -127,7 +127,7 @@ def summary_line(results: Sequence[CaseResult], settings: Settings) -> str:
     skipped = sum(r.skipped is not None for r in results)
     text = (
         f"median of {settings.repeats} interleaved repeats per side, blocks of ~{settings.target_block_s * 1e3:.0f} ms "
-        f"after a {settings.settle_s:g} s settle; ratio = ours/peer, lower is better; "
+        f"after a {settings.warmup_s:g} s warm-up; ratio = ours/peer, lower is better; "
         f"{met}/{len(measured)} goals met"
     )
     if failed:
