@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::scalar::Real;
-use crate::strided::{broadcast_shapes, broadcast_strides, ArrayMut, ArrayRef, BatchOffsets};
+use crate::strided::{broadcast_shapes, broadcast_strides, ArrayMut, ArrayRef, BatchOffsets, Dims, Strides};
 use crate::gemm::{gemm, gemm_seq, worth_splitting, Mat};
 use crate::threads::Par;
 
@@ -39,8 +39,8 @@ impl MatLayout {
 #[derive(Clone, Debug)]
 pub struct MatmulShape {
     /// The result's shape as NumPy returns it (the axes added for 1-D operands removed).
-    pub out_shape: Vec<usize>,
-    batch: Vec<usize>,
+    pub out_shape: Dims,
+    batch: Dims,
     m: usize,
     n: usize,
     k: usize,
@@ -86,14 +86,14 @@ fn split_operand(
     promoted: bool,
     as_row: bool,
     batch: &[usize],
-) -> (Vec<isize>, MatLayout) {
+) -> (Strides, MatLayout) {
     if promoted {
         let layout = if as_row {
             MatLayout { rows: 1, cols: shape[0], rs: 0, cs: strides[0] }
         } else {
             MatLayout { rows: shape[0], cols: 1, rs: strides[0], cs: 0 }
         };
-        return (vec![0; batch.len()], layout);
+        return (smallvec::smallvec![0; batch.len()], layout);
     }
     let nd = shape.len();
     let layout = MatLayout { rows: shape[nd - 2], cols: shape[nd - 1], rs: strides[nd - 2], cs: strides[nd - 1] };
@@ -105,7 +105,7 @@ fn split_operand(
 pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, par: Par) -> Result<()> {
     let shape = matmul_shape(a.shape(), b.shape())?;
     if out.shape() != shape.out_shape.as_slice() {
-        return Err(Error::OutShape { expected: shape.out_shape, got: out.shape().to_vec() });
+        return Err(Error::OutShape { expected: shape.out_shape.to_vec(), got: out.shape().to_vec() });
     }
     if out.is_empty() {
         return Ok(());
@@ -116,7 +116,7 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
     // the result's strides over (batch, m, n), with stride 0 for an axis NumPy removed
     let os = out.strides();
     let nb = batch.len();
-    let c_bs = os[..nb].to_vec();
+    let c_bs = Strides::from_slice(&os[..nb]);
     let c_mat = MatLayout {
         rows: m,
         cols: n,
@@ -193,10 +193,10 @@ mod tests {
 
     #[test]
     fn shapes_follow_numpy() {
-        assert_eq!(matmul_shape(&[3], &[3]).unwrap().out_shape, Vec::<usize>::new());
-        assert_eq!(matmul_shape(&[2, 3], &[3]).unwrap().out_shape, vec![2]);
-        assert_eq!(matmul_shape(&[3], &[5, 3, 4]).unwrap().out_shape, vec![5, 4]);
-        assert_eq!(matmul_shape(&[7, 1, 2, 3], &[5, 3, 4]).unwrap().out_shape, vec![7, 5, 2, 4]);
+        assert_eq!(matmul_shape(&[3], &[3]).unwrap().out_shape.as_slice(), &[] as &[usize]);
+        assert_eq!(matmul_shape(&[2, 3], &[3]).unwrap().out_shape.as_slice(), &[2]);
+        assert_eq!(matmul_shape(&[3], &[5, 3, 4]).unwrap().out_shape.as_slice(), &[5, 4]);
+        assert_eq!(matmul_shape(&[7, 1, 2, 3], &[5, 3, 4]).unwrap().out_shape.as_slice(), &[7, 5, 2, 4]);
         let e = matmul_shape(&[2, 3], &[4, 5]).unwrap_err().to_string();
         assert!(e.contains("(2, 3)") && e.contains("(4, 5)"), "{e}");
         assert!(matmul_shape(&[2, 2, 3], &[3, 3, 4]).is_err());
@@ -234,7 +234,7 @@ mod tests {
         let b = data(k * n, 4);
         let s = c_strides(&[2, m, k]);
         let a_rev = unsafe {
-            ArrayRef::from_raw(a.as_ptr().offset((m as isize - 1) * s[1]), vec![2, m, k], vec![s[0], -s[1], s[2]])
+            ArrayRef::from_raw(a.as_ptr().offset((m as isize - 1) * s[1]), &[2, m, k], &[s[0], -s[1], s[2]])
         };
         let bv = ArrayRef::from_slice(&b, &[k, n]);
         let mut c = vec![0.0; 2 * m * n];
@@ -252,7 +252,7 @@ mod tests {
     /// A row-major (`c`) or column-major (`f`) view of `data` as a `rows x cols` matrix.
     fn layout(data: &[f64], rows: usize, cols: usize, f: bool) -> ArrayRef<'_, f64> {
         let strides = if f { vec![1, rows as isize] } else { vec![cols as isize, 1] };
-        unsafe { ArrayRef::from_raw(data.as_ptr(), vec![rows, cols], strides) }
+        unsafe { ArrayRef::from_raw(data.as_ptr(), &[rows, cols], &strides) }
     }
 
     #[test]
@@ -271,7 +271,7 @@ mod tests {
                 let (ad, bd) = (store(&a, m, k, af), store(&b, k, n, bf));
                 let mut c = vec![f64::NAN; m * n];
                 let cs = if cf { vec![1, m as isize] } else { vec![n as isize, 1] };
-                let mut cv = unsafe { ArrayMut::from_raw(c.as_mut_ptr(), vec![m, n], cs) };
+                let mut cv = unsafe { ArrayMut::from_raw(c.as_mut_ptr(), &[m, n], &cs) };
                 for par in [Par::SEQ, pool.par()] {
                     matmul(&layout(&ad, m, k, af), &layout(&bd, k, n, bf), &mut cv, par).unwrap();
                     let got = store(&c, m, n, cf); // back to row-major order for comparison

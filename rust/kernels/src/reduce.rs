@@ -204,9 +204,9 @@ unsafe fn walk_into<T: Real, R: Reducer<T>>(r: &R, x: *const T, acc: *mut R::Acc
 
 /// Writes `finish(acc)` for each accumulator into `out` (C order over its shape).
 pub fn write_out<T, A: Copy>(accs: &[A], out: &mut ArrayMut<T>, finish: impl Fn(A) -> T) {
-    let shape = out.shape().to_vec();
-    let strides = out.strides().to_vec();
-    let mut index = vec![0usize; shape.len()];
+    let shape = crate::strided::Dims::from_slice(out.shape());
+    let strides = crate::strided::Strides::from_slice(out.strides());
+    let mut index: crate::strided::Dims = smallvec::smallvec![0usize; shape.len()];
     for &a in accs {
         // SAFETY: `index` runs over `out`'s shape in C order, one position per accumulator.
         unsafe { *out.ptr().offset(crate::strided::offset_of(&index, &strides)) = finish(a) };

@@ -3,13 +3,20 @@
 //! is ever copied to fit a kernel.
 
 use core::marker::PhantomData;
+use smallvec::SmallVec;
+
+/// A shape, stored inline for arrays of up to 6 axes: views are made on every call, and a heap
+/// allocation per shape showed up in the profile of small products.
+pub type Dims = SmallVec<[usize; 6]>;
+/// Strides in elements, inline like [`Dims`].
+pub type Strides = SmallVec<[isize; 6]>;
 
 /// A read-only strided view of `T`s.
 #[derive(Clone, Debug)]
 pub struct ArrayRef<'a, T> {
     ptr: *const T,
-    shape: Vec<usize>,
-    strides: Vec<isize>,
+    shape: Dims,
+    strides: Strides,
     _life: PhantomData<&'a T>,
 }
 
@@ -18,8 +25,8 @@ pub struct ArrayRef<'a, T> {
 #[derive(Debug)]
 pub struct ArrayMut<'a, T> {
     ptr: *mut T,
-    shape: Vec<usize>,
-    strides: Vec<isize>,
+    shape: Dims,
+    strides: Strides,
     _life: PhantomData<&'a mut T>,
 }
 
@@ -36,9 +43,9 @@ impl<'a, T> ArrayRef<'a, T> {
     /// For every index `i` within `shape`, `ptr.offset(sum(i[d] * strides[d]))` must point to an
     /// initialised `T` that is not written to for the lifetime `'a`. With a zero-size `shape`,
     /// `ptr` is never read.
-    pub unsafe fn from_raw(ptr: *const T, shape: Vec<usize>, strides: Vec<isize>) -> Self {
+    pub unsafe fn from_raw(ptr: *const T, shape: &[usize], strides: &[isize]) -> Self {
         debug_assert_eq!(shape.len(), strides.len());
-        Self { ptr, shape, strides, _life: PhantomData }
+        Self { ptr, shape: Dims::from_slice(shape), strides: Strides::from_slice(strides), _life: PhantomData }
     }
 
     /// A contiguous row-major view of a slice.
@@ -46,7 +53,7 @@ impl<'a, T> ArrayRef<'a, T> {
         assert_eq!(data.len(), shape.iter().product::<usize>(), "slice length does not fit shape");
         let strides = c_strides(shape);
         // SAFETY: every index within `shape` addresses an element of `data`.
-        unsafe { Self::from_raw(data.as_ptr(), shape.to_vec(), strides) }
+        unsafe { Self::from_raw(data.as_ptr(), shape, &strides) }
     }
 
     pub fn ptr(&self) -> *const T {
@@ -87,9 +94,9 @@ impl<'a, T> ArrayMut<'a, T> {
     /// For every index `i` within `shape`, `ptr.offset(sum(i[d] * strides[d]))` must point to a
     /// `T` that nothing else reads or writes for the lifetime `'a`, and distinct indices must
     /// address distinct elements.
-    pub unsafe fn from_raw(ptr: *mut T, shape: Vec<usize>, strides: Vec<isize>) -> Self {
+    pub unsafe fn from_raw(ptr: *mut T, shape: &[usize], strides: &[isize]) -> Self {
         debug_assert_eq!(shape.len(), strides.len());
-        Self { ptr, shape, strides, _life: PhantomData }
+        Self { ptr, shape: Dims::from_slice(shape), strides: Strides::from_slice(strides), _life: PhantomData }
     }
 
     /// A contiguous row-major view of a mutable slice.
@@ -97,7 +104,7 @@ impl<'a, T> ArrayMut<'a, T> {
         assert_eq!(data.len(), shape.iter().product::<usize>(), "slice length does not fit shape");
         let strides = c_strides(shape);
         // SAFETY: every index within `shape` addresses a distinct element of `data`.
-        unsafe { Self::from_raw(data.as_mut_ptr(), shape.to_vec(), strides) }
+        unsafe { Self::from_raw(data.as_mut_ptr(), shape, &strides) }
     }
 
     pub fn ptr(&self) -> *mut T {
@@ -122,13 +129,13 @@ impl<'a, T> ArrayMut<'a, T> {
     /// A read-only view of the same memory.
     pub fn as_ref(&self) -> ArrayRef<'_, T> {
         // SAFETY: same memory, same shape, borrowed for less than 'a.
-        unsafe { ArrayRef::from_raw(self.ptr, self.shape.clone(), self.strides.clone()) }
+        unsafe { ArrayRef::from_raw(self.ptr, &self.shape, &self.strides) }
     }
 }
 
 /// Row-major (C-order) strides, in elements, for a shape.
-pub fn c_strides(shape: &[usize]) -> Vec<isize> {
-    let mut strides = vec![0isize; shape.len()];
+pub fn c_strides(shape: &[usize]) -> Strides {
+    let mut strides: Strides = smallvec::smallvec![0isize; shape.len()];
     let mut step = 1isize;
     for (s, &n) in strides.iter_mut().zip(shape).rev() {
         *s = step;
@@ -144,9 +151,9 @@ pub fn offset_of(index: &[usize], strides: &[isize]) -> isize {
 }
 
 /// NumPy's broadcasting of two shapes, or `None` if they do not broadcast.
-pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Dims> {
     let n = a.len().max(b.len());
-    let mut out = vec![0; n];
+    let mut out: Dims = smallvec::smallvec![0; n];
     for i in 0..n {
         let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
         let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
@@ -162,7 +169,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 
 /// Strides of an operand of shape `shape` seen through the broadcast shape `target` (which has at
 /// least as many axes): missing leading axes and axes of length one get stride zero.
-pub fn broadcast_strides(shape: &[usize], strides: &[isize], target: &[usize]) -> Vec<isize> {
+pub fn broadcast_strides(shape: &[usize], strides: &[isize], target: &[usize]) -> Strides {
     let lead = target.len() - shape.len();
     (0..target.len())
         .map(|i| {
@@ -181,7 +188,7 @@ pub fn broadcast_strides(shape: &[usize], strides: &[isize], target: &[usize]) -
 pub struct BatchOffsets<'s, const N: usize> {
     shape: &'s [usize],
     strides: [&'s [isize]; N],
-    index: Vec<usize>,
+    index: Dims,
     offsets: [isize; N],
     remaining: usize,
 }
@@ -189,7 +196,7 @@ pub struct BatchOffsets<'s, const N: usize> {
 impl<'s, const N: usize> BatchOffsets<'s, N> {
     /// Offsets for the flat batch positions `start..start + count`.
     pub fn new(shape: &'s [usize], strides: [&'s [isize]; N], start: usize, count: usize) -> Self {
-        let mut index = vec![0usize; shape.len()];
+        let mut index: Dims = smallvec::smallvec![0usize; shape.len()];
         let mut rest = start;
         for (i, &n) in index.iter_mut().zip(shape).rev() {
             if n > 0 {
@@ -238,11 +245,11 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_numpy() {
-        assert_eq!(broadcast_shapes(&[3, 1, 5], &[4, 5]), Some(vec![3, 4, 5]));
-        assert_eq!(broadcast_shapes(&[], &[2]), Some(vec![2]));
-        assert_eq!(broadcast_shapes(&[0], &[1]), Some(vec![0]));
+        assert_eq!(broadcast_shapes(&[3, 1, 5], &[4, 5]).unwrap().as_slice(), &[3, 4, 5]);
+        assert_eq!(broadcast_shapes(&[], &[2]).unwrap().as_slice(), &[2]);
+        assert_eq!(broadcast_shapes(&[0], &[1]).unwrap().as_slice(), &[0]);
         assert_eq!(broadcast_shapes(&[2], &[3]), None);
-        assert_eq!(broadcast_strides(&[1, 5], &[5, 1], &[3, 4, 5]), vec![0, 0, 1]);
+        assert_eq!(broadcast_strides(&[1, 5], &[5, 1], &[3, 4, 5]).as_slice(), &[0, 0, 1]);
     }
 
     #[test]

@@ -5,12 +5,14 @@
 //! byte-swapped arrays) goes through `ferrolinalg._convert.as_float_array`, which converts as
 //! NumPy's linalg does and raises `TypeError` for what we cannot compute in (complex, objects).
 
+use ferrolinalg_kernels::strided::Strides;
 use ferrolinalg_kernels::{ArrayMut, ArrayRef, Real};
 use numpy::npyffi;
 use numpy::prelude::*;
 use numpy::{Element, PyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use std::ffi::c_int;
 
 /// The float types the kernels take, as NumPy elements.
 pub trait Float: Real + Element {}
@@ -23,20 +25,36 @@ pub enum FloatArray<'py> {
     F64(Bound<'py, PyArrayDyn<f64>>),
 }
 
-fn borrowable(arr: &Bound<'_, PyUntypedArray>) -> bool {
-    arr.is_aligned()
+/// The float type of an ndarray we can borrow as it is: float32 or float64 in native byte order,
+/// aligned. Read straight from the array's descriptor: rust-numpy's type check goes through
+/// `PyArray_EquivTypes`, whose cast lookup showed up in the profile of small products.
+fn borrowable_float(obj: &Bound<'_, PyAny>) -> Option<c_int> {
+    let py = obj.py();
+    // SAFETY: the descriptor and flags are read only after PyArray_Check says `obj` is an array.
+    unsafe {
+        if npyffi::PyArray_Check(py, obj.as_ptr()) == 0 {
+            return None;
+        }
+        let arr = &(*(obj.as_ptr() as *mut npyffi::PyArrayObject)).fields;
+        if arr.flags & npyffi::NPY_ARRAY_ALIGNED == 0 {
+            return None;
+        }
+        let descr = &(*arr.descr).fields;
+        let native = matches!(descr.byteorder as u8, b'=' | b'|') || (descr.byteorder as u8 == b'<') == cfg!(target_endian = "little");
+        (native && (descr.type_num == NPY_FLOAT || descr.type_num == NPY_DOUBLE)).then_some(descr.type_num)
+    }
 }
+
+const NPY_FLOAT: c_int = npyffi::NPY_TYPES::NPY_FLOAT as c_int;
+const NPY_DOUBLE: c_int = npyffi::NPY_TYPES::NPY_DOUBLE as c_int;
 
 /// Accepts any array-like as float32 or float64; `name` is the argument's name for messages.
 pub fn float_array<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<FloatArray<'py>> {
-    if let Ok(arr) = obj.cast::<PyArrayDyn<f64>>() {
-        if borrowable(arr.as_untyped()) {
-            return Ok(FloatArray::F64(arr.clone()));
-        }
-    } else if let Ok(arr) = obj.cast::<PyArrayDyn<f32>>() {
-        if borrowable(arr.as_untyped()) {
-            return Ok(FloatArray::F32(arr.clone()));
-        }
+    match borrowable_float(obj) {
+        // SAFETY: the descriptor says exactly this element type.
+        Some(NPY_DOUBLE) => return Ok(FloatArray::F64(unsafe { obj.cast_unchecked::<PyArrayDyn<f64>>() }.clone())),
+        Some(NPY_FLOAT) => return Ok(FloatArray::F32(unsafe { obj.cast_unchecked::<PyArrayDyn<f32>>() }.clone())),
+        _ => {}
     }
     let py = obj.py();
     let converted = py.import("ferrolinalg._convert")?.getattr("as_float_array")?.call1((obj, name))?;
@@ -70,7 +88,7 @@ fn to_f64<'py>(arr: &Bound<'py, PyArrayDyn<f32>>) -> PyResult<Bound<'py, PyArray
 
 /// Element strides of an array whose byte strides are multiples of the item size (always true of
 /// aligned arrays of a native float dtype).
-fn element_strides<T>(byte_strides: &[isize]) -> Vec<isize> {
+fn element_strides<T>(byte_strides: &[isize]) -> Strides {
     let size = std::mem::size_of::<T>() as isize;
     byte_strides.iter().map(|s| s / size).collect()
 }
@@ -80,7 +98,7 @@ pub fn view<'a, T: Float>(arr: &'a Bound<'_, PyArrayDyn<T>>) -> ArrayRef<'a, T> 
     let strides = element_strides::<T>(arr.strides());
     // SAFETY: NumPy guarantees every index within the shape addresses an element of the array,
     // which `arr` keeps alive for 'a. The kernels never write through this view.
-    unsafe { ArrayRef::from_raw(arr.data(), arr.shape().to_vec(), strides) }
+    unsafe { ArrayRef::from_raw(arr.data(), arr.shape(), &strides) }
 }
 
 /// Borrows an array for writing. The caller must have made sure it is writeable and that nothing
@@ -89,7 +107,7 @@ pub fn view_mut<'a, T: Float>(arr: &'a Bound<'_, PyArrayDyn<T>>) -> ArrayMut<'a,
     let strides = element_strides::<T>(arr.strides());
     // SAFETY: as for `view`; exclusivity is the caller's promise (a fresh array, or an `out=`
     // checked by `out_array`).
-    unsafe { ArrayMut::from_raw(arr.data(), arr.shape().to_vec(), strides) }
+    unsafe { ArrayMut::from_raw(arr.data(), arr.shape(), &strides) }
 }
 
 /// A new, uninitialised C-order array; the kernel writing it must fill every element. Large ones

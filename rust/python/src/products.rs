@@ -46,7 +46,7 @@ fn matmul_typed<'py, T: Float>(
     if out_arr.shape() != shape.out_shape.as_slice() {
         return Err(to_pyerr(
             py,
-            ferrolinalg_kernels::Error::OutShape { expected: shape.out_shape, got: out_arr.shape().to_vec() },
+            ferrolinalg_kernels::Error::OutShape { expected: shape.out_shape.to_vec(), got: out_arr.shape().to_vec() },
         ));
     }
     if may_overlap(out_arr.as_untyped(), a.as_untyped()) || may_overlap(out_arr.as_untyped(), b.as_untyped()) {
