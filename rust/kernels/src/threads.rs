@@ -96,11 +96,17 @@ impl JobHeader {
     }
 }
 
-/// Spins politely: a pause instruction, and a yield now and then so a descheduled peer can run.
+/// Rounds of pure spinning (a pause instruction each, ~50 ns on this CPU) before `backoff` also
+/// yields: a yield is a system call, which on the VM could delay the reaction to new work by
+/// microseconds, longer than half of a 64x64 product.
+const SPIN_ROUNDS: u32 = 2048;
+
+/// Spins politely: pause instructions first, then a yield now and then so that a descheduled
+/// peer can run.
 #[inline]
 fn backoff(round: &mut u32) {
-    *round += 1;
-    if *round % 64 == 0 {
+    *round = round.saturating_add(1);
+    if *round > SPIN_ROUNDS && *round % 64 == 0 {
         std::thread::yield_now();
     } else {
         std::hint::spin_loop();
@@ -129,6 +135,7 @@ fn linger(shared: &Shared, max_lingering: usize) {
             }
             shared.active.fetch_sub(1, Ordering::SeqCst);
             last_work = Instant::now();
+            round = 0;
         } else if shared.stand_down.load(Ordering::Relaxed) || last_work.elapsed() > LINGER {
             break;
         } else {
