@@ -286,3 +286,21 @@ def assert_norm_close(
             f"{int(np.count_nonzero(~ok))} of {ref.size} values off; first at {idx}: "
             f"got {g[idx]!r}, expected {ref[idx]!r} (rtol {rtol:.3g})"
         )
+
+
+#: (dtype of a, dtype of b, dtype ferrolinalg computes and returns in): float32 stays float32,
+#: mixed floats give float64, float16 computes in float32, integers and bools in float64.
+DTYPE_PROMOTIONS = [
+    (np.float32, np.float32, np.float32),
+    (np.float64, np.float64, np.float64),
+    (np.float32, np.float64, np.float64),
+    (np.float64, np.float32, np.float64),
+    (np.float16, np.float16, np.float32),
+    (np.float16, np.float32, np.float32),
+    (np.float16, np.float64, np.float64),
+    (np.int64, np.int64, np.float64),
+    (np.int32, np.float32, np.float64),
+    (np.int8, np.uint16, np.float64),
+    (np.bool_, np.bool_, np.float64),
+    (np.bool_, np.float32, np.float64),
+]

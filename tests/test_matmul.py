@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import ferrolinalg as fl
 from conftest import (
+    DTYPE_PROMOTIONS,
     FLOAT_DTYPES,
     SMALL_SIZES,
     assert_matmul_close,
@@ -174,23 +175,7 @@ def test_zero_stride_operands(rng, dtype, size):
 # dtypes and conversions
 
 
-@pytest.mark.parametrize(
-    "da, db, want",
-    [
-        (np.float32, np.float32, np.float32),
-        (np.float64, np.float64, np.float64),
-        (np.float32, np.float64, np.float64),
-        (np.float64, np.float32, np.float64),
-        (np.float16, np.float16, np.float32),
-        (np.float16, np.float32, np.float32),
-        (np.float16, np.float64, np.float64),
-        (np.int64, np.int64, np.float64),
-        (np.int32, np.float32, np.float64),
-        (np.int8, np.uint16, np.float64),
-        (np.bool_, np.bool_, np.float64),
-        (np.bool_, np.float32, np.float64),
-    ],
-)
+@pytest.mark.parametrize("da, db, want", DTYPE_PROMOTIONS)
 def test_dtype_promotion(rng, da, db, want):
     """float32 stays float32, mixed floats give float64, float16 computes in float32, integers
     and bools convert to float64 (unlike numpy.matmul, which keeps ints): values as NumPy's in

@@ -13,6 +13,7 @@ import pytest
 
 import ferrolinalg as fl
 from conftest import (
+    DTYPE_PROMOTIONS,
     FLOAT_DTYPES,
     SMALL_SIZES,
     assert_product_close,
@@ -104,18 +105,7 @@ def test_dot_large(rng, dtype):
     assert_product_close(checked(fl.dot, c, a), np.dot, c, a, k=129)
 
 
-@pytest.mark.parametrize(
-    "da, db, want",
-    [
-        (np.float32, np.float32, np.float32),
-        (np.float64, np.float64, np.float64),
-        (np.float32, np.float64, np.float64),
-        (np.float64, np.float32, np.float64),
-        (np.int64, np.int64, np.float64),
-        (np.int32, np.float32, np.float64),
-        (np.bool_, np.bool_, np.float64),
-    ],
-)
+@pytest.mark.parametrize("da, db, want", DTYPE_PROMOTIONS)
 @pytest.mark.parametrize("shapes", [((5,), (5,)), ((4, 5), (5, 3)), ((2, 4, 5), (5,))], ids=str)
 def test_dot_dtypes(rng, da, db, want, shapes):
     """float32 stays float32, mixed floats give float64, integers and bools convert to float64
@@ -216,15 +206,7 @@ def test_vecdot_axis(rng, dtype, shapes, axis):
             raise AssertionError(f"a:{na} b:{nb}: {e}") from None
 
 
-@pytest.mark.parametrize(
-    "da, db, want",
-    [
-        (np.float32, np.float32, np.float32),
-        (np.float32, np.float64, np.float64),
-        (np.int64, np.int64, np.float64),
-        (np.bool_, np.float32, np.float64),
-    ],
-)
+@pytest.mark.parametrize("da, db, want", DTYPE_PROMOTIONS)
 def test_vecdot_dtypes(rng, da, db, want):
     """float32 stays float32, mixed floats give float64, integers and bools convert to float64;
     small integer values give exact results."""

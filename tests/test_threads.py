@@ -247,19 +247,23 @@ def test_calls_from_eight_python_threads(rng):
 # fork
 
 
+def _every_function(a, b, v, x):
+    """One call of every public function, the matmul large enough to use the thread pool."""
+    return {
+        "matmul": fl.matmul(a, b),
+        "matmul_batch": fl.matmul(np.stack([a[:40, :50]] * 30), b[:50, :60]),
+        "dot": fl.dot(a, v),
+        "vecdot": fl.vecdot(a, b.T),
+        "vector_norm": fl.vector_norm(x, axis=1),
+        "matrix_norm": fl.matrix_norm(x, ord=1),
+    }
+
+
 def _child_work(conn, inputs):
     """Runs in the forked child: every public function, results sent back to the parent."""
     try:
-        a, b, v, x = inputs
-        res = {
-            "threads": fl.get_num_threads(),
-            "matmul": fl.matmul(a, b),
-            "matmul_batch": fl.matmul(np.stack([a[:40, :50]] * 30), b[:50, :60]),
-            "dot": fl.dot(a, v),
-            "vecdot": fl.vecdot(a, b.T),
-            "vector_norm": fl.vector_norm(x, axis=1),
-            "matrix_norm": fl.matrix_norm(x, ord=1),
-        }
+        res = {"threads": fl.get_num_threads(), **_every_function(*inputs)}
+        a, b = inputs[:2]
         with fl.threads(1):
             res["matmul_1"] = fl.matmul(a, b)
         conn.send(("ok", res))
@@ -277,14 +281,7 @@ def test_forked_child_uses_every_function(rng):
     a, b = randn(rng, (300, 300), np.float64), randn(rng, (300, 300), np.float64)
     v, x = randn(rng, (300,), np.float64), randn(rng, (20, 30), np.float64)
     # the parent uses the pool (a threaded product) right before forking
-    parent = {
-        "matmul": fl.matmul(a, b),
-        "matmul_batch": fl.matmul(np.stack([a[:40, :50]] * 30), b[:50, :60]),
-        "dot": fl.dot(a, v),
-        "vecdot": fl.vecdot(a, b.T),
-        "vector_norm": fl.vector_norm(x, axis=1),
-        "matrix_norm": fl.matrix_norm(x, ord=1),
-    }
+    parent = _every_function(a, b, v, x)
     assert_matmul_close(parent["matmul"], a, b)
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)

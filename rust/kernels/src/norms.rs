@@ -48,20 +48,33 @@ impl VectorOrd {
 /// values under ~1e-154 are subnormal); above it, the largest terms are exact enough.
 const SSQ_UNDERFLOW: f64 = f64::from_bits(123u64 << 52); // 2^-900
 
-struct SumSq;
-impl<T: Real> Reducer<T> for SumSq {
+/// The sum, in f64, of `term(x)` over the elements: sums of squares, of magnitudes, counts.
+struct SumOf<F>(F);
+impl<T: Real, F: Fn(T) -> f64 + Sync> Reducer<T> for SumOf<F> {
     type Acc = f64;
     fn init(&self) -> f64 {
         0.0
     }
     #[inline(always)]
     fn update(&self, acc: f64, x: T) -> f64 {
-        let x = x.to_f64();
-        x * x + acc
+        acc + (self.0)(x)
     }
     fn combine(&self, a: f64, b: f64) -> f64 {
         a + b
     }
+}
+
+fn square<T: Real>(x: T) -> f64 {
+    x.to_f64() * x.to_f64()
+}
+
+fn magnitude<T: Real>(x: T) -> f64 {
+    x.to_f64().abs()
+}
+
+/// 1 for a non-zero element (NaN included, as in NumPy), else 0.
+fn non_zero<T: Real>(x: T) -> f64 {
+    if x != T::ZERO { 1.0 } else { 0.0 }
 }
 
 /// LAPACK's scaled sum of squares: `scale² · ssq` is the sum of squares, with `scale` the
@@ -101,21 +114,6 @@ impl<T: Real> Reducer<T> for ScaledSumSq {
 
 fn scaled_norm((scale, ssq): (f64, f64)) -> f64 {
     if scale == f64::INFINITY { f64::INFINITY } else { scale * ssq.sqrt() }
-}
-
-struct SumAbs;
-impl<T: Real> Reducer<T> for SumAbs {
-    type Acc = f64;
-    fn init(&self) -> f64 {
-        0.0
-    }
-    #[inline(always)]
-    fn update(&self, acc: f64, x: T) -> f64 {
-        acc + x.to_f64().abs()
-    }
-    fn combine(&self, a: f64, b: f64) -> f64 {
-        a + b
-    }
 }
 
 /// sum |x|^p over the finite non-zero elements, kept as `scale^p · sum` with `scale` the largest
@@ -189,22 +187,6 @@ fn pow_norm(acc: PowAcc, p: f64) -> f64 {
     }
 }
 
-struct CountNonZero;
-impl<T: Real> Reducer<T> for CountNonZero {
-    type Acc = f64;
-    fn init(&self) -> f64 {
-        0.0
-    }
-    #[inline(always)]
-    fn update(&self, acc: f64, x: T) -> f64 {
-        // NaN counts as non-zero, as in NumPy
-        acc + if x != T::ZERO { 1.0 } else { 0.0 }
-    }
-    fn combine(&self, a: f64, b: f64) -> f64 {
-        a + b
-    }
-}
-
 /// max |x| (or min |x| with `MIN`), propagating NaN as NumPy's max and min do.
 struct Extreme<const MIN: bool>;
 impl<T: Real, const MIN: bool> Reducer<T> for Extreme<MIN> {
@@ -243,7 +225,7 @@ pub fn vector_norm<T: Real>(x: &ArrayRef<T>, axes: &[usize], ord: VectorOrd, out
     }
     match ord {
         VectorOrd::Two => {
-            let accs = reduce(x, axes, &SumSq, par);
+            let accs = reduce(x, axes, &SumOf(square::<T>), par);
             let rescue = accs.iter().any(|&s| !(SSQ_UNDERFLOW..f64::INFINITY).contains(&s) && !s.is_nan());
             if rescue {
                 let scaled = reduce(x, axes, &ScaledSumSq, par);
@@ -257,8 +239,8 @@ pub fn vector_norm<T: Real>(x: &ArrayRef<T>, axes: &[usize], ord: VectorOrd, out
                 write_out(&accs, out, |s: f64| T::from_f64(s.sqrt()));
             }
         }
-        VectorOrd::One => write_out(&reduce(x, axes, &SumAbs, par), out, T::from_f64),
-        VectorOrd::Zero => write_out(&reduce(x, axes, &CountNonZero, par), out, T::from_f64),
+        VectorOrd::One => write_out(&reduce(x, axes, &SumOf(magnitude::<T>), par), out, T::from_f64),
+        VectorOrd::Zero => write_out(&reduce(x, axes, &SumOf(non_zero::<T>), par), out, T::from_f64),
         VectorOrd::Inf => write_out(&reduce(x, axes, &Extreme::<false>, par), out, |v| v),
         VectorOrd::NegInf => write_out(&reduce(x, axes, &Extreme::<true>, par), out, |v| v),
         VectorOrd::P(p) => write_out(&reduce(x, axes, &ScaledSumPow(p), par), out, |acc| T::from_f64(pow_norm(acc, p))),
