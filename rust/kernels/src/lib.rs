@@ -15,10 +15,12 @@
 
 pub mod error;
 mod gemm;
+pub mod checks;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;
 pub mod scalar;
+pub mod signs;
 pub mod strided;
 pub mod threads;
 

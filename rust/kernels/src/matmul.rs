@@ -13,13 +13,6 @@ use crate::strided::{broadcast_shapes, broadcast_strides, ArrayMut, ArrayRef, Ba
 use crate::gemm::{gemm, gemm_seq, worth_splitting, Mat};
 use crate::threads::Par;
 
-/// Below this many multiply-adds in a whole batch, starting threads costs more than it saves
-/// (a rayon hand-off is a few microseconds; this is ~10-20 µs of single-core work).
-const PAR_MIN_WORK: usize = 1 << 17;
-
-/// A batch-parallel task should carry at least this much work, so scheduling stays negligible.
-const TASK_MIN_WORK: usize = 1 << 15;
-
 /// A matrix's shape and strides (in elements) inside a batch; the batch position gives its start.
 #[derive(Clone, Copy, Debug)]
 struct MatLayout {
@@ -147,17 +140,9 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
         }
     };
 
-    let threads = par.num_threads();
-    let total = nbatch.saturating_mul(work.max(1));
-    if threads > 1 && nbatch >= 2 * threads && total >= PAR_MIN_WORK {
-        // batch-parallel: contiguous ranges of the batch, each run sequentially; the split does
-        // not change any product's arithmetic, so results are identical for every thread count
-        let per_task = (TASK_MIN_WORK / work.max(1)).max(nbatch / (threads * 8)).max(1);
-        let ntasks = nbatch.div_ceil(per_task);
-        par.for_each(ntasks, &|t| {
-            let start = t * per_task;
-            run_range(start, per_task.min(nbatch - start), Par::SEQ)
-        });
+    if nbatch >= 2 * par.num_threads() {
+        // batch-parallel: contiguous ranges of the batch, each run sequentially
+        par.for_batch(nbatch, work, &|start, count| run_range(start, count, Par::SEQ));
     } else {
         // a few products: each one split across the threads if it is large enough
         run_range(0, nbatch, par.when(worth_splitting::<T>(m, n, k)));

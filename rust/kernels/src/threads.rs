@@ -96,6 +96,13 @@ impl JobHeader {
     }
 }
 
+/// Below this much work in a whole batch (in multiply-adds or the like), [`Par::for_batch`] runs
+/// on one thread: a hand-off costs ~1 µs to a lingering worker and 16-110 µs to a sleeping one.
+pub const BATCH_PAR_MIN_WORK: usize = 1 << 17;
+
+/// A batch-parallel task carries at least this much work, so scheduling stays negligible.
+pub const TASK_MIN_WORK: usize = 1 << 15;
+
 /// Rounds of pure spinning (a pause instruction each, ~50 ns on this CPU) before `backoff` also
 /// yields: a yield is a system call, which on the VM could delay the reaction to new work by
 /// microseconds, longer than half of a 64x64 product.
@@ -333,6 +340,25 @@ impl<'a> Par<'a> {
         if let Some(payload) = job.panic.into_inner().unwrap_or_else(|p| p.into_inner()) {
             resume_unwind(payload);
         }
+    }
+
+    /// Runs a batch of `nbatch` independent items, each costing about `work_per_item` (any unit
+    /// proportional to time, e.g. multiply-adds), as `f(start, count)` over contiguous ranges:
+    /// on this thread alone when the whole batch is too small to gain from threads, else split
+    /// into ranges of at least [`TASK_MIN_WORK`] spread over the pool. The split never changes
+    /// what an item computes, so results do not depend on the thread count.
+    pub fn for_batch(self, nbatch: usize, work_per_item: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+        let threads = self.num_threads();
+        let work_per_item = work_per_item.max(1);
+        if threads <= 1 || nbatch < 2 || nbatch.saturating_mul(work_per_item) < BATCH_PAR_MIN_WORK {
+            return f(0, nbatch);
+        }
+        let per_task = (TASK_MIN_WORK / work_per_item).max(nbatch / (threads * 8)).max(1);
+        let ntasks = nbatch.div_ceil(per_task);
+        self.for_each(ntasks, &|t| {
+            let start = t * per_task;
+            f(start, per_task.min(nbatch - start))
+        });
     }
 
     /// Runs `op` inside the pool (so rayon iterators and faer's parallel paths use it), or
