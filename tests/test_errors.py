@@ -276,3 +276,13 @@ def test_matrix_norm_needs_two_dimensions(shape, ord):
     either is accepted)."""
     with pytest.raises((ValueError, np.linalg.LinAlgError)):
         checked(fl.matrix_norm, np.ones(shape), ord=ord)
+
+
+def test_result_too_large_to_allocate_raises_memory_error():
+    """A result no machine can hold (8 TB here, from cheap broadcast views) raises MemoryError
+    from NumPy's allocator, never a panic or an abort; the library stays usable."""
+    a = np.broadcast_to(np.ones((1, 1, 1)), (2**20, 2**20, 1))
+    b = np.ones((1, 1))
+    with pytest.raises(MemoryError):
+        fl.matmul(a, b)
+    assert fl.matmul(np.eye(3), np.eye(3))[1, 1] == 1.0

@@ -165,17 +165,30 @@ pub fn with_cached_allocator<R>(py: Python<'_>, bytes: usize, alloc: impl FnOnce
         return alloc();
     };
     // SAFETY: SetHandler takes a handler capsule (or NULL) and returns a new reference to the
-    // previous one; restoring it returns a new reference to ours, released at once.
-    unsafe {
-        let previous = (hook.set_handler)(hook.capsule.as_ptr());
-        if previous.is_null() {
-            pyo3::ffi::PyErr_Clear();
-            return alloc();
+    // previous one (NULL on error).
+    let previous = unsafe { (hook.set_handler)(hook.capsule.as_ptr()) };
+    if previous.is_null() {
+        unsafe { pyo3::ffi::PyErr_Clear() };
+        return alloc();
+    }
+    let _restore = RestoreHandler { set_handler: hook.set_handler, previous };
+    alloc()
+}
+
+/// Puts the previous allocator back when dropped, so it is restored even if `alloc` fails.
+struct RestoreHandler {
+    set_handler: SetHandler,
+    previous: *mut pyo3::ffi::PyObject,
+}
+
+impl Drop for RestoreHandler {
+    fn drop(&mut self) {
+        // SAFETY: restoring returns a new reference to our capsule, released at once; then the
+        // reference to the previous handler that the first SetHandler gave us is released.
+        unsafe {
+            let ours = (self.set_handler)(self.previous);
+            pyo3::ffi::Py_XDECREF(ours);
+            pyo3::ffi::Py_DECREF(self.previous);
         }
-        let result = alloc();
-        let ours = (hook.set_handler)(previous);
-        pyo3::ffi::Py_XDECREF(ours);
-        pyo3::ffi::Py_DECREF(previous);
-        result
     }
 }

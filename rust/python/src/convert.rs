@@ -111,11 +111,30 @@ pub fn view_mut<'a, T: Float>(arr: &'a Bound<'_, PyArrayDyn<T>>) -> ArrayMut<'a,
 }
 
 /// A new, uninitialised C-order array; the kernel writing it must fill every element. Large ones
-/// come from the cache of recently freed blocks (`buffers`).
-pub fn new_array<'py, T: Float>(py: Python<'py>, shape: &[usize]) -> Bound<'py, PyArrayDyn<T>> {
-    let bytes = shape.iter().product::<usize>() * std::mem::size_of::<T>();
-    // SAFETY: the array is handed to a kernel that writes every element before Python sees it.
-    crate::buffers::with_cached_allocator(py, bytes, || unsafe { PyArrayDyn::<T>::new(py, shape, false) })
+/// come from the cache of recently freed blocks (`buffers`). A size NumPy cannot allocate gives
+/// its `MemoryError` (or `ValueError` for a size past the address space), not a panic.
+pub fn new_array<'py, T: Float>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
+    let dims: smallvec::SmallVec<[npyffi::npy_intp; 6]> = shape.iter().map(|&d| d as npyffi::npy_intp).collect();
+    let bytes = shape.iter().fold(std::mem::size_of::<T>(), |acc, &d| acc.saturating_mul(d));
+    crate::buffers::with_cached_allocator(py, bytes, || {
+        // SAFETY: PyArray_NewFromDescr with a valid type object, a dtype reference it steals,
+        // `dims.len()` dimensions, default strides and no data: NumPy allocates (uninitialised);
+        // the array is handed to a kernel that writes every element before Python sees it.
+        unsafe {
+            let ptr = npyffi::PY_ARRAY_API.PyArray_NewFromDescr(
+                py,
+                npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
+                T::get_dtype(py).into_dtype_ptr(),
+                dims.len() as c_int,
+                dims.as_ptr() as *mut npyffi::npy_intp,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+            );
+            Ok(Bound::from_owned_ptr_or_err(py, ptr)?.cast_into_unchecked())
+        }
+    })
 }
 
 /// Checks an `out=` argument: an ndarray of exactly dtype `T`, writeable and aligned.

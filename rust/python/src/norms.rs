@@ -42,7 +42,7 @@ fn vector_norm_typed<'py, T: Float>(
         )));
     }
     let kept: Vec<usize> = (0..xv.ndim()).filter(|d| !axes.contains(d)).map(|d| xv.shape()[d]).collect();
-    let result = new_array::<T>(py, &kept);
+    let result = new_array::<T>(py, &kept)?;
     let mut rv = view_mut(&result);
     let pool = threads::current();
     run_detached(py, || norms::vector_norm(&xv, axes, ord, &mut rv, pool.par()))?;

@@ -37,7 +37,7 @@ fn matmul_typed<'py, T: Float>(
     let shape = mm::matmul_shape(av.shape(), bv.shape()).map_err(|e| to_pyerr(py, e))?;
     let pool = threads::current();
     let Some(out) = out else {
-        let result = new_array::<T>(py, &shape.out_shape);
+        let result = new_array::<T>(py, &shape.out_shape)?;
         let mut rv = view_mut(&result);
         run_detached(py, || mm::matmul(&av, &bv, &mut rv, pool.par()))?;
         return scalar_or_array(result);
@@ -52,7 +52,7 @@ fn matmul_typed<'py, T: Float>(
     if may_overlap(out_arr.as_untyped(), a.as_untyped()) || may_overlap(out_arr.as_untyped(), b.as_untyped()) {
         // NumPy's rule: an out= that shares memory with an input gets the result as if computed
         // first and then copied in.
-        let result = new_array::<T>(py, &shape.out_shape);
+        let result = new_array::<T>(py, &shape.out_shape)?;
         let mut rv = view_mut(&result);
         run_detached(py, || mm::matmul(&av, &bv, &mut rv, pool.par()))?;
         out_arr.call_method1("__setitem__", ((), result))?;
