@@ -185,28 +185,182 @@ fn lu_small<T: Real>(n: usize, m: &mut [T], piv: &mut [usize]) -> (Option<usize>
     (first_zero, odd)
 }
 
-/// Solves `A x = b` in place in `x` from the factors of [`lu_small`] (no zero pivot).
-fn lu_small_solve<T: Real>(n: usize, lu: &[T], piv: &[usize], x: &mut [T]) {
-    for k in 0..n {
-        x.swap(k, piv[k]);
+/// Solves `A X = B` in place in the row-major `n x k` matrix `x` from the factors of
+/// [`lu_small`] (no zero pivot). Row operations: each step is an axpy on whole rows of `x`,
+/// contiguous and vectorizable (the inverse is this with `X = I`).
+fn lu_small_solve<T: Real>(n: usize, lu: &[T], piv: &[usize], x: &mut [T], k: usize) {
+    debug_assert!(x.len() >= n * k);
+    for i in 0..n {
+        if piv[i] != i {
+            let (top, bottom) = x.split_at_mut(piv[i] * k);
+            top[i * k..i * k + k].swap_with_slice(&mut bottom[..k]);
+        }
     }
     for i in 1..n {
-        let row = &lu[i * n..i * n + i];
-        let mut s = x[i];
-        for (l, xj) in row.iter().zip(&x[..i]) {
-            s = s - *l * *xj;
+        let (done, rest) = x.split_at_mut(i * k);
+        let xi = &mut rest[..k];
+        for (j, &l) in lu[i * n..i * n + i].iter().enumerate() {
+            if l != T::ZERO {
+                for (v, &w) in xi.iter_mut().zip(&done[j * k..j * k + k]) {
+                    *v = *v - l * w;
+                }
+            }
         }
-        x[i] = s;
     }
     for i in (0..n).rev() {
-        let row = &lu[i * n + i + 1..i * n + n];
-        let mut s = x[i];
-        for (u, xj) in row.iter().zip(&x[i + 1..n]) {
-            s = s - *u * *xj;
+        let (head, done) = x.split_at_mut((i + 1) * k);
+        let xi = &mut head[i * k..];
+        for (j, &u) in lu[i * n + i + 1..i * n + n].iter().enumerate() {
+            if u != T::ZERO {
+                for (v, &w) in xi.iter_mut().zip(&done[j * k..j * k + k]) {
+                    *v = *v - u * w;
+                }
+            }
         }
-        x[i] = s / lu[i * n + i];
+        let d = lu[i * n + i];
+        for v in xi.iter_mut() {
+            *v = *v / d;
+        }
     }
 }
+
+/// The small engine for an order `N` known at compile time (n <= 8): the same arithmetic as
+/// [`lu_small`] and [`lu_small_solve`], but with every loop bound a constant the compiler
+/// unrolls, so an 8x8 problem runs from registers without loop or bounds-check overhead.
+mod fixed {
+    use crate::scalar::Real;
+
+    /// The row-major `N x N` matrix at the start of `m`.
+    fn as_matrix<T, const N: usize>(m: &mut [T]) -> &mut [[T; N]; N] {
+        assert!(m.len() >= N * N);
+        // SAFETY: `m` holds at least N*N contiguous `T`s, which is the layout of [[T; N]; N]
+        // (same alignment as T); the borrow is `m`'s.
+        unsafe { &mut *(m.as_mut_ptr() as *mut [[T; N]; N]) }
+    }
+
+    pub fn lu<T: Real, const N: usize>(m: &mut [T], piv: &mut [usize]) -> (Option<usize>, bool) {
+        let m = as_matrix::<T, N>(m);
+        let piv = &mut piv[..N];
+        let mut first_zero = None;
+        let mut odd = false;
+        for k in 0..N {
+            let mut p = k;
+            let mut max = m[k][k].abs();
+            for i in k + 1..N {
+                // selects, not branches: which row wins is data, unpredictable
+                let v = m[i][k].abs();
+                let better = v > max;
+                max = if better { v } else { max };
+                p = if better { i } else { p };
+            }
+            piv[k] = p;
+            if p != k {
+                m.swap(k, p);
+                odd = !odd;
+            }
+            let pivot = m[k][k];
+            if pivot == T::ZERO {
+                first_zero.get_or_insert(k);
+                continue;
+            }
+            let scale_by_recip = pivot.abs() >= T::MIN_POSITIVE;
+            let r = T::ONE / pivot;
+            // U's row with its first k + 1 entries zeroed: the update then runs over whole rows
+            // (a constant length, unrolled and vectorized) and leaves columns 0..=k unchanged
+            let mut urow = m[k];
+            for (j, u) in urow.iter_mut().enumerate() {
+                *u = if j <= k { T::ZERO } else { *u };
+            }
+            for row in m[k + 1..].iter_mut() {
+                let l = if scale_by_recip { row[k] * r } else { row[k] / pivot };
+                for j in 0..N {
+                    row[j] = row[j] - l * urow[j];
+                }
+                row[k] = l;
+            }
+        }
+        (first_zero, odd)
+    }
+
+    /// `X = A^-1` (row-major, `N x N`) from the factors.
+    pub fn inverse<T: Real, const N: usize>(lu: &mut [T], piv: &[usize], x: &mut [T]) {
+        let lu = &*as_matrix::<T, N>(lu);
+        let x = as_matrix::<T, N>(x);
+        for (i, row) in x.iter_mut().enumerate() {
+            *row = [T::ZERO; N];
+            row[i] = T::ONE;
+        }
+        for k in 0..N {
+            x.swap(k, piv[k]);
+        }
+        for i in 1..N {
+            for j in 0..i {
+                let l = lu[i][j];
+                let xj = x[j];
+                for c in 0..N {
+                    x[i][c] = x[i][c] - l * xj[c];
+                }
+            }
+        }
+        for i in (0..N).rev() {
+            for j in i + 1..N {
+                let u = lu[i][j];
+                let xj = x[j];
+                for c in 0..N {
+                    x[i][c] = x[i][c] - u * xj[c];
+                }
+            }
+            let d = lu[i][i];
+            for c in 0..N {
+                x[i][c] = x[i][c] / d;
+            }
+        }
+    }
+
+    /// Solves `A x = b` for one vector, in place in `x[..N]`.
+    pub fn solve_vec<T: Real, const N: usize>(lu: &mut [T], piv: &[usize], x: &mut [T]) {
+        let lu = &*as_matrix::<T, N>(lu);
+        let x: &mut [T; N] = (&mut x[..N]).try_into().expect("N elements");
+        for k in 0..N {
+            x.swap(k, piv[k]);
+        }
+        for i in 1..N {
+            let mut s = x[i];
+            for j in 0..i {
+                s = s - lu[i][j] * x[j];
+            }
+            x[i] = s;
+        }
+        for i in (0..N).rev() {
+            let mut s = x[i];
+            for j in i + 1..N {
+                s = s - lu[i][j] * x[j];
+            }
+            x[i] = s / lu[i][i];
+        }
+    }
+}
+
+/// Calls `fixed::$f::<T, n>(args)` for orders 1 to 8, else evaluates `$fallback`.
+macro_rules! by_order {
+    ($n:expr, $f:ident($($arg:expr),*), $fallback:expr) => {
+        match $n {
+            1 => fixed::$f::<T, 1>($($arg),*),
+            2 => fixed::$f::<T, 2>($($arg),*),
+            3 => fixed::$f::<T, 3>($($arg),*),
+            4 => fixed::$f::<T, 4>($($arg),*),
+            5 => fixed::$f::<T, 5>($($arg),*),
+            6 => fixed::$f::<T, 6>($($arg),*),
+            7 => fixed::$f::<T, 7>($($arg),*),
+            8 => fixed::$f::<T, 8>($($arg),*),
+            _ => $fallback,
+        }
+    };
+}
+
+/// Right-hand sides are solved in blocks of this many columns by the small engine, so its
+/// scratch stays small (and in cache) for any `k`.
+const RHS_BLOCK: usize = 32;
 
 // ---------------------------------------------------------------------------------------------
 // per-thread workspace, both engines
@@ -232,7 +386,7 @@ struct Workspace<T: Real> {
     lu: Vec<T>,
     piv: Vec<usize>,
     perm_inv: Vec<usize>,
-    /// One right-hand side (small engine).
+    /// A block of right-hand sides, row-major (small engine).
     x: Vec<T>,
     /// faer's scratch (large engine), sized for the factorization and `rhs_cols` right-hand sides.
     mem: Option<MemBuffer>,
@@ -247,7 +401,7 @@ impl<T: Real> Workspace<T> {
                 solve::solve_in_place_scratch::<usize, T>(n, rhs_cols.max(1), par),
             ]))
         });
-        Workspace { n, lu: vec![T::ZERO; n * n], piv: vec![0; n], perm_inv: vec![0; n], x: vec![T::ZERO; n], mem }
+        Workspace { n, lu: vec![T::ZERO; n * n], piv: vec![0; n], perm_inv: vec![0; n], x: vec![T::ZERO; if n <= SMALL_MAX { n * n.max(RHS_BLOCK) } else { 0 }], mem }
     }
 
     fn is_small(&self) -> bool {
@@ -261,14 +415,11 @@ impl<T: Real> Workspace<T> {
     /// `a` must be a readable `n x n` matrix.
     unsafe fn factor(&mut self, a: Mat<T>, check: bool, par: faer::Par) -> Option<Factored> {
         let n = self.n;
-        // x * 0 is 0 for finite x, NaN for NaN and inf: one multiply-add per element
-        let mut probe = T::ZERO;
         if self.is_small() {
             for i in 0..n {
                 let row = &mut self.lu[i * n..i * n + n];
                 for (j, v) in row.iter_mut().enumerate() {
                     *v = a.get(i, j);
-                    probe = probe + *v * T::ZERO;
                 }
             }
         } else {
@@ -276,15 +427,14 @@ impl<T: Real> Workspace<T> {
                 let col = &mut self.lu[j * n..j * n + n];
                 for (i, v) in col.iter_mut().enumerate() {
                     *v = a.get(i, j);
-                    probe = probe + *v * T::ZERO;
                 }
             }
         }
-        if check && probe != T::ZERO {
+        if check && !all_finite(&self.lu[..n * n]) {
             return None;
         }
         if self.is_small() {
-            let (zero_pivot, odd) = lu_small(n, &mut self.lu, &mut self.piv);
+            let (zero_pivot, odd) = by_order!(n, lu(&mut self.lu, &mut self.piv), lu_small(n, &mut self.lu, &mut self.piv));
             return Some(Factored { zero_pivot, odd });
         }
         // SAFETY: `lu` holds n x n elements, column-major.
@@ -315,12 +465,17 @@ impl<T: Real> Workspace<T> {
     unsafe fn inverse_into(&mut self, out: Mat<T>, par: faer::Par) {
         let n = self.n;
         if self.is_small() {
-            for j in 0..n {
-                self.x.fill(T::ZERO);
-                self.x[j] = T::ONE;
-                lu_small_solve(n, &self.lu, &self.piv, &mut self.x);
+            by_order!(n, inverse(&mut self.lu, &self.piv, &mut self.x), {
+                let x = &mut self.x[..n * n];
+                x.fill(T::ZERO);
                 for i in 0..n {
-                    out.set(i, j, self.x[i]);
+                    x[i * n + i] = T::ONE;
+                }
+                lu_small_solve(n, &self.lu, &self.piv, x, n)
+            });
+            for i in 0..n {
+                for (j, &v) in self.x[i * n..i * n + n].iter().enumerate() {
+                    out.set(i, j, v);
                 }
             }
             return;
@@ -338,35 +493,44 @@ impl<T: Real> Workspace<T> {
     /// `b` readable, `out` writable by this thread only, both `n x k`.
     unsafe fn solve_into(&mut self, b: Mat<T>, out: Mat<T>, check: bool, par: faer::Par) -> Option<()> {
         let (n, k) = (self.n, b.cols);
-        let mut probe = T::ZERO;
+        let mut finite = true;
         if self.is_small() {
-            for j in 0..k {
+            for c0 in (0..k).step_by(RHS_BLOCK) {
+                let kc = RHS_BLOCK.min(k - c0);
+                let x = &mut self.x[..n * kc];
                 for i in 0..n {
-                    let v = b.get(i, j);
-                    probe = probe + v * T::ZERO;
-                    self.x[i] = v;
+                    for (j, v) in x[i * kc..i * kc + kc].iter_mut().enumerate() {
+                        *v = b.get(i, c0 + j);
+                    }
                 }
-                lu_small_solve(n, &self.lu, &self.piv, &mut self.x);
+                finite &= !check || all_finite(x);
+                if kc == 1 {
+                    by_order!(n, solve_vec(&mut self.lu, &self.piv, x), lu_small_solve(n, &self.lu, &self.piv, x, 1));
+                } else {
+                    lu_small_solve(n, &self.lu, &self.piv, x, kc);
+                }
                 for i in 0..n {
-                    out.set(i, j, self.x[i]);
+                    for (j, &v) in x[i * kc..i * kc + kc].iter().enumerate() {
+                        out.set(i, c0 + j, v);
+                    }
                 }
             }
         } else {
             for i in 0..n {
                 for j in 0..k {
                     let v = b.get(i, j);
-                    probe = probe + v * T::ZERO;
+                    finite &= !check || v.is_finite();
                     out.set(i, j, v);
                 }
             }
-            if !(check && probe != T::ZERO) {
+            if finite {
                 let rhs = faer::MatMut::from_raw_parts_mut(out.ptr, n, k, out.rs, out.cs);
                 let mut mem = self.mem.take().expect("large workspace has scratch");
                 solve::solve_in_place(self.lu_ref(), self.lu_ref(), self.perm(), rhs, par, MemStack::new(&mut mem));
                 self.mem = Some(mem);
             }
         }
-        (!(check && probe != T::ZERO)).then_some(())
+        finite.then_some(())
     }
 
     /// The factored matrix's determinant as `(sign, mantissa, exponent)`: `det = sign * m * 2^e`
@@ -395,6 +559,12 @@ impl<T: Real> Workspace<T> {
     }
 }
 
+/// Whether every element is finite; a branch-free reduction the compiler vectorizes.
+#[inline]
+fn all_finite<T: Real>(x: &[T]) -> bool {
+    x.iter().fold(true, |ok, v| ok & v.is_finite())
+}
+
 /// `(m, e)` with `x = m * 2^e` and `m` in [0.5, 1), for finite positive `x`; NaN passes through
 /// as the mantissa.
 fn frexp(x: f64) -> (f64, i64) {
@@ -414,7 +584,7 @@ fn frexp(x: f64) -> (f64, i64) {
 
 /// `m * 2^e`, overflowing to infinity and underflowing to zero as the exact value would round.
 fn ldexp(mut m: f64, mut e: i64) -> f64 {
-    let step = 2f64.powi(500);
+    let step = f64::from_bits((1023 + 500) << 52); // 2^500
     while e > 500 && m.is_finite() && m != 0.0 {
         m *= step;
         e -= 500;
@@ -423,7 +593,8 @@ fn ldexp(mut m: f64, mut e: i64) -> f64 {
         m /= step;
         e += 500;
     }
-    m * 2f64.powi(e as i32)
+    // e in [-500, 500]: 2^e is a normal number, built from its bits
+    m * f64::from_bits(((1023 + e) as u64) << 52)
 }
 
 // ---------------------------------------------------------------------------------------------
