@@ -10,22 +10,28 @@ from __future__ import annotations
 import os as _os
 
 from . import _core
-from ._core import get_num_threads, matmul, set_num_threads
+from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
 from ._errors import LinAlgError
 from ._products import dot, vecdot
 from ._norms import matrix_norm, vector_norm
+from ._solvers import SlogdetResult, slogdet
 from ._threads import threads
 
 __version__: str = _core.__version__
 
 __all__ = [
     "LinAlgError",
+    "SlogdetResult",
     "__version__",
+    "det",
     "dot",
     "get_num_threads",
+    "inv",
     "matmul",
     "matrix_norm",
     "set_num_threads",
+    "slogdet",
+    "solve",
     "threads",
     "vecdot",
     "vector_norm",

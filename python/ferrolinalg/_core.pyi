@@ -15,6 +15,29 @@ def matmul(x1: ArrayLike, x2: ArrayLike, /, out: NDArray[_Float] | None = None) 
 def _vector_norm(x: ArrayLike, ord: float, axes: list[int]) -> NDArray[_Float]:
     """The ``ord`` vector norm over ``axes`` (sorted, distinct); 0-d for a full reduction."""
 
+def inv(a: ArrayLike, *, check_finite: bool = True) -> NDArray[_Float]:
+    """The inverse of each matrix of ``a`` (``(..., n, n)``), as ``numpy.linalg.inv``.
+
+    LU with partial pivoting; a singular matrix (an exact zero pivot) raises
+    ``ferrolinalg.LinAlgError`` naming its batch index. ``check_finite=True`` raises
+    ``ValueError`` on NaN or infinity.
+    """
+
+def solve(a: ArrayLike, b: ArrayLike, *, check_finite: bool = True) -> NDArray[_Float]:
+    """The solution ``x`` of ``a @ x = b``, with NumPy 2's rules: ``b`` is one vector when it is
+    1-D, else a stack ``(..., n, k)`` whose batch axes broadcast against ``a``'s.
+
+    A singular matrix raises ``ferrolinalg.LinAlgError`` naming its batch index;
+    ``check_finite=True`` raises ``ValueError`` on NaN or infinity in ``a`` or ``b``.
+    """
+
+def det(a: ArrayLike, *, check_finite: bool = True) -> Any:
+    """The determinant of each matrix of ``a``, as ``numpy.linalg.det`` (a NumPy scalar for one
+    matrix; 0 for a singular one, 1 for the empty one)."""
+
+def _slogdet(a: ArrayLike, *, check_finite: bool = True) -> tuple[Any, Any]:
+    """``(sign, logabsdet)`` of each matrix of ``a``; ``ferrolinalg.slogdet`` wraps it."""
+
 def set_num_threads(n: int) -> None:
     """Sets how many threads ferrolinalg's kernels may use (at least 1)."""
 

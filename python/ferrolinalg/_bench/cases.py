@@ -46,7 +46,7 @@ __all__ = [
 Inputs = tuple[Any, ...]
 
 #: Modules whose import registers cases; later issues append theirs.
-CASE_MODULES: list[str] = ["ferrolinalg._bench.cases"]
+CASE_MODULES: list[str] = ["ferrolinalg._bench.cases", "ferrolinalg._bench.cases_solvers"]
 
 #: Inputs of one case are kept within this many bytes (all rotated sets together, one side).
 #: 48 MiB keeps the largest default case (three sets of two 2048x2048 float64 matrices would be

@@ -16,6 +16,7 @@
 pub mod error;
 mod gemm;
 pub mod checks;
+pub mod lu;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;

@@ -8,6 +8,7 @@ mod errors;
 mod norms;
 
 mod products;
+mod solvers;
 mod threads;
 
 use pyo3::prelude::*;
@@ -16,6 +17,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     products::register(m)?;
+    solvers::register(m)?;
 
     norms::register(m)?;
     threads::register(m)?;
