@@ -11,6 +11,7 @@ import os as _os
 
 from . import _core
 from ._core import get_num_threads, matmul, set_num_threads
+from ._eigen import EighResult, eigh, eigvalsh
 from ._errors import LinAlgError
 from ._products import dot, vecdot
 from ._norms import matrix_norm, vector_norm
@@ -19,9 +20,12 @@ from ._threads import threads
 __version__: str = _core.__version__
 
 __all__ = [
+    "EighResult",
     "LinAlgError",
     "__version__",
     "dot",
+    "eigh",
+    "eigvalsh",
     "get_num_threads",
     "matmul",
     "matrix_norm",

@@ -15,6 +15,12 @@ def matmul(x1: ArrayLike, x2: ArrayLike, /, out: NDArray[_Float] | None = None) 
 def _vector_norm(x: ArrayLike, ord: float, axes: list[int]) -> NDArray[_Float]:
     """The ``ord`` vector norm over ``axes`` (sorted, distinct); 0-d for a full reduction."""
 
+def _eigh(
+    a: ArrayLike, uplo: str, compute_v: bool, check_finite: bool
+) -> tuple[NDArray[_Float], NDArray[_Float] | None]:
+    """Eigenvalues (ascending) and, with ``compute_v``, eigenvectors of the symmetric matrices
+    in ``a``, reading only the ``uplo`` ("L" / "U") triangle."""
+
 def set_num_threads(n: int) -> None:
     """Sets how many threads ferrolinalg's kernels may use (at least 1)."""
 

@@ -16,6 +16,8 @@
 pub mod error;
 mod gemm;
 pub mod checks;
+pub mod eigh;
+mod jacobi;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;

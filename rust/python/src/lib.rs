@@ -4,6 +4,7 @@
 
 mod buffers;
 mod convert;
+mod eigen;
 mod errors;
 mod norms;
 
@@ -18,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     products::register(m)?;
 
     norms::register(m)?;
+    eigen::register(m)?;
     threads::register(m)?;
     Ok(())
 }
