@@ -13,6 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::jacobi;
+use crate::tql;
 use crate::scalar::Real;
 use crate::signs;
 use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, Strides};
@@ -30,12 +31,25 @@ pub enum Uplo {
     Upper,
 }
 
-/// Up to this order the Jacobi kernel runs, above it faer's `self_adjoint_evd`.
-/// Measured per matrix (float64, vectors, one thread, `jacobi_vs_faer_timing`, on the shared
-/// 2-vCPU VM while others built, so noisy), Jacobi / faer in µs: n=2 0.08/0.64, 3 0.39/0.93,
-/// 4 0.76/3.5, 6 4.0/3.8, 8 7.6/6.6, 12 32/21, 16 89/39, 32 539/118. Jacobi wins clearly to
-/// n = 4 and is even at 6-8; beyond, its ~6 n^3 flops per sweep lose to tridiagonalisation.
-pub const JACOBI_MAX_N: usize = 5;
+/// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] our unblocked tridiagonalisation
+/// + QL ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix
+/// (float64, with vectors, one thread, `cargo test --release -p ferrolinalg-kernels
+/// jacobi_vs_faer_timing -- --ignored --nocapture`, on the shared 2-vCPU VM while others built,
+/// so noisy), Jacobi / tql / faer in µs:
+///
+/// | n | 2 | 3 | 4 | 6 | 8 | 10 | 12 | 16 | 24 | 32 |
+/// |---|---|---|---|---|---|---|---|---|---|---|
+/// | Jacobi | 0.05 | 0.40 | 0.79 | 3.9 | 6.8 | 12 | 31 | 71 | 239 | 584 |
+/// | tql | 0.05 | 1.1 | 1.6 | 3.3 | 3.9 | 6.3 | 19 | 23 | 68 | 136 |
+/// | faer | 1.1 | 1.3 | 4.9 | 3.5 | 6.5 | 16 | 19 | 34 | 81 | 134 |
+///
+/// Jacobi wins to n = 4 (closed-form-like: one or two sweeps of a few rotations); its ~6 n^3
+/// flops per sweep lose beyond. tql wins from 6 to 24 (faer's set-up dominates there) and ties
+/// faer at 32, where faer's blocked code starts to pay.
+pub const JACOBI_MAX_N: usize = 4;
+
+/// See [`JACOBI_MAX_N`].
+pub const TQL_MAX_N: usize = 24;
 
 /// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
 /// algorithm; below it the hand-off to threads costs more than it saves.
@@ -72,6 +86,7 @@ struct Work<T: Real> {
     /// the Jacobi kernel's matrix and vectors (n x n, column-major, unpadded)
     ja: Vec<T>,
     ju: Vec<T>,
+    je: Vec<T>,
     a: Mat<T>,
     u: Mat<T>,
     w: Vec<T>,
@@ -82,7 +97,7 @@ struct Work<T: Real> {
 
 impl<T: Real> Work<T> {
     fn new() -> Self {
-        Work { ja: Vec::new(), ju: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
     }
 }
 
@@ -159,7 +174,20 @@ fn eigh_one<T: Real>(
     let scale = safe_scale(amax);
     work.w.resize(n, T::ZERO);
     let jacobi = n <= JACOBI_MAX_N;
-    if jacobi {
+    let small = n <= TQL_MAX_N;
+    if small && !jacobi {
+        work.ja.resize(n * n, T::ZERO);
+        for i in 0..n {
+            for k in 0..=i {
+                work.ja[i * n + k] = src[(i, k)] * scale;
+            }
+        }
+        work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
+        work.je.resize(n, T::ZERO);
+        if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju) {
+            return Err(Fail::NoConvergence);
+        }
+    } else if jacobi {
         work.ja.resize(n * n, T::ZERO);
         for j in 0..n {
             for i in j..n {
@@ -218,6 +246,11 @@ fn eigh_one<T: Real>(
     if let Some(mut v) = v_out {
         for (k, &p) in work.perm.iter().enumerate() {
             if jacobi {
+                for i in 0..n {
+                    v[(i, k)] = work.ju[p * n + i];
+                }
+            } else if small {
+                // eigenvector p is row p of tql's zt
                 for i in 0..n {
                     v[(i, k)] = work.ju[p * n + i];
                 }
@@ -364,7 +397,7 @@ mod tests {
 
     #[test]
     fn residuals_small_and_large() {
-        for n in [1, 2, 3, 5, 8, 16, 24, 25, 40, 70] {
+        for n in [1, 2, 3, 5, 6, 8, 16, 24, 32, 33, 40, 70] {
             check(n);
         }
     }
@@ -383,6 +416,13 @@ mod tests {
                 assert!(jacobi::jacobi_eigh(&mut ja, n, Some(&mut ju), &mut w));
             }
             let tj = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let (mut e, mut zt) = (vec![0.0; n], vec![0.0; n * n]);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                ja.copy_from_slice(&a);
+                assert!(tql::tql_eigh(&mut ja, n, true, &mut w, &mut e, &mut zt));
+            }
+            let tq = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
             let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default());
             let mut buf = MemBuffer::new(req);
             let am = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
@@ -393,7 +433,7 @@ mod tests {
                 evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
             }
             let tf = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
-            println!("n={n:3} jacobi {tj:8.2} us  faer {tf:8.2} us");
+            println!("n={n:3} jacobi {tj:8.2} us  tql {tq:8.2} us  faer {tf:8.2} us");
         }
     }
 

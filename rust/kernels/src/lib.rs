@@ -18,6 +18,7 @@ mod gemm;
 pub mod checks;
 pub mod eigh;
 mod jacobi;
+mod tql;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;
