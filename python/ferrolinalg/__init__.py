@@ -11,6 +11,7 @@ import os as _os
 
 from . import _core
 from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
+from ._eigen import EighResult, eigh, eigvalsh
 from ._errors import LinAlgError
 from ._products import dot, vecdot
 from ._norms import matrix_norm, vector_norm
@@ -20,11 +21,14 @@ from ._threads import threads
 __version__: str = _core.__version__
 
 __all__ = [
+    "EighResult",
     "LinAlgError",
     "SlogdetResult",
     "__version__",
     "det",
     "dot",
+    "eigh",
+    "eigvalsh",
     "get_num_threads",
     "inv",
     "matmul",

@@ -37,6 +37,11 @@ def det(a: ArrayLike, *, check_finite: bool = True) -> Any:
 
 def _slogdet(a: ArrayLike, *, check_finite: bool = True) -> tuple[Any, Any]:
     """``(sign, logabsdet)`` of each matrix of ``a``; ``ferrolinalg.slogdet`` wraps it."""
+def _eigh(
+    a: ArrayLike, uplo: str, compute_v: bool, check_finite: bool
+) -> tuple[NDArray[_Float], NDArray[_Float] | None]:
+    """Eigenvalues (ascending) and, with ``compute_v``, eigenvectors of the symmetric matrices
+    in ``a``, reading only the ``uplo`` ("L" / "U") triangle."""
 
 def set_num_threads(n: int) -> None:
     """Sets how many threads ferrolinalg's kernels may use (at least 1)."""

@@ -46,7 +46,7 @@ __all__ = [
 Inputs = tuple[Any, ...]
 
 #: Modules whose import registers cases; later issues append theirs.
-CASE_MODULES: list[str] = ["ferrolinalg._bench.cases", "ferrolinalg._bench.cases_solvers"]
+CASE_MODULES: list[str] = ["ferrolinalg._bench.cases", "ferrolinalg._bench.cases_solvers", "ferrolinalg._bench.cases_eigh"]
 
 #: Inputs of one case are kept within this many bytes (all rotated sets together, one side).
 #: 48 MiB keeps the largest default case (three sets of two 2048x2048 float64 matrices would be
@@ -75,6 +75,9 @@ class Case:
     peer_args: Callable[[Inputs], Inputs] | None = None
     #: Relative tolerance of the agreement check; None: by dtype (1e-3 float32, 1e-8 float64).
     rtol: float | None = None
+    #: Maps a result (of either side) to the array the agreement check compares, for results
+    #: that are not one array or are defined only up to sign (e.g. ``eigh``'s tuple); None: as is.
+    compare: Callable[[Any], Any] | None = None
     #: Modules the case needs (e.g. an optional peer such as "torch"); skipped if one is missing.
     requires: tuple[str, ...] = ()
     #: Which piece of work introduced the case (for the README and the JSON file).

@@ -4,6 +4,7 @@
 
 mod buffers;
 mod convert;
+mod eigen;
 mod errors;
 mod norms;
 
@@ -20,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     solvers::register(m)?;
 
     norms::register(m)?;
+    eigen::register(m)?;
     threads::register(m)?;
     Ok(())
 }

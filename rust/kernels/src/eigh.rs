@@ -1,0 +1,445 @@
+//! The symmetric eigendecomposition (`eigh`, `eigvalsh`) of a stack of matrices `(..., n, n)`.
+//!
+//! Per matrix: the triangle that `uplo` names is copied (checked for NaN / inf on the way, and
+//! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
+//! overflow or underflow lose nothing) into a column-major working matrix, which is then
+//! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], small `n`) or by faer's
+//! tridiagonalisation + divide and conquer (`self_adjoint_evd`, larger `n`). Eigenvalues come back
+//! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
+//!
+//! Threads: a stack of matrices runs across the batch ([`Par::for_batch`]), each matrix on one
+//! thread; a single large matrix uses faer's own parallel algorithm on our pool. Neither choice
+//! changes what a matrix computes, so results are bit-identical for any thread count.
+
+use crate::error::{Error, Result};
+use crate::jacobi;
+use crate::tql;
+use crate::scalar::Real;
+use crate::signs;
+use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, Strides};
+use crate::threads::Par;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::{self, ComputeEigenvectors};
+use faer::reborrow::ReborrowMut;
+use faer::{Mat, MatMut, MatRef};
+use std::sync::Mutex;
+
+/// Which triangle of the input is read (NumPy's `UPLO`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Uplo {
+    Lower,
+    Upper,
+}
+
+/// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] our unblocked tridiagonalisation
+/// + QL ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix
+/// (float64, with vectors, one thread, `cargo test --release -p ferrolinalg-kernels
+/// jacobi_vs_faer_timing -- --ignored --nocapture`, on the shared 2-vCPU VM while others built,
+/// so noisy), Jacobi / tql / faer in µs:
+///
+/// | n | 2 | 3 | 4 | 6 | 8 | 10 | 12 | 16 | 24 | 32 |
+/// |---|---|---|---|---|---|---|---|---|---|---|
+/// | Jacobi | 0.05 | 0.40 | 0.79 | 3.9 | 6.8 | 12 | 31 | 71 | 239 | 584 |
+/// | tql | 0.05 | 1.1 | 1.6 | 3.3 | 3.9 | 6.3 | 19 | 23 | 68 | 136 |
+/// | faer | 1.1 | 1.3 | 4.9 | 3.5 | 6.5 | 16 | 19 | 34 | 81 | 134 |
+///
+/// Jacobi wins to n = 4 (closed-form-like: one or two sweeps of a few rotations); its ~6 n^3
+/// flops per sweep lose beyond. tql wins from 6 to 24 (faer's set-up dominates there) and ties
+/// faer at 32, where faer's blocked code starts to pay.
+pub const JACOBI_MAX_N: usize = 4;
+
+/// See [`JACOBI_MAX_N`].
+pub const TQL_MAX_N: usize = 24;
+
+/// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
+/// algorithm; below it the hand-off to threads costs more than it saves.
+const PAR_MIN_N: usize = 192;
+
+/// A matrix start inside a view that may cross into worker threads.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: only used to address disjoint matrices of views whose creators vouched for them.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so closures capture the whole `Sync` wrapper, not its field).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// Checks `a` is a stack of square matrices and returns `(batch shape, n)`.
+pub fn eigh_shape(a: &[usize]) -> Result<(Vec<usize>, usize)> {
+    let nd = a.len();
+    if nd < 2 || a[nd - 1] != a[nd - 2] {
+        return Err(Error::Shape {
+            what: "eigh: the last two dimensions of a must be square".to_string(),
+            shapes: vec![a.to_vec()],
+        });
+    }
+    Ok((a[..nd - 2].to_vec(), a[nd - 1]))
+}
+
+/// Per-thread working memory, reused across the matrices of a range.
+struct Work<T: Real> {
+    /// the Jacobi kernel's matrix and vectors (n x n, column-major, unpadded)
+    ja: Vec<T>,
+    ju: Vec<T>,
+    je: Vec<T>,
+    a: Mat<T>,
+    u: Mat<T>,
+    w: Vec<T>,
+    perm: Vec<usize>,
+    buf: MemBuffer,
+    buf_for: Option<(usize, bool, usize)>,
+}
+
+impl<T: Real> Work<T> {
+    fn new() -> Self {
+        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+    }
+}
+
+/// Why one matrix failed (the batch index is added by the caller).
+enum Fail {
+    NotFinite(usize, usize),
+    NoConvergence,
+}
+
+/// A power of two `s` such that `s * amax` lies in LAPACK's safe range
+/// `[sqrt(smlnum), sqrt(bignum)]` (`smlnum = min_positive / eps`), or 1 if it already does.
+/// A power of two, so scaling and unscaling are exact.
+fn safe_scale<T: Real>(amax: T) -> T {
+    let smlnum = T::MIN_POSITIVE.to_f64() / T::EPSILON.to_f64();
+    let (rmin, rmax) = (smlnum.sqrt(), (1.0 / smlnum).sqrt());
+    let amax = amax.to_f64();
+    let target = if amax > 0.0 && amax < rmin {
+        rmin / amax
+    } else if amax > rmax {
+        rmax / amax
+    } else {
+        return T::ONE;
+    };
+    // round towards 1 so the scaled max stays inside [rmin, rmax]
+    let e = target.log2();
+    let e = if e > 0.0 { e.floor() } else { e.ceil() };
+    T::from_f64(e.exp2())
+}
+
+/// Decomposes one matrix `a` (only the `uplo` triangle read) into `w` (ascending) and, if given,
+/// `v` (eigenvectors as columns, normalised signs).
+#[allow(clippy::too_many_arguments)]
+fn eigh_one<T: Real>(
+    a: MatRef<'_, T>,
+    uplo: Uplo,
+    w_out: *mut T,
+    w_stride: isize,
+    v_out: Option<MatMut<'_, T>>,
+    check_finite: bool,
+    work: &mut Work<T>,
+    par: faer::Par,
+) -> core::result::Result<(), Fail> {
+    let n = a.nrows();
+    let vectors = v_out.is_some();
+    // the triangle, read as lower: (i, j) with i >= j is a[i, j] (lower) or a[j, i] (upper)
+    let src = if uplo == Uplo::Lower { a } else { a.transpose() };
+    let mut amax = T::ZERO;
+    for j in 0..n {
+        for i in j..n {
+            let x = src[(i, j)];
+            if !x.is_finite() {
+                if check_finite {
+                    return Err(if uplo == Uplo::Lower { Fail::NotFinite(i, j) } else { Fail::NotFinite(j, i) });
+                }
+                amax = T::INFINITY;
+            } else if x.abs() > amax {
+                amax = x.abs();
+            }
+        }
+    }
+    if !amax.is_finite() {
+        // NaN or inf with check_finite=False: the decomposition is undefined, and NaN says so
+        // (as LAPACK's NaN propagation would); the solvers could otherwise skip an inf
+        // rotation and return finite numbers in silence
+        for k in 0..n {
+            // SAFETY: the caller's `w_out` addresses n elements `w_stride` apart.
+            unsafe { *w_out.offset(k as isize * w_stride) = T::NAN };
+        }
+        if let Some(mut v) = v_out {
+            v.fill(T::NAN);
+        }
+        return Ok(());
+    }
+    let scale = safe_scale(amax);
+    work.w.resize(n, T::ZERO);
+    let jacobi = n <= JACOBI_MAX_N;
+    let small = n <= TQL_MAX_N;
+    if small && !jacobi {
+        work.ja.resize(n * n, T::ZERO);
+        for i in 0..n {
+            for k in 0..=i {
+                work.ja[i * n + k] = src[(i, k)] * scale;
+            }
+        }
+        work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
+        work.je.resize(n, T::ZERO);
+        if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju) {
+            return Err(Fail::NoConvergence);
+        }
+    } else if jacobi {
+        work.ja.resize(n * n, T::ZERO);
+        for j in 0..n {
+            for i in j..n {
+                let x = src[(i, j)] * scale;
+                work.ja[j * n + i] = x;
+                work.ja[i * n + j] = x;
+            }
+        }
+        work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
+        let u = if vectors { Some(&mut work.ju[..]) } else { None };
+        if !jacobi::jacobi_eigh(&mut work.ja, n, u, &mut work.w) {
+            return Err(Fail::NoConvergence);
+        }
+    } else {
+        if work.a.nrows() != n {
+            work.a = Mat::zeros(n, n);
+        }
+        // faer reads the lower triangle only
+        for j in 0..n {
+            for i in j..n {
+                work.a[(i, j)] = src[(i, j)] * scale;
+            }
+        }
+        if vectors && work.u.nrows() != n {
+            work.u = Mat::zeros(n, n);
+        }
+        let key = (n, vectors, par.degree());
+        if work.buf_for != Some(key) {
+            let compute = if vectors { ComputeEigenvectors::Yes } else { ComputeEigenvectors::No };
+            work.buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<T>(n, compute, par, Default::default()));
+            work.buf_for = Some(key);
+        }
+        let mut s = faer::Col::<T>::zeros(n);
+        let u = if vectors { Some(work.u.as_mut()) } else { None };
+        evd::self_adjoint_evd(work.a.as_ref(), s.as_diagonal_mut(), u, par, MemStack::new(&mut work.buf), Default::default())
+            .map_err(|_| Fail::NoConvergence)?;
+        for i in 0..n {
+            work.w[i] = s[i];
+        }
+    }
+    if work.w.iter().any(|x| x.is_nan()) {
+        return Err(Fail::NoConvergence);
+    }
+    // ascending, ties kept in order (the solvers already sort; this makes it a guarantee)
+    work.perm.clear();
+    work.perm.extend(0..n);
+    let w = &work.w;
+    if w.windows(2).any(|p| p[0] > p[1]) {
+        work.perm.sort_by(|&i, &j| w[i].partial_cmp(&w[j]).unwrap_or(core::cmp::Ordering::Equal));
+    }
+    let inv_scale = T::ONE / scale;
+    for (k, &p) in work.perm.iter().enumerate() {
+        // SAFETY: the caller's `w_out` addresses n elements `w_stride` apart.
+        unsafe { *w_out.offset(k as isize * w_stride) = work.w[p] * inv_scale };
+    }
+    if let Some(mut v) = v_out {
+        for (k, &p) in work.perm.iter().enumerate() {
+            if jacobi {
+                for i in 0..n {
+                    v[(i, k)] = work.ju[p * n + i];
+                }
+            } else if small {
+                // eigenvector p is row p of tql's zt
+                for i in 0..n {
+                    v[(i, k)] = work.ju[p * n + i];
+                }
+            } else {
+                v.rb_mut().col_mut(k).copy_from(work.u.col(p));
+            }
+        }
+        signs::normalize_columns(v);
+    }
+    Ok(())
+}
+
+/// The eigenvalues `w` (shape `(..., n)`, ascending) and, when `v` is given, the eigenvectors
+/// (shape `(..., n, n)`, as columns) of the symmetric matrices in `a`, reading only the `uplo`
+/// triangle. `check_finite` raises on a NaN or inf in that triangle. Outputs may have any strides
+/// and must not overlap `a`.
+pub fn eigh<T: Real>(
+    a: &ArrayRef<T>,
+    uplo: Uplo,
+    w: &mut ArrayMut<T>,
+    v: Option<&mut ArrayMut<T>>,
+    check_finite: bool,
+    par: Par,
+) -> Result<()> {
+    let (batch, n) = eigh_shape(a.shape())?;
+    let nb = batch.len();
+    let mut w_shape = batch.clone();
+    w_shape.push(n);
+    if w.shape() != w_shape.as_slice() {
+        return Err(Error::OutShape { expected: w_shape, got: w.shape().to_vec() });
+    }
+    if let Some(v) = &v {
+        if v.shape() != a.shape() {
+            return Err(Error::OutShape { expected: a.shape().to_vec(), got: v.shape().to_vec() });
+        }
+    }
+    let nbatch: usize = batch.iter().product();
+    if nbatch == 0 || n == 0 {
+        return Ok(());
+    }
+    let (as_, ws, vs): (Strides, Strides, Strides) = (
+        Strides::from_slice(a.strides()),
+        Strides::from_slice(w.strides()),
+        match &v {
+            Some(v) => Strides::from_slice(v.strides()),
+            None => Strides::from_slice(&a.strides()[..]),
+        },
+    );
+    let a0 = SendPtr(a.ptr() as *mut T);
+    let w0 = SendPtr(w.ptr());
+    let v0 = v.as_ref().map(|v| SendPtr(v.ptr()));
+    let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
+
+    // Decomposes the matrices at batch positions start..start + count.
+    let run_range = |start: usize, count: usize, fpar: faer::Par| {
+        let mut work = Work::<T>::new();
+        let offsets = BatchOffsets::new(&batch, [&as_[..nb], &ws[..nb], &vs[..nb]], start, count);
+        for (k, [ao, wo, vo]) in offsets.enumerate() {
+            let index = start + k;
+            // SAFETY: offsets and strides come from the views' own shapes, so every element
+            // addressed lies inside memory their creators vouched for; each batch position owns
+            // a distinct matrix of `w` and `v`, so no two tasks write the same element.
+            let result = unsafe {
+                let am = MatRef::from_raw_parts(a0.get().offset(ao) as *const T, n, n, as_[nb], as_[nb + 1]);
+                let vm = v0.map(|p| MatMut::from_raw_parts_mut(p.get().offset(vo), n, n, vs[nb], vs[nb + 1]));
+                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, fpar)
+            };
+            if let Err(fail) = result {
+                let err = match fail {
+                    Fail::NotFinite(i, j) => Error::Value(format!(
+                        "eigh: a must not contain infs or NaNs (found one at [{i}, {j}] of the matrix at batch index {index}); pass check_finite=False to skip this check"
+                    )),
+                    Fail::NoConvergence => Error::LinAlg {
+                        what: "eigh: the eigenvalue algorithm did not converge".to_string(),
+                        batch_index: Some(index),
+                    },
+                };
+                let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.as_ref().is_none_or(|(i, _)| index < *i) {
+                    *slot = Some((index, err));
+                }
+                return; // later matrices of this range cannot give an earlier error
+            }
+        }
+    };
+
+    // work per matrix: tridiagonalisation and back-transformation, ~ 4 n^3 multiply-adds
+    let work_per_item = 4 * n * n * n;
+    if nbatch >= 2 * par.num_threads() || n < PAR_MIN_N {
+        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, faer::Par::Seq));
+    } else {
+        par.install(|| run_range(0, nbatch, par.faer()));
+    }
+    match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some((_, err)) => Err(err),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strided::c_strides;
+
+    fn sym(n: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut r = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+        };
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let x = r();
+                a[i * n + j] = x;
+                a[j * n + i] = x;
+            }
+        }
+        a
+    }
+
+    fn check(n: usize) {
+        let a = sym(n, n as u64);
+        let mut w = vec![0.0; n];
+        let mut v = vec![0.0; n * n];
+        let av = ArrayRef::from_slice(&a, &[n, n]);
+        let mut wv = ArrayMut::from_slice(&mut w, &[n]);
+        let mut vv = ArrayMut::from_slice(&mut v, &[n, n]);
+        eigh(&av, Uplo::Lower, &mut wv, Some(&mut vv), true, Par::SEQ).unwrap();
+        let eps = f64::EPSILON;
+        let anorm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+        for i in 0..n {
+            for k in 0..n {
+                let av_ik: f64 = (0..n).map(|j| a[i * n + j] * v[j * n + k]).sum();
+                assert!((av_ik - v[i * n + k] * w[k]).abs() < 50.0 * n as f64 * eps * anorm, "n={n}");
+                let vtv: f64 = (0..n).map(|j| v[j * n + i] * v[j * n + k]).sum();
+                let id = if i == k { 1.0 } else { 0.0 };
+                assert!((vtv - id).abs() < 50.0 * n as f64 * eps, "n={n}");
+            }
+        }
+        assert!(w.windows(2).all(|p| p[0] <= p[1]));
+        let _ = c_strides(&[n]);
+    }
+
+    #[test]
+    fn residuals_small_and_large() {
+        for n in [1, 2, 3, 5, 6, 8, 16, 24, 32, 33, 40, 70] {
+            check(n);
+        }
+    }
+
+    /// Jacobi against faer per matrix (run with `--ignored --nocapture`), for JACOBI_MAX_N.
+    #[test]
+    #[ignore]
+    fn jacobi_vs_faer_timing() {
+        for n in [2usize, 3, 4, 6, 8, 10, 12, 16, 24, 32] {
+            let a = sym(n, 7);
+            let reps = 20000 / n;
+            let (mut ja, mut ju, mut w) = (vec![0.0; n * n], vec![0.0; n * n], vec![0.0; n]);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                ja.copy_from_slice(&a);
+                assert!(jacobi::jacobi_eigh(&mut ja, n, Some(&mut ju), &mut w));
+            }
+            let tj = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let (mut e, mut zt) = (vec![0.0; n], vec![0.0; n * n]);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                ja.copy_from_slice(&a);
+                assert!(tql::tql_eigh(&mut ja, n, true, &mut w, &mut e, &mut zt));
+            }
+            let tq = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default());
+            let mut buf = MemBuffer::new(req);
+            let am = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
+            let mut u = Mat::<f64>::zeros(n, n);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+            }
+            let tf = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            println!("n={n:3} jacobi {tj:8.2} us  tql {tq:8.2} us  faer {tf:8.2} us");
+        }
+    }
+
+    #[test]
+    fn non_square_is_a_shape_error() {
+        assert!(matches!(eigh_shape(&[3, 4]), Err(Error::Shape { .. })));
+        assert!(matches!(eigh_shape(&[3]), Err(Error::Shape { .. })));
+    }
+}
