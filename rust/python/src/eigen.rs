@@ -43,8 +43,8 @@ fn eigh_typed<'py, T: Float>(
     let av = view(a);
     let (mut w_shape, n) = eigh::eigh_shape(av.shape()).map_err(|e| to_pyerr(py, e))?;
     w_shape.push(n);
-    let w = new_array::<T>(py, &w_shape);
-    let v = compute_v.then(|| new_array::<T>(py, av.shape()));
+    let w = new_array::<T>(py, &w_shape)?;
+    let v = compute_v.then(|| new_array::<T>(py, av.shape())).transpose()?;
     let mut wv = view_mut(&w);
     let mut vv = v.as_ref().map(|v| view_mut(v));
     let pool = threads::current();

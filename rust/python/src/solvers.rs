@@ -28,7 +28,7 @@ fn inv<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, check_finite: bool) -> PyRes
 fn inv_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, check_finite: bool) -> PyResult<Bound<'py, PyAny>> {
     let av = view(a);
     let shape = lu::inv_shape(av.shape()).map_err(|e| to_pyerr(py, e))?;
-    let result = new_array::<T>(py, &shape);
+    let result = new_array::<T>(py, &shape)?;
     let mut rv = view_mut(&result);
     let pool = threads::current();
     run_detached(py, || lu::inv(&av, &mut rv, check_finite, pool.par()))?;
@@ -65,7 +65,7 @@ fn solve_typed<'py, T: Float>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (av, bv) = (view(a), view(b));
     let shape = lu::solve_shape(av.shape(), bv.shape()).map_err(|e| to_pyerr(py, e))?;
-    let result = new_array::<T>(py, &shape);
+    let result = new_array::<T>(py, &shape)?;
     let mut rv = view_mut(&result);
     let pool = threads::current();
     run_detached(py, || lu::solve(&av, &bv, &mut rv, check_finite, pool.par()))?;
@@ -85,7 +85,7 @@ fn det<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, check_finite: bool) -> PyRes
 fn det_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, check_finite: bool) -> PyResult<Bound<'py, PyAny>> {
     let av = view(a);
     let shape = lu::det_shape("det", av.shape()).map_err(|e| to_pyerr(py, e))?;
-    let result = new_array::<T>(py, &shape);
+    let result = new_array::<T>(py, &shape)?;
     let mut rv = view_mut(&result);
     let pool = threads::current();
     run_detached(py, || lu::det(&av, DetOut::Det(&mut rv), check_finite, pool.par()))?;
@@ -114,7 +114,7 @@ fn slogdet_typed<'py, T: Float>(
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
     let av = view(a);
     let shape = lu::det_shape("slogdet", av.shape()).map_err(|e| to_pyerr(py, e))?;
-    let (sign, logabs) = (new_array::<T>(py, &shape), new_array::<T>(py, &shape));
+    let (sign, logabs) = (new_array::<T>(py, &shape)?, new_array::<T>(py, &shape)?);
     let (mut sv, mut lv) = (view_mut(&sign), view_mut(&logabs));
     let pool = threads::current();
     run_detached(py, || lu::det(&av, DetOut::Slogdet(&mut sv, &mut lv), check_finite, pool.par()))?;
