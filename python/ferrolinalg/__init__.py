@@ -14,18 +14,25 @@ from ._core import get_num_threads, matmul, set_num_threads
 from ._errors import LinAlgError
 from ._products import dot, vecdot
 from ._norms import matrix_norm, vector_norm
+from ._svd import SVDResult, lstsq, matrix_rank, pinv, svd, svdvals
 from ._threads import threads
 
 __version__: str = _core.__version__
 
 __all__ = [
     "LinAlgError",
+    "SVDResult",
     "__version__",
     "dot",
     "get_num_threads",
+    "lstsq",
     "matmul",
     "matrix_norm",
+    "matrix_rank",
+    "pinv",
     "set_num_threads",
+    "svd",
+    "svdvals",
     "threads",
     "vecdot",
     "vector_norm",

@@ -8,6 +8,7 @@ mod errors;
 mod norms;
 
 mod products;
+mod svd;
 mod threads;
 
 use pyo3::prelude::*;
@@ -18,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     products::register(m)?;
 
     norms::register(m)?;
+    svd::register(m)?;
     threads::register(m)?;
     Ok(())
 }
