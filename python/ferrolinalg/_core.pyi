@@ -15,6 +15,9 @@ def matmul(x1: ArrayLike, x2: ArrayLike, /, out: NDArray[_Float] | None = None) 
 def _vector_norm(x: ArrayLike, ord: float, axes: list[int]) -> NDArray[_Float]:
     """The ``ord`` vector norm over ``axes`` (sorted, distinct); 0-d for a full reduction."""
 
+def _svd(a: ArrayLike, full_matrices: bool, compute_uv: bool, check_finite: bool) -> Any:
+    """The SVD of the matrices in the last two axes: ``(U, S, Vh)`` if ``compute_uv``, else ``S``."""
+
 def set_num_threads(n: int) -> None:
     """Sets how many threads ferrolinalg's kernels may use (at least 1)."""
 

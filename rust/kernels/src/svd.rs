@@ -9,8 +9,9 @@
 //!
 //! What is ours:
 //! - batching: a stack runs in parallel across its matrices ([`Par::for_batch`]), each matrix on
-//!   one thread with one workspace per task; a single large matrix gets faer's own parallel
-//!   algorithms on our pool instead;
+//!   one thread with one workspace per task (a single matrix runs on one thread too: faer's
+//!   parallel SVD is not bit-identical to its sequential one; measurements at the top of the
+//!   code);
 //! - scaling: a matrix whose entries are near overflow or underflow is decomposed from a copy
 //!   scaled by a power of two (exact), as LAPACK's `gesdd` does, and its singular values scaled
 //!   back;
@@ -30,9 +31,11 @@ use faer::{ColMut, MatMut, MatRef};
 /// faer's default is 11/6; LAPACK's `gesdd` switches at 11/6 as well ("m much larger than n").
 pub const QR_RATIO: f64 = 11.0 / 6.0;
 
-/// A single matrix with at least this many `m * n * min(m, n)` runs faer's parallel algorithms;
-/// below it, one thread (measured: faer's parallel SVD only gains from about 192x192 up).
-pub const PAR_MIN_MNK: usize = 192 * 192 * 192;
+// Why a single matrix runs on one thread: faer's parallel SVD does not give bit-identical
+// results for 1 and 2 threads (max difference ~1e-12 at 300x300, 600x200), which DESIGN.md
+// requires, and on the shared 2-core machine it did not pay anyway (sequential / parallel, ms:
+// 1024x1024 517 / 523, 10000x256 167 / 209, 256x10000 136 / 239; NumPy took 2284, 2274, 1873).
+// Stacks run in parallel across their matrices instead, each matrix computed the same way.
 
 /// The outputs of one batched SVD: `s` of shape `(..., k)` and, when the vectors are wanted, `u`
 /// of shape `(..., m, m)` or `(..., m, k)` and `vh` of shape `(..., n, n)` or `(..., k, n)`,
@@ -135,7 +138,7 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
     let a_strides = a.strides();
     // Raw pointers are not Sync; the workers only ever use them through `Ptrs`.
     let ptrs = Ptrs { a: a.ptr(), s: s_ptr, u: u_ptr, vh: vh_ptr };
-    let one = |offs: [isize; 4], par: Par, stack: &mut MemStack| -> core::result::Result<(), ()> {
+    let one = |offs: [isize; 4], stack: &mut MemStack| -> core::result::Result<(), ()> {
         let p = ptrs;
         // SAFETY: the offsets come from `BatchOffsets` over the batch shape, so each view lies
         // within its array (the shapes were checked above); the output views of distinct batch
@@ -149,28 +152,23 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
                 let v = MatMut::from_raw_parts_mut(p.vh.offset(offs[3]), dims.n, dims.kv, vh_strides[nb + 1], vh_strides[nb]);
                 (u, v)
             });
-            svd_one(am, s, uv, par, stack)
+            svd_one(am, s, uv, stack)
         }
     };
     let strides: [&[isize]; 4] = [&a_strides[..nb], &s_strides[..nb], &u_strides[..nb], &vh_strides[..nb]];
     let (cu, cv) = dims.compute();
     let failed = std::sync::Mutex::new(None::<usize>);
     if nbatch == 1 {
-        let par = par.when(dims.m * dims.n * dims.k() >= PAR_MIN_MNK);
-        let ok = par.install(|| {
-            let fp = par.faer();
-            let mut buf = MemBuffer::new(fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, fp, params::<T>()));
-            one([0; 4], par, MemStack::new(&mut buf))
-        });
-        if ok.is_err() {
-            *failed.lock().unwrap() = Some(0);
+        let mut buf = MemBuffer::new(fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, faer::Par::Seq, params::<T>()));
+        if one([0; 4], MemStack::new(&mut buf)).is_err() {
+            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
         }
     } else {
         par.for_batch(nbatch, dims.work(), &|start, count| {
             let mut buf = MemBuffer::new(fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, faer::Par::Seq, params::<T>()));
             let stack = MemStack::new(&mut buf);
             for (i, offs) in BatchOffsets::new(batch, strides, start, count).enumerate() {
-                if one(offs, Par::SEQ, stack).is_err() {
+                if one(offs, stack).is_err() {
                     let mut f = failed.lock().unwrap_or_else(|p| p.into_inner());
                     // the first failing index, whatever the thread schedule
                     if f.is_none_or(|j| start + i < j) {
@@ -219,7 +217,6 @@ fn svd_one<T: Real>(
     a: MatRef<'_, T>,
     mut s: ColMut<'_, T>,
     uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>,
-    par: Par,
     stack: &mut MemStack,
 ) -> core::result::Result<(), ()> {
     let mut amax = T::ZERO;
@@ -241,7 +238,6 @@ fn svd_one<T: Real>(
         }
         None => a,
     };
-    let fp = par.faer();
     let (mut u, mut v) = match uv {
         Some((mut u, mut v)) => {
             // faer's QR path for full U (m > 11/6 n) leaves the top-right block of U as it
@@ -261,7 +257,7 @@ fn svd_one<T: Real>(
         s.rb_mut().as_diagonal_mut(),
         u.as_mut().map(|u| u.rb_mut()),
         v.as_mut().map(|v| v.rb_mut()),
-        fp,
+        faer::Par::Seq,
         stack,
         params::<T>(),
     )
