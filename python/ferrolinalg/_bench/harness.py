@@ -213,8 +213,10 @@ def check_agreement(case: Case, ours_in: Sequence[Inputs], peer_in: Sequence[Inp
     terms that cancelled, and their relative error says nothing about correctness.
     """
     for i, (o_args, p_args) in enumerate(zip(ours_in, peer_in)):
-        got = np.asarray(case.ours(*o_args))
-        want = np.asarray(case.theirs(*p_args))
+        got, want = case.ours(*o_args), case.theirs(*p_args)
+        if case.compare is not None:
+            got, want = case.compare(got), case.compare(want)
+        got, want = np.asarray(got), np.asarray(want)
         where = f"case {case.name!r}, input set {i}: ferrolinalg and {case.peer}"
         if got.shape != want.shape:
             raise MismatchError(f"{where} give shapes {got.shape} and {want.shape}")
