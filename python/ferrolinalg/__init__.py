@@ -16,6 +16,7 @@ from ._errors import LinAlgError
 from ._products import dot, vecdot
 from ._norms import matrix_norm, vector_norm
 from ._solvers import SlogdetResult, slogdet
+from ._svd import SVDResult, lstsq, matrix_rank, pinv, svd, svdvals
 from ._threads import threads
 
 __version__: str = _core.__version__
@@ -24,6 +25,7 @@ __all__ = [
     "EighResult",
     "LinAlgError",
     "SlogdetResult",
+    "SVDResult",
     "__version__",
     "det",
     "dot",
@@ -31,11 +33,16 @@ __all__ = [
     "eigvalsh",
     "get_num_threads",
     "inv",
+    "lstsq",
     "matmul",
     "matrix_norm",
+    "matrix_rank",
+    "pinv",
     "set_num_threads",
     "slogdet",
     "solve",
+    "svd",
+    "svdvals",
     "threads",
     "vecdot",
     "vector_norm",

@@ -42,6 +42,8 @@ def _eigh(
 ) -> tuple[NDArray[_Float], NDArray[_Float] | None]:
     """Eigenvalues (ascending) and, with ``compute_v``, eigenvectors of the symmetric matrices
     in ``a``, reading only the ``uplo`` ("L" / "U") triangle."""
+def _svd(a: ArrayLike, full_matrices: bool, compute_uv: bool, check_finite: bool) -> Any:
+    """The SVD of the matrices in the last two axes: ``(U, S, Vh)`` if ``compute_uv``, else ``S``."""
 
 def set_num_threads(n: int) -> None:
     """Sets how many threads ferrolinalg's kernels may use (at least 1)."""

@@ -52,7 +52,8 @@ _SVD_ORDS = (2, -2, "nuc")
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: float | str = "fro") -> Any:
     """The ``ord`` norm of the matrices in the last two axes of ``x``, as
     ``numpy.linalg.matrix_norm``: ``"fro"``, 1 / -1 (largest / smallest column sum of absolute
-    values), inf / -inf (largest / smallest row sum)."""
+    values), inf / -inf (largest / smallest row sum), 2 / -2 (largest / smallest singular value),
+    ``"nuc"`` (sum of the singular values)."""
     arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     if arr.ndim < 2:
         raise ValueError(f"matrix_norm needs at least two dimensions, got shape {arr.shape}")
@@ -60,7 +61,7 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: float | str = "fro") 
         if ord == "fro":
             return vector_norm(arr, axis=(-2, -1), keepdims=keepdims)
         if ord == "nuc":
-            raise NotImplementedError("matrix_norm ord='nuc' needs the SVD, which is not in this version yet")
+            return _svd_norm(arr, ord, keepdims)
         raise ValueError(f"invalid norm order {ord!r} for matrices")
     if ord in (1, -1, math.inf, -math.inf):
         # 1: sums down the columns (axis -2), then over the columns; inf: sums along the rows
@@ -74,5 +75,31 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: float | str = "fro") 
         )
         return picked if keepdims else picked[..., 0, 0][()]
     if ord in _SVD_ORDS:
-        raise NotImplementedError(f"matrix_norm ord={ord!r} needs the SVD, which is not in this version yet")
+        return _svd_norm(arr, ord, keepdims)
     raise ValueError(f"invalid norm order {ord!r} for matrices")
+
+
+def _svd_norm(arr: np.ndarray, ord: Any, keepdims: bool) -> Any:
+    """ord 2 / -2 / "nuc" from the singular values. As with the other ords (and unlike NumPy,
+    which raises), a matrix holding a NaN has norm NaN and one holding an infinity has 2-norm and
+    nuclear norm inf (its smallest singular value is undefined: NaN); the other matrices of the
+    batch are unaffected."""
+    from ._svd import svdvals  # the SVD module imports _core too; import lazily to keep this light
+
+    finite = np.isfinite(arr).all(axis=(-2, -1))
+    all_finite = bool(np.all(finite))
+    s = svdvals(arr if all_finite else np.where(finite[..., None, None], arr, 0))
+    if ord == 2:
+        result = s.max(axis=-1, initial=0)
+    elif ord == -2:
+        result = s.min(axis=-1)  # of no singular values: ValueError, as NumPy
+    else:
+        result = s.sum(axis=-1)
+    if not all_finite:
+        result = np.asarray(result).copy()
+        has_nan = np.isnan(arr).any(axis=(-2, -1))
+        result[~finite] = np.inf if ord != -2 else np.nan
+        result[has_nan] = np.nan
+    if keepdims:
+        return np.asarray(result).reshape(arr.shape[:-2] + (1, 1))
+    return result[()] if np.ndim(result) == 0 else result

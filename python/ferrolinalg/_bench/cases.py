@@ -46,7 +46,12 @@ __all__ = [
 Inputs = tuple[Any, ...]
 
 #: Modules whose import registers cases; later issues append theirs.
-CASE_MODULES: list[str] = ["ferrolinalg._bench.cases", "ferrolinalg._bench.cases_solvers", "ferrolinalg._bench.cases_eigh"]
+CASE_MODULES: list[str] = [
+    "ferrolinalg._bench.cases",
+    "ferrolinalg._bench.cases_solvers",
+    "ferrolinalg._bench.cases_eigh",
+    "ferrolinalg._bench.cases_svd",
+]
 
 #: Inputs of one case are kept within this many bytes (all rotated sets together, one side).
 #: 48 MiB keeps the largest default case (three sets of two 2048x2048 float64 matrices would be
@@ -82,6 +87,10 @@ class Case:
     requires: tuple[str, ...] = ()
     #: Which piece of work introduced the case (for the README and the JSON file).
     issue: str = "Foundation"
+    #: What the agreement check compares of a result (applied to both sides'); None: the result
+    #: itself. For decompositions whose factors are unique only up to sign, e.g. the singular
+    #: values and the reconstruction ``U diag(S) Vh``.
+    compare: Callable[[Any], Any] | None = None
 
     def make_inputs(self) -> tuple[list[Inputs], list[Inputs]]:
         """Our input sets and the peer's (the same objects unless ``peer_args`` is given)."""

@@ -26,6 +26,7 @@ pub mod reduce;
 pub mod scalar;
 pub mod signs;
 pub mod strided;
+pub mod svd;
 pub mod threads;
 
 pub use error::{Error, Result};

@@ -10,6 +10,7 @@ mod norms;
 
 mod products;
 mod solvers;
+mod svd;
 mod threads;
 
 use pyo3::prelude::*;
@@ -22,6 +23,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
     norms::register(m)?;
     eigen::register(m)?;
+    svd::register(m)?;
     threads::register(m)?;
     Ok(())
 }
