@@ -81,16 +81,13 @@ class Case:
     #: Relative tolerance of the agreement check; None: by dtype (1e-3 float32, 1e-8 float64).
     rtol: float | None = None
     #: Maps a result (of either side) to the array the agreement check compares, for results
-    #: that are not one array or are defined only up to sign (e.g. ``eigh``'s tuple); None: as is.
+    #: that are not one array or are defined only up to sign (``eigh``'s tuple; the singular
+    #: values and the reconstruction ``U diag(S) Vh`` of an SVD); None: the result as is.
     compare: Callable[[Any], Any] | None = None
     #: Modules the case needs (e.g. an optional peer such as "torch"); skipped if one is missing.
     requires: tuple[str, ...] = ()
     #: Which piece of work introduced the case (for the README and the JSON file).
     issue: str = "Foundation"
-    #: What the agreement check compares of a result (applied to both sides'); None: the result
-    #: itself. For decompositions whose factors are unique only up to sign, e.g. the singular
-    #: values and the reconstruction ``U diag(S) Vh``.
-    compare: Callable[[Any], Any] | None = None
 
     def make_inputs(self) -> tuple[list[Inputs], list[Inputs]]:
         """Our input sets and the peer's (the same objects unless ``peer_args`` is given)."""
