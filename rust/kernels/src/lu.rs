@@ -275,6 +275,28 @@ mod fixed {
         unsafe { &mut *(m.as_mut_ptr() as *mut [[T; N]; N]) }
     }
 
+    /// Copies the strided matrix `a` into the row-major scratch `m`; rows with unit stride (C
+    /// order) as whole-row copies.
+    ///
+    /// # Safety
+    /// `a` must be a readable `N x N` matrix.
+    pub unsafe fn load<T: Real, const N: usize>(a: super::Mat<T>, m: &mut [T]) {
+        let m = as_matrix::<T, N>(m);
+        if a.cs == 1 {
+            for (i, row) in m.iter_mut().enumerate() {
+                // SAFETY: with unit column stride, row i of `a` is N contiguous `T`s, aligned as
+                // `T` (which is `[T; N]`'s alignment).
+                *row = *(a.ptr.offset(i as isize * a.rs) as *const [T; N]);
+            }
+        } else {
+            for (i, row) in m.iter_mut().enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = a.get(i, j);
+                }
+            }
+        }
+    }
+
     pub fn lu<T: Real, const N: usize>(m: &mut [T], piv: &mut [usize]) -> (Option<usize>, bool) {
         let m = as_matrix::<T, N>(m);
         let piv = &mut piv[..N];
@@ -455,12 +477,14 @@ impl<T: Real> Workspace<T> {
     unsafe fn factor(&mut self, a: Mat<T>, check: bool, par: faer::Par) -> Option<Factored> {
         let n = self.n;
         if self.is_small() {
-            for i in 0..n {
-                let row = &mut self.lu[i * n..i * n + n];
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = a.get(i, j);
+            by_order!(n, load(a, &mut self.lu), {
+                for i in 0..n {
+                    let row = &mut self.lu[i * n..i * n + n];
+                    for (j, v) in row.iter_mut().enumerate() {
+                        *v = a.get(i, j);
+                    }
                 }
-            }
+            });
         } else {
             // Column-major copy of A, or of A^T when A's rows are the contiguous direction (C
             // order): that copy reads memory in order, where a transposing one would not (~8% of
@@ -542,7 +566,18 @@ impl<T: Real> Workspace<T> {
     unsafe fn solve_into(&mut self, b: Mat<T>, out: Mat<T>, check: bool, par: faer::Par) -> Option<()> {
         let (n, k) = (self.n, b.cols);
         let mut finite = true;
-        if self.is_small() {
+        if self.is_small() && k == 1 {
+            // one vector: the common case, without the block loop
+            let x = &mut self.x[..n];
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = b.get(i, 0);
+            }
+            finite = !check || all_finite(x);
+            by_order!(n, solve_vec(&mut self.lu, &self.piv, x), lu_small_solve_vec(n, &self.lu, &self.piv, x));
+            for (i, &v) in x.iter().enumerate() {
+                out.set(i, 0, v);
+            }
+        } else if self.is_small() {
             for c0 in (0..k).step_by(RHS_BLOCK) {
                 let kc = RHS_BLOCK.min(k - c0);
                 let x = &mut self.x[..n * kc];
@@ -552,11 +587,7 @@ impl<T: Real> Workspace<T> {
                     }
                 }
                 finite &= !check || all_finite(x);
-                if kc == 1 {
-                    by_order!(n, solve_vec(&mut self.lu, &self.piv, x), lu_small_solve_vec(n, &self.lu, &self.piv, x));
-                } else {
-                    lu_small_solve(n, &self.lu, &self.piv, x, kc);
-                }
+                lu_small_solve(n, &self.lu, &self.piv, x, kc);
                 for i in 0..n {
                     for (j, &v) in x[i * kc..i * kc + kc].iter().enumerate() {
                         out.set(i, c0 + j, v);
