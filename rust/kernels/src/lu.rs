@@ -33,8 +33,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// det 12.2 / 10.3 us; n = 64: ours is 1.2-1.8x slower. Below 32 ours wins by 1.5-3x.
 pub const SMALL_MAX: usize = 40;
 
-/// A single matrix (or a batch smaller than the thread count) of at least this order gets faer's
-/// own threads inside its factorization.
+/// A single matrix (or a batch of fewer than two per thread) of at least this order gets faer's
+/// own threads inside its factorization. Not tuned: a judgement that below it the sequential
+/// factorization (under ~1 ms) is too short to repay waking the pool's workers (up to ~0.1 ms on
+/// this machine, see `threads`); faer itself only splits its updates above 128 x 128.
 const PAR_MIN_N: usize = 192;
 
 /// A strided matrix: where it starts, its column count and strides in elements (the row count
@@ -721,7 +723,7 @@ impl Failures {
     }
 }
 
-/// Runs `item(index, offsets, workspace, faer_par)` over a batch of `nbatch` problems with
+/// Runs `item(offsets, workspace, faer_par)` over a batch of `nbatch` problems with
 /// matrices of order `n`: batch-parallel (each thread a range of the batch, sequential inside)
 /// when there are enough matrices or they are small, else one after another with faer's threads
 /// inside each large one.
