@@ -282,6 +282,7 @@ mod fixed {
     ///
     /// # Safety
     /// `a` must be a readable `N x N` matrix.
+    #[inline(always)]
     pub unsafe fn load<T: Real, const N: usize>(a: super::Mat<T>, m: &mut [T]) {
         let m = as_matrix::<T, N>(m);
         if a.cs == 1 {
@@ -299,6 +300,7 @@ mod fixed {
         }
     }
 
+    #[inline(always)]
     pub fn lu<T: Real, const N: usize>(m: &mut [T], piv: &mut [usize]) -> (Option<usize>, bool) {
         let m = as_matrix::<T, N>(m);
         let piv = &mut piv[..N];
@@ -344,6 +346,7 @@ mod fixed {
     }
 
     /// `X = A^-1` (row-major, `N x N`) from the factors.
+    #[inline(always)]
     pub fn inverse<T: Real, const N: usize>(lu: &mut [T], piv: &[usize], x: &mut [T]) {
         let lu = &*as_matrix::<T, N>(lu);
         let x = as_matrix::<T, N>(x);
@@ -379,6 +382,7 @@ mod fixed {
     }
 
     /// Solves `A x = b` for one vector, in place in `x[..N]`.
+    #[inline(always)]
     pub fn solve_vec<T: Real, const N: usize>(lu: &mut [T], piv: &[usize], x: &mut [T]) {
         let lu = &*as_matrix::<T, N>(lu);
         let x: &mut [T; N] = (&mut x[..N]).try_into().expect("N elements");
@@ -402,18 +406,57 @@ mod fixed {
     }
 }
 
+/// The fixed-order LU and vector solve compiled a second time for AVX2 (4 doubles per instruction
+/// instead of SSE2's 2), picked at run time. Only the vector width changes, not the operations
+/// (no fused multiply-adds), so the results are bit-identical either way. Measured (10000 8x8
+/// f64, one core): det 1.95 -> 1.75 ms, solve 2.6 -> 1.95 ms; the inverse got slower (3.3 ->
+/// 4.2 ms), so it stays SSE2.
+mod fixed_dispatch {
+    use super::fixed;
+    use crate::scalar::Real;
+
+    #[cfg(target_arch = "x86_64")]
+    fn has_avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    macro_rules! dispatch {
+        ($name:ident, $avx:ident, ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            unsafe fn $avx<T: Real, const N: usize>($($arg: $ty),*) $(-> $ret)? {
+                fixed::$name::<T, N>($($arg),*)
+            }
+            #[inline]
+            pub fn $name<T: Real, const N: usize>($($arg: $ty),*) $(-> $ret)? {
+                #[cfg(target_arch = "x86_64")]
+                if has_avx2() {
+                    // SAFETY: the CPU has AVX2 (checked just above).
+                    return unsafe { $avx::<T, N>($($arg),*) };
+                }
+                fixed::$name::<T, N>($($arg),*)
+            }
+        };
+    }
+    dispatch!(lu, lu_avx2, (m: &mut [T], piv: &mut [usize]) -> (Option<usize>, bool));
+    dispatch!(solve_vec, solve_vec_avx2, (lu: &mut [T], piv: &[usize], x: &mut [T]));
+}
+
 /// Calls `fixed::$f::<T, n>(args)` for orders 1 to 8, else evaluates `$fallback`.
 macro_rules! by_order {
     ($n:expr, $f:ident($($arg:expr),*), $fallback:expr) => {
+        by_order!($n, fixed_dispatch::$f($($arg),*), $fallback)
+    };
+    ($n:expr, $m:ident::$f:ident($($arg:expr),*), $fallback:expr) => {
         match $n {
-            1 => fixed::$f::<T, 1>($($arg),*),
-            2 => fixed::$f::<T, 2>($($arg),*),
-            3 => fixed::$f::<T, 3>($($arg),*),
-            4 => fixed::$f::<T, 4>($($arg),*),
-            5 => fixed::$f::<T, 5>($($arg),*),
-            6 => fixed::$f::<T, 6>($($arg),*),
-            7 => fixed::$f::<T, 7>($($arg),*),
-            8 => fixed::$f::<T, 8>($($arg),*),
+            1 => $m::$f::<T, 1>($($arg),*),
+            2 => $m::$f::<T, 2>($($arg),*),
+            3 => $m::$f::<T, 3>($($arg),*),
+            4 => $m::$f::<T, 4>($($arg),*),
+            5 => $m::$f::<T, 5>($($arg),*),
+            6 => $m::$f::<T, 6>($($arg),*),
+            7 => $m::$f::<T, 7>($($arg),*),
+            8 => $m::$f::<T, 8>($($arg),*),
             _ => $fallback,
         }
     };
@@ -479,7 +522,7 @@ impl<T: Real> Workspace<T> {
     unsafe fn factor(&mut self, a: Mat<T>, check: bool, par: faer::Par) -> Option<Factored> {
         let n = self.n;
         if self.is_small() {
-            by_order!(n, load(a, &mut self.lu), {
+            by_order!(n, fixed::load(a, &mut self.lu), {
                 for i in 0..n {
                     let row = &mut self.lu[i * n..i * n + n];
                     for (j, v) in row.iter_mut().enumerate() {
@@ -537,7 +580,7 @@ impl<T: Real> Workspace<T> {
     unsafe fn inverse_into(&mut self, out: Mat<T>, par: faer::Par) {
         let n = self.n;
         if self.is_small() {
-            by_order!(n, inverse(&mut self.lu, &self.piv, &mut self.x), {
+            by_order!(n, fixed::inverse(&mut self.lu, &self.piv, &mut self.x), {
                 let x = &mut self.x[..n * n];
                 x.fill(T::ZERO);
                 for i in 0..n {
