@@ -226,6 +226,13 @@ def test_hilbert_backward_error(rng, n):
     assert abs(fl.det(a) - ref) <= 10 * n * eps(np.float64) * cond * abs(ref)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
+@pytest.mark.parametrize("n", (4, 8, 12, 45))
+def test_hilbert_inverse_residual(dtype, n):
+    a = hilbert(n).astype(dtype)
+    assert inv_residual(a, fl.inv(a)) < 10
+
+
 @pytest.mark.parametrize("n", (5, 50))
 def test_graded_and_badly_scaled(rng, n):
     scale = np.logspace(-150, 150, n)

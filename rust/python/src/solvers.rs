@@ -15,7 +15,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// The inverse of each matrix of `a`; see `ferrolinalg.inv`.
+/// The inverse of each matrix of `a` (`(..., n, n)`), as `numpy.linalg.inv`.
+///
+/// LU with partial pivoting. A singular matrix (an exact zero pivot, as LAPACK decides) raises
+/// `ferrolinalg.LinAlgError` naming its batch index; `check_finite=True` raises `ValueError` on
+/// NaN or infinity (pass `False` to skip the check).
 #[pyfunction]
 #[pyo3(signature = (a, *, check_finite=true))]
 fn inv<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, check_finite: bool) -> PyResult<Bound<'py, PyAny>> {
@@ -35,7 +39,12 @@ fn inv_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, chec
     Ok(result.into_any())
 }
 
-/// The solution `x` of `a @ x = b`; see `ferrolinalg.solve`.
+/// The solution `x` of `a @ x = b`, as `numpy.linalg.solve` (NumPy 2's rules): `b` is one
+/// vector `(n,)` when it is 1-D, else a stack of matrices `(..., n, k)` whose batch axes
+/// broadcast against `a`'s.
+///
+/// A singular matrix raises `ferrolinalg.LinAlgError` naming its batch index;
+/// `check_finite=True` raises `ValueError` on NaN or infinity in `a` or `b`.
 #[pyfunction]
 #[pyo3(signature = (a, b, *, check_finite=true))]
 fn solve<'py>(
@@ -72,7 +81,12 @@ fn solve_typed<'py, T: Float>(
     Ok(result.into_any())
 }
 
-/// The determinant of each matrix of `a`; see `ferrolinalg.det`.
+/// The determinant of each matrix of `a` (`(..., n, n)`), as `numpy.linalg.det`: a NumPy
+/// scalar for one matrix, 0 for a singular one, 1 for the empty one.
+///
+/// The product of the pivots is kept as mantissa and exponent, so it neither overflows nor
+/// underflows before the determinant itself does. `check_finite=True` raises `ValueError` on
+/// NaN or infinity.
 #[pyfunction]
 #[pyo3(signature = (a, *, check_finite=true))]
 fn det<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, check_finite: bool) -> PyResult<Bound<'py, PyAny>> {
