@@ -217,8 +217,11 @@ fn scale_for<T: Real>(amax: T) -> Option<T> {
     if amax == T::ZERO || !amax.is_finite() || (amax >= small && amax <= big) {
         return None;
     }
-    // 2^round(-log2(amax)): brings amax near 1, exactly
-    let e = -amax.to_f64().log2().round();
+    // 2^round(-log2(amax)) brings amax near 1, exactly; the exponent is clamped so that the
+    // factor and its inverse are normal numbers of T (a subnormal amax then lands well inside
+    // [small, big] all the same: 2^-149 * 2^125 for f32)
+    let max_exp = if T::MAX.to_f64() > 1e300 { 1021.0 } else { 125.0 };
+    let e = (-amax.to_f64().log2().round()).clamp(-max_exp, max_exp);
     Some(T::from_f64(2f64.powi(e as i32)))
 }
 
