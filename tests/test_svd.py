@@ -125,6 +125,7 @@ def _nasty(rng, dtype):
         "near underflow": tiny * rng.standard_normal((5, 8)),
         "tall near overflow": big * rng.standard_normal((40, 3)),
         "mixed scales": np.diag([big, 1.0, tiny]) @ rng.standard_normal((3, 3)),
+        "largest": float(np.finfo(dtype).max) / 4 * np.sign(rng.standard_normal((3, 3))) * np.eye(3),
     }
     return {name: m.astype(dtype) for name, m in mats.items()}
 
@@ -133,19 +134,30 @@ def _nasty(rng, dtype):
 @pytest.mark.parametrize("full_matrices", [True, False])
 def test_svd_nasty_matrices(rng, dtype, full_matrices):
     for name, a in _nasty(rng, dtype).items():
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            # the reference in float64 on the same values (NumPy computes float32 in double too)
-            ref_s = np.linalg.svd(_f64(a) * (1.0 / np.max(np.abs(a), initial=1)), compute_uv=False) * np.max(
-                np.abs(_f64(a)), initial=1
-            )
-            got = fl.svd(a, full_matrices=full_matrices)
-            try:
-                check_svd(a / np.max(np.abs(a), initial=1), fl.SVDResult(got.U, got.S / np.max(np.abs(a), initial=1),
-                          got.Vh), full_matrices=full_matrices,
-                          ref_s=ref_s / np.max(np.abs(_f64(a)), initial=1))
-            except AssertionError as exc:
-                raise AssertionError(f"{name}: {exc}") from exc
+        # checked on a / max|a| (the ratios are scale-invariant; the check's own products would
+        # overflow or underflow otherwise); the reference in float64 on the same values
+        amax = float(np.max(np.abs(_f64(a)))) or 1.0
+        a1 = _f64(a) / amax
+        got = fl.svd(a, full_matrices=full_matrices)
         assert np.all(np.isfinite(got.S)), name
+        try:
+            check_svd(a1, fl.SVDResult(got.U, (_f64(got.S) / amax).astype(dtype), got.Vh), full_matrices=full_matrices,
+                      ref_s=np.linalg.svd(a1, compute_uv=False))
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from exc
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
+def test_svd_subnormal(rng, dtype):
+    """Subnormal entries: the singular values are right to within a few units of the smallest
+    subnormal (all the precision a subnormal result has), the vectors are orthogonal."""
+    tiny = float(np.finfo(dtype).smallest_subnormal)
+    a = (tiny * rng.integers(-40, 41, (6, 4))).astype(dtype)
+    got = fl.svd(a)
+    ref = np.linalg.svd(_f64(a) / tiny, compute_uv=False) * tiny
+    assert np.all(np.abs(_f64(got.S) - ref) <= 8 * tiny + 30 * eps(dtype) * 6 * ref[0])
+    assert np.max(np.abs(_f64(got.U).T @ _f64(got.U) - np.eye(6))) <= RATIO * 6 * eps(dtype)
+    assert np.max(np.abs(_f64(got.Vh) @ _f64(got.Vh).T - np.eye(4))) <= RATIO * 6 * eps(dtype)
 
 
 def test_svd_graded_small_singular_values_relative(rng):

@@ -170,8 +170,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[NDArray[Any], NDArray[Any]
         resids = np.empty((0,), np.float64)
     if is_1d:
         x = x[:, 0]
-    real_t = result_t
-    return x.astype(result_t), resids.astype(real_t), rank, s.astype(real_t)
+    return x.astype(result_t), resids.astype(result_t), rank, s.astype(result_t)
 
 
 def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
