@@ -3,8 +3,9 @@
 //! Per matrix: the triangle that `uplo` names is copied (checked for NaN / inf on the way, and
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
-//! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], small `n`) or by faer's
-//! tridiagonalisation + divide and conquer (`self_adjoint_evd`, larger `n`). Eigenvalues come back
+//! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
+//! tridiagonalisation + QL ([`crate::tql`], n <= 24) or faer's blocked tridiagonalisation +
+//! divide and conquer (`self_adjoint_evd`, larger n); crossovers measured, see [`JACOBI_MAX_N`]. Eigenvalues come back
 //! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
 //!
 //! Threads: a stack of matrices runs across the batch ([`Par::for_batch`]), each matrix on one
@@ -87,6 +88,7 @@ struct Work<T: Real> {
     ja: Vec<T>,
     ju: Vec<T>,
     je: Vec<T>,
+    sign: Vec<T>,
     a: Mat<T>,
     u: Mat<T>,
     w: Vec<T>,
@@ -97,7 +99,7 @@ struct Work<T: Real> {
 
 impl<T: Real> Work<T> {
     fn new() -> Self {
-        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), sign: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
     }
 }
 
@@ -173,9 +175,8 @@ fn eigh_one<T: Real>(
     }
     let scale = safe_scale(amax);
     work.w.resize(n, T::ZERO);
-    let jacobi = n <= JACOBI_MAX_N;
     let small = n <= TQL_MAX_N;
-    if small && !jacobi {
+    if small && n > JACOBI_MAX_N {
         work.ja.resize(n * n, T::ZERO);
         for i in 0..n {
             for k in 0..=i {
@@ -187,7 +188,7 @@ fn eigh_one<T: Real>(
         if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju) {
             return Err(Fail::NoConvergence);
         }
-    } else if jacobi {
+    } else if small {
         work.ja.resize(n * n, T::ZERO);
         for j in 0..n {
             for i in j..n {
@@ -244,21 +245,28 @@ fn eigh_one<T: Real>(
         unsafe { *w_out.offset(k as isize * w_stride) = work.w[p] * inv_scale };
     }
     if let Some(mut v) = v_out {
-        for (k, &p) in work.perm.iter().enumerate() {
-            if jacobi {
-                for i in 0..n {
-                    v[(i, k)] = work.ju[p * n + i];
+        if small {
+            // eigenvector p is the contiguous slice ju[p n..(p + 1) n] (Jacobi's columns, tql's
+            // rows): pick its sign there (DESIGN.md's convention, as signs::normalize_columns),
+            // then write V row by row, contiguous for the usual C-order result
+            work.sign.clear();
+            for &p in &work.perm {
+                let col = &work.ju[p * n..p * n + n];
+                work.sign.push(if signs::needs_flip(col.iter().copied()) { T::ZERO - T::ONE } else { T::ONE });
+            }
+            let (ptr, rs, cs) = (v.as_ptr_mut(), v.row_stride(), v.col_stride());
+            for i in 0..n {
+                for (k, &p) in work.perm.iter().enumerate() {
+                    // SAFETY: (i, k) lies inside the n x n view `v`.
+                    unsafe { *ptr.offset(i as isize * rs + k as isize * cs) = work.sign[k] * work.ju[p * n + i] };
                 }
-            } else if small {
-                // eigenvector p is row p of tql's zt
-                for i in 0..n {
-                    v[(i, k)] = work.ju[p * n + i];
-                }
-            } else {
+            }
+        } else {
+            for (k, &p) in work.perm.iter().enumerate() {
                 v.rb_mut().col_mut(k).copy_from(work.u.col(p));
             }
+            signs::normalize_columns(v);
         }
-        signs::normalize_columns(v);
     }
     Ok(())
 }
