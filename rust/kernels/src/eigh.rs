@@ -4,7 +4,7 @@
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
 //! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
-//! tridiagonalisation + QL ([`crate::tql`], n <= 24) or faer's blocked tridiagonalisation +
+//! tridiagonalisation + QL ([`crate::tql`], n <= 20, or 48 for eigenvalues only) or faer's blocked tridiagonalisation +
 //! divide and conquer (`self_adjoint_evd`, larger n); crossovers measured, see [`JACOBI_MAX_N`]. Eigenvalues come back
 //! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
 //!
@@ -32,25 +32,31 @@ pub enum Uplo {
     Upper,
 }
 
-/// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] our unblocked tridiagonalisation
-/// + QL ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix
-/// (float64, with vectors, one thread, `cargo test --release -p ferrolinalg-kernels
-/// jacobi_vs_faer_timing -- --ignored --nocapture`, on the shared 2-vCPU VM while others built,
-/// so noisy), Jacobi / tql / faer in µs:
+/// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] (with eigenvectors) or
+/// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked tridiagonalisation + QL
+/// ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix (float64, one
+/// thread, `cargo test --release -p ferrolinalg-kernels jacobi_vs_faer_timing -- --ignored
+/// --nocapture`, on the shared 2-vCPU VM while others built: noisy, ±30% run to run), in µs:
 ///
-/// | n | 2 | 3 | 4 | 6 | 8 | 10 | 12 | 16 | 24 | 32 |
-/// |---|---|---|---|---|---|---|---|---|---|---|
-/// | Jacobi | 0.05 | 0.40 | 0.79 | 3.9 | 6.8 | 12 | 31 | 71 | 239 | 584 |
-/// | tql | 0.05 | 1.1 | 1.6 | 3.3 | 3.9 | 6.3 | 19 | 23 | 68 | 136 |
-/// | faer | 1.1 | 1.3 | 4.9 | 3.5 | 6.5 | 16 | 19 | 34 | 81 | 134 |
+/// | n | 2 | 3 | 4 | 6 | 8 | 12 | 16 | 24 | 32 | 48 | 64 | 96 |
+/// |---|---|---|---|---|---|---|---|---|---|---|---|---|
+/// | Jacobi, vectors | 0.08 | 1.1 | 1.9 | 2.8 | 7.6 | 28 | 68 | 199 | 376 | 1091 | | |
+/// | tql, vectors | 0.08 | 1.1 | 1.6 | 1.8 | 3.2 | 9.9 | 20 | 62 | 91 | 249 | 617 | |
+/// | faer, vectors | 0.85 | 2.7 | 3.9 | 4.9 | 6.9 | 16 | 27 | 53 | 83 | 207 | 393 | 956 |
+/// | tql, values | 0.06 | 0.40 | 0.66 | 1.7 | 2.6 | 7.2 | 14 | 26 | 55 | 136 | 292 | 835 |
+/// | faer, values | 0.34 | 2.5 | 3.6 | 3.1 | 5.8 | 13 | 22 | 43 | 66 | 161 | 248 | 564 |
 ///
-/// Jacobi wins to n = 4 (closed-form-like: one or two sweeps of a few rotations); its ~6 n^3
-/// flops per sweep lose beyond. tql wins from 6 to 24 (faer's set-up dominates there) and ties
-/// faer at 32, where faer's blocked code starts to pay.
+/// (An earlier run, before tql's cheaper rotations, had Jacobi clearly ahead at n = 3, 4: 0.40
+/// and 0.79 µs against tql's 1.1 and 1.6.) Jacobi is kept to n = 4, where it ties or wins and is
+/// the more accurate; its ~6 n^3 flops per sweep lose beyond. With vectors tql wins to n = 16
+/// and ties faer at 24, where faer's blocked code starts to pay; for values only tql wins to 48.
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N: usize = 24;
+pub const TQL_MAX_N: usize = 20;
+
+/// See [`JACOBI_MAX_N`].
+pub const TQL_MAX_N_VALUES: usize = 48;
 
 /// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
 /// algorithm; below it the hand-off to threads costs more than it saves.
@@ -175,7 +181,7 @@ fn eigh_one<T: Real>(
     }
     let scale = safe_scale(amax);
     work.w.resize(n, T::ZERO);
-    let small = n <= TQL_MAX_N;
+    let small = n <= if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES };
     if small && n > JACOBI_MAX_N {
         work.ja.resize(n * n, T::ZERO);
         for i in 0..n {
@@ -414,7 +420,7 @@ mod tests {
     #[test]
     #[ignore]
     fn jacobi_vs_faer_timing() {
-        for n in [2usize, 3, 4, 6, 8, 10, 12, 16, 24, 32] {
+        for n in [2usize, 3, 4, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96] {
             let a = sym(n, 7);
             let reps = 20000 / n;
             let (mut ja, mut ju, mut w) = (vec![0.0; n * n], vec![0.0; n * n], vec![0.0; n]);
@@ -431,6 +437,22 @@ mod tests {
                 assert!(tql::tql_eigh(&mut ja, n, true, &mut w, &mut e, &mut zt));
             }
             let tq = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                ja.copy_from_slice(&a);
+                assert!(tql::tql_eigh(&mut ja, n, false, &mut w, &mut e, &mut zt));
+            }
+            let tqn = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, faer::Par::Seq, Default::default());
+            let mut buf = MemBuffer::new(req);
+            let am = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+            }
+            let tfn = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            println!("n={n:3} values only: tql {tqn:8.2} us  faer {tfn:8.2} us");
             let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default());
             let mut buf = MemBuffer::new(req);
             let am = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);

@@ -14,9 +14,14 @@ use crate::scalar::Real;
 /// Iterations allowed per eigenvalue before giving up (QL converges in ~2 per eigenvalue).
 const MAX_ITERS: usize = 60;
 
-/// `sqrt(a^2 + b^2)` without overflow or harmful underflow.
+/// `sqrt(a^2 + b^2)` without overflow or harmful underflow: the plain formula when the sum of
+/// squares is a normal number (the common case: one square root, no division), else rescaled.
 #[inline(always)]
 fn hyp<T: Real>(a: T, b: T) -> T {
+    let ss = a * a + b * b;
+    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
+        return ss.sqrt();
+    }
     let (x, y) = (a.abs(), b.abs());
     let (big, small) = if x > y { (x, y) } else { (y, x) };
     if big == T::ZERO {
@@ -184,8 +189,9 @@ fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -
                     underflow = true;
                     break;
                 }
-                s = f / r;
-                c = g / r;
+                let rinv = T::ONE / r;
+                s = f * rinv;
+                c = g * rinv;
                 g = d[i + 1] - p;
                 r = (d[i] - g) * s + two * c * b;
                 p = s * r;
