@@ -72,19 +72,19 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
         if l > 0 {
             let mut scale = T::ZERO;
             for k in 0..=l {
-                scale = scale + a[i * n + k].abs();
+                scale += a[i * n + k].abs();
             }
             if scale == T::ZERO {
                 e[i] = a[i * n + l];
             } else {
                 for k in 0..=l {
-                    a[i * n + k] = a[i * n + k] / scale;
-                    h = h + a[i * n + k] * a[i * n + k];
+                    a[i * n + k] /= scale;
+                    h += a[i * n + k] * a[i * n + k];
                 }
                 let mut f = a[i * n + l];
                 let mut g = if f >= T::ZERO { T::ZERO - h.sqrt() } else { h.sqrt() };
                 e[i] = scale * g;
-                h = h - f * g;
+                h -= f * g;
                 a[i * n + l] = f - g;
                 f = T::ZERO;
                 for j in 0..=l {
@@ -93,13 +93,13 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
                     }
                     g = T::ZERO;
                     for k in 0..=j {
-                        g = g + a[j * n + k] * a[i * n + k];
+                        g += a[j * n + k] * a[i * n + k];
                     }
                     for k in j + 1..=l {
-                        g = g + a[k * n + j] * a[i * n + k];
+                        g += a[k * n + j] * a[i * n + k];
                     }
                     e[j] = g / h;
-                    f = f + e[j] * a[i * n + j];
+                    f += e[j] * a[i * n + j];
                 }
                 let hh = f / (h * two);
                 for j in 0..=l {
@@ -107,7 +107,7 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
                     let g = e[j] - hh * f;
                     e[j] = g;
                     for k in 0..=j {
-                        a[j * n + k] = a[j * n + k] - (f * e[k] + g * a[i * n + k]);
+                        a[j * n + k] -= f * e[k] + g * a[i * n + k];
                     }
                 }
             }
@@ -124,10 +124,10 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
                 for j in 0..i {
                     let mut g = T::ZERO;
                     for k in 0..i {
-                        g = g + a[i * n + k] * a[k * n + j];
+                        g += a[i * n + k] * a[k * n + j];
                     }
                     for k in 0..i {
-                        a[k * n + j] = a[k * n + j] - g * a[k * n + i];
+                        a[k * n + j] -= g * a[k * n + i];
                     }
                 }
             }
@@ -184,7 +184,7 @@ fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -
                 e[i + 1] = r;
                 if r == T::ZERO {
                     // recover from underflow: deflate here and start again
-                    d[i + 1] = d[i + 1] - p;
+                    d[i + 1] -= p;
                     e[m] = T::ZERO;
                     underflow = true;
                     break;
@@ -211,7 +211,7 @@ fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -
             if underflow {
                 continue;
             }
-            d[l] = d[l] - p;
+            d[l] -= p;
             e[l] = g;
             e[m] = T::ZERO;
         }
