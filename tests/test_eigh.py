@@ -225,7 +225,7 @@ def test_uplo_reads_one_triangle(rng, n, uplo):
     w_ref, v_ref = fl.eigh(a, UPLO=uplo)
     np.testing.assert_array_equal(w, w_ref)
     np.testing.assert_array_equal(v, v_ref)
-    np.testing.assert_array_equal(fl.eigvalsh(garbage, UPLO=uplo), w_ref)
+    np.testing.assert_array_equal(fl.eigvalsh(garbage, UPLO=uplo), fl.eigvalsh(a, UPLO=uplo))
     # a non-symmetric input: only the named triangle counts, as in NumPy
     b = rng.standard_normal((n, n))
     np.testing.assert_allclose(fl.eigvalsh(b, uplo), np.linalg.eigvalsh(b, uplo), rtol=0, atol=1e-12 * n)

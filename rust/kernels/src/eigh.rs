@@ -3,8 +3,9 @@
 //! Per matrix: the triangle that `uplo` names is copied (checked for NaN / inf on the way, and
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
-//! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], small `n`) or by faer's
-//! tridiagonalisation + divide and conquer (`self_adjoint_evd`, larger `n`). Eigenvalues come back
+//! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
+//! tridiagonalisation + QL ([`crate::tql`], n <= 20, or 48 for eigenvalues only) or faer's blocked tridiagonalisation +
+//! divide and conquer (`self_adjoint_evd`, larger n); crossovers measured, see [`JACOBI_MAX_N`]. Eigenvalues come back
 //! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
 //!
 //! Threads: a stack of matrices runs across the batch ([`Par::for_batch`]), each matrix on one
@@ -31,25 +32,31 @@ pub enum Uplo {
     Upper,
 }
 
-/// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] our unblocked tridiagonalisation
-/// + QL ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix
-/// (float64, with vectors, one thread, `cargo test --release -p ferrolinalg-kernels
-/// jacobi_vs_faer_timing -- --ignored --nocapture`, on the shared 2-vCPU VM while others built,
-/// so noisy), Jacobi / tql / faer in µs:
+/// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] (with eigenvectors) or
+/// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked tridiagonalisation + QL
+/// ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix (float64, one
+/// thread, `cargo test --release -p ferrolinalg-kernels jacobi_vs_faer_timing -- --ignored
+/// --nocapture`, on the shared 2-vCPU VM while others built: noisy, ±30% run to run), in µs:
 ///
-/// | n | 2 | 3 | 4 | 6 | 8 | 10 | 12 | 16 | 24 | 32 |
-/// |---|---|---|---|---|---|---|---|---|---|---|
-/// | Jacobi | 0.05 | 0.40 | 0.79 | 3.9 | 6.8 | 12 | 31 | 71 | 239 | 584 |
-/// | tql | 0.05 | 1.1 | 1.6 | 3.3 | 3.9 | 6.3 | 19 | 23 | 68 | 136 |
-/// | faer | 1.1 | 1.3 | 4.9 | 3.5 | 6.5 | 16 | 19 | 34 | 81 | 134 |
+/// | n | 2 | 3 | 4 | 6 | 8 | 12 | 16 | 24 | 32 | 48 | 64 | 96 |
+/// |---|---|---|---|---|---|---|---|---|---|---|---|---|
+/// | Jacobi, vectors | 0.08 | 1.1 | 1.9 | 2.8 | 7.6 | 28 | 68 | 199 | 376 | 1091 | | |
+/// | tql, vectors | 0.08 | 1.1 | 1.6 | 1.8 | 3.2 | 9.9 | 20 | 62 | 91 | 249 | 617 | |
+/// | faer, vectors | 0.85 | 2.7 | 3.9 | 4.9 | 6.9 | 16 | 27 | 53 | 83 | 207 | 393 | 956 |
+/// | tql, values | 0.06 | 0.40 | 0.66 | 1.7 | 2.6 | 7.2 | 14 | 26 | 55 | 136 | 292 | 835 |
+/// | faer, values | 0.34 | 2.5 | 3.6 | 3.1 | 5.8 | 13 | 22 | 43 | 66 | 161 | 248 | 564 |
 ///
-/// Jacobi wins to n = 4 (closed-form-like: one or two sweeps of a few rotations); its ~6 n^3
-/// flops per sweep lose beyond. tql wins from 6 to 24 (faer's set-up dominates there) and ties
-/// faer at 32, where faer's blocked code starts to pay.
+/// (An earlier run, before tql's cheaper rotations, had Jacobi clearly ahead at n = 3, 4: 0.40
+/// and 0.79 µs against tql's 1.1 and 1.6.) Jacobi is kept to n = 4, where it ties or wins and is
+/// the more accurate; its ~6 n^3 flops per sweep lose beyond. With vectors tql wins to n = 16
+/// and ties faer at 24, where faer's blocked code starts to pay; for values only tql wins to 48.
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N: usize = 24;
+pub const TQL_MAX_N: usize = 20;
+
+/// See [`JACOBI_MAX_N`].
+pub const TQL_MAX_N_VALUES: usize = 48;
 
 /// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
 /// algorithm; below it the hand-off to threads costs more than it saves.
@@ -87,6 +94,7 @@ struct Work<T: Real> {
     ja: Vec<T>,
     ju: Vec<T>,
     je: Vec<T>,
+    sign: Vec<T>,
     a: Mat<T>,
     u: Mat<T>,
     w: Vec<T>,
@@ -97,7 +105,7 @@ struct Work<T: Real> {
 
 impl<T: Real> Work<T> {
     fn new() -> Self {
-        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), sign: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
     }
 }
 
@@ -173,9 +181,8 @@ fn eigh_one<T: Real>(
     }
     let scale = safe_scale(amax);
     work.w.resize(n, T::ZERO);
-    let jacobi = n <= JACOBI_MAX_N;
-    let small = n <= TQL_MAX_N;
-    if small && !jacobi {
+    let small = n <= if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES };
+    if small && n > JACOBI_MAX_N {
         work.ja.resize(n * n, T::ZERO);
         for i in 0..n {
             for k in 0..=i {
@@ -187,7 +194,7 @@ fn eigh_one<T: Real>(
         if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju) {
             return Err(Fail::NoConvergence);
         }
-    } else if jacobi {
+    } else if small {
         work.ja.resize(n * n, T::ZERO);
         for j in 0..n {
             for i in j..n {
@@ -244,21 +251,28 @@ fn eigh_one<T: Real>(
         unsafe { *w_out.offset(k as isize * w_stride) = work.w[p] * inv_scale };
     }
     if let Some(mut v) = v_out {
-        for (k, &p) in work.perm.iter().enumerate() {
-            if jacobi {
-                for i in 0..n {
-                    v[(i, k)] = work.ju[p * n + i];
+        if small {
+            // eigenvector p is the contiguous slice ju[p n..(p + 1) n] (Jacobi's columns, tql's
+            // rows): pick its sign there (DESIGN.md's convention, as signs::normalize_columns),
+            // then write V row by row, contiguous for the usual C-order result
+            work.sign.clear();
+            for &p in &work.perm {
+                let col = &work.ju[p * n..p * n + n];
+                work.sign.push(if signs::needs_flip(col.iter().copied()) { T::ZERO - T::ONE } else { T::ONE });
+            }
+            let (ptr, rs, cs) = (v.as_ptr_mut(), v.row_stride(), v.col_stride());
+            for i in 0..n {
+                for (k, &p) in work.perm.iter().enumerate() {
+                    // SAFETY: (i, k) lies inside the n x n view `v`.
+                    unsafe { *ptr.offset(i as isize * rs + k as isize * cs) = work.sign[k] * work.ju[p * n + i] };
                 }
-            } else if small {
-                // eigenvector p is row p of tql's zt
-                for i in 0..n {
-                    v[(i, k)] = work.ju[p * n + i];
-                }
-            } else {
+            }
+        } else {
+            for (k, &p) in work.perm.iter().enumerate() {
                 v.rb_mut().col_mut(k).copy_from(work.u.col(p));
             }
+            signs::normalize_columns(v);
         }
-        signs::normalize_columns(v);
     }
     Ok(())
 }
@@ -296,7 +310,7 @@ pub fn eigh<T: Real>(
         Strides::from_slice(w.strides()),
         match &v {
             Some(v) => Strides::from_slice(v.strides()),
-            None => Strides::from_slice(&a.strides()[..]),
+            None => Strides::from_slice(a.strides()), // unused: no V to address
         },
     );
     let a0 = SendPtr(a.ptr() as *mut T);
@@ -353,7 +367,6 @@ pub fn eigh<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strided::c_strides;
 
     fn sym(n: usize, seed: u64) -> Vec<f64> {
         let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -392,7 +405,6 @@ mod tests {
             }
         }
         assert!(w.windows(2).all(|p| p[0] <= p[1]));
-        let _ = c_strides(&[n]);
     }
 
     #[test]
@@ -402,11 +414,12 @@ mod tests {
         }
     }
 
-    /// Jacobi against faer per matrix (run with `--ignored --nocapture`), for JACOBI_MAX_N.
+    /// Jacobi, tql and faer per matrix (run with `--ignored --nocapture`): the table at
+    /// [`JACOBI_MAX_N`].
     #[test]
     #[ignore]
     fn jacobi_vs_faer_timing() {
-        for n in [2usize, 3, 4, 6, 8, 10, 12, 16, 24, 32] {
+        for n in [2usize, 3, 4, 6, 8, 10, 12, 16, 24, 32, 48, 64, 96] {
             let a = sym(n, 7);
             let reps = 20000 / n;
             let (mut ja, mut ju, mut w) = (vec![0.0; n * n], vec![0.0; n * n], vec![0.0; n]);
@@ -423,6 +436,22 @@ mod tests {
                 assert!(tql::tql_eigh(&mut ja, n, true, &mut w, &mut e, &mut zt));
             }
             let tq = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                ja.copy_from_slice(&a);
+                assert!(tql::tql_eigh(&mut ja, n, false, &mut w, &mut e, &mut zt));
+            }
+            let tqn = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, faer::Par::Seq, Default::default());
+            let mut buf = MemBuffer::new(req);
+            let am = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+            }
+            let tfn = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            println!("n={n:3} values only: tql {tqn:8.2} us  faer {tfn:8.2} us");
             let req = evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default());
             let mut buf = MemBuffer::new(req);
             let am = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);

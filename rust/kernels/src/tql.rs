@@ -14,9 +14,14 @@ use crate::scalar::Real;
 /// Iterations allowed per eigenvalue before giving up (QL converges in ~2 per eigenvalue).
 const MAX_ITERS: usize = 60;
 
-/// `sqrt(a^2 + b^2)` without overflow or harmful underflow.
+/// `sqrt(a^2 + b^2)` without overflow or harmful underflow: the plain formula when the sum of
+/// squares is a normal number (the common case: one square root, no division), else rescaled.
 #[inline(always)]
 fn hyp<T: Real>(a: T, b: T) -> T {
+    let ss = a * a + b * b;
+    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
+        return ss.sqrt();
+    }
     let (x, y) = (a.abs(), b.abs());
     let (big, small) = if x > y { (x, y) } else { (y, x) };
     if big == T::ZERO {
@@ -67,19 +72,19 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
         if l > 0 {
             let mut scale = T::ZERO;
             for k in 0..=l {
-                scale = scale + a[i * n + k].abs();
+                scale += a[i * n + k].abs();
             }
             if scale == T::ZERO {
                 e[i] = a[i * n + l];
             } else {
                 for k in 0..=l {
-                    a[i * n + k] = a[i * n + k] / scale;
-                    h = h + a[i * n + k] * a[i * n + k];
+                    a[i * n + k] /= scale;
+                    h += a[i * n + k] * a[i * n + k];
                 }
                 let mut f = a[i * n + l];
                 let mut g = if f >= T::ZERO { T::ZERO - h.sqrt() } else { h.sqrt() };
                 e[i] = scale * g;
-                h = h - f * g;
+                h -= f * g;
                 a[i * n + l] = f - g;
                 f = T::ZERO;
                 for j in 0..=l {
@@ -88,13 +93,13 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
                     }
                     g = T::ZERO;
                     for k in 0..=j {
-                        g = g + a[j * n + k] * a[i * n + k];
+                        g += a[j * n + k] * a[i * n + k];
                     }
                     for k in j + 1..=l {
-                        g = g + a[k * n + j] * a[i * n + k];
+                        g += a[k * n + j] * a[i * n + k];
                     }
                     e[j] = g / h;
-                    f = f + e[j] * a[i * n + j];
+                    f += e[j] * a[i * n + j];
                 }
                 let hh = f / (h * two);
                 for j in 0..=l {
@@ -102,7 +107,7 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
                     let g = e[j] - hh * f;
                     e[j] = g;
                     for k in 0..=j {
-                        a[j * n + k] = a[j * n + k] - (f * e[k] + g * a[i * n + k]);
+                        a[j * n + k] -= f * e[k] + g * a[i * n + k];
                     }
                 }
             }
@@ -119,10 +124,10 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
                 for j in 0..i {
                     let mut g = T::ZERO;
                     for k in 0..i {
-                        g = g + a[i * n + k] * a[k * n + j];
+                        g += a[i * n + k] * a[k * n + j];
                     }
                     for k in 0..i {
-                        a[k * n + j] = a[k * n + j] - g * a[k * n + i];
+                        a[k * n + j] -= g * a[k * n + i];
                     }
                 }
             }
@@ -179,13 +184,14 @@ fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -
                 e[i + 1] = r;
                 if r == T::ZERO {
                     // recover from underflow: deflate here and start again
-                    d[i + 1] = d[i + 1] - p;
+                    d[i + 1] -= p;
                     e[m] = T::ZERO;
                     underflow = true;
                     break;
                 }
-                s = f / r;
-                c = g / r;
+                let rinv = T::ONE / r;
+                s = f * rinv;
+                c = g * rinv;
                 g = d[i + 1] - p;
                 r = (d[i] - g) * s + two * c * b;
                 p = s * r;
@@ -205,7 +211,7 @@ fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -
             if underflow {
                 continue;
             }
-            d[l] = d[l] - p;
+            d[l] -= p;
             e[l] = g;
             e[m] = T::ZERO;
         }
