@@ -29,6 +29,9 @@ pub mod strided;
 pub mod svd;
 pub mod threads;
 
+#[cfg(test)]
+mod testing;
+
 pub use error::{Error, Result};
 pub use scalar::Real;
 pub use strided::{ArrayMut, ArrayRef};

@@ -935,17 +935,9 @@ pub fn det<T: Real>(a: &ArrayRef<T>, out: DetOut<'_, '_, T>, check_finite: bool,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::data;
     use crate::threads;
 
-    fn data(len: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-            })
-            .collect()
-    }
 
     fn matmul(a: &[f64], b: &[f64], n: usize, k: usize) -> Vec<f64> {
         let mut c = vec![0.0; n * k];

@@ -153,6 +153,7 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::data;
     use crate::strided::c_strides;
     use crate::threads;
 
@@ -166,15 +167,6 @@ mod tests {
         c
     }
 
-    fn data(len: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-            })
-            .collect()
-    }
 
     #[test]
     fn shapes_follow_numpy() {

@@ -1,7 +1,8 @@
-"""pytest-benchmark suite of the matrix products: ferrolinalg.matmul against numpy.matmul.
+"""pytest-benchmark suite of every registered case: ferrolinalg against its peer.
 
 The cases are those of ``python -m ferrolinalg bench`` (the registry in
-``ferrolinalg._bench.cases``). Each case gives two benchmarks, ours and the peer's, in one
+``ferrolinalg._bench.cases`` and the modules it lists); pick a group or case with ``-k``, e.g.
+``pytest benches/ --benchmark-only -k svd``. Each case gives two benchmarks, ours and the peer's, in one
 ``benchmark.group`` (the case's name), so pytest-benchmark's table puts them side by side.
 
 The ratio table of the README comes from ``python -m ferrolinalg bench``, which interleaves the two
@@ -23,8 +24,7 @@ import pytest
 from ferrolinalg._bench.cases import Case, Inputs, select
 from ferrolinalg._bench.harness import check_agreement
 
-GROUPS = ("matmul", "matmul-layout", "matmul-batched", "matvec")
-CASES = select(groups=GROUPS)
+CASES = select()
 
 
 def _params() -> list[Any]:
@@ -37,7 +37,7 @@ def _params() -> list[Any]:
 
 
 @pytest.mark.parametrize(("case", "side"), _params())
-def test_matmul(
+def test_case(
     benchmark: Any, case: Case, side: str, case_inputs: Callable[[Case], tuple[list[Inputs], list[Inputs]]]
 ) -> None:
     ours_in, peer_in = case_inputs(case)
