@@ -210,6 +210,7 @@ mod tests {
         let a = data(2 * m * k, 3);
         let b = data(k * n, 4);
         let s = c_strides(&[2, m, k]);
+        // SAFETY: starting at the last row of each matrix and stepping back stays inside `a`.
         let a_rev = unsafe {
             ArrayRef::from_raw(a.as_ptr().offset((m as isize - 1) * s[1]), &[2, m, k], &[s[0], -s[1], s[2]])
         };
@@ -229,6 +230,7 @@ mod tests {
     /// A row-major (`c`) or column-major (`f`) view of `data` as a `rows x cols` matrix.
     fn layout(data: &[f64], rows: usize, cols: usize, f: bool) -> ArrayRef<'_, f64> {
         let strides = if f { vec![1, rows as isize] } else { vec![cols as isize, 1] };
+        // SAFETY: either layout addresses exactly the rows * cols elements of `data`.
         unsafe { ArrayRef::from_raw(data.as_ptr(), &[rows, cols], &strides) }
     }
 
@@ -248,6 +250,7 @@ mod tests {
                 let (ad, bd) = (store(&a, m, k, af), store(&b, k, n, bf));
                 let mut c = vec![f64::NAN; m * n];
                 let cs = if cf { vec![1, m as isize] } else { vec![n as isize, 1] };
+                // SAFETY: either layout addresses each of the m * n elements of `c` once.
                 let mut cv = unsafe { ArrayMut::from_raw(c.as_mut_ptr(), &[m, n], &cs) };
                 for par in [Par::SEQ, pool.par()] {
                     matmul(&layout(&ad, m, k, af), &layout(&bd, k, n, bf), &mut cv, par).unwrap();

@@ -132,6 +132,11 @@ fn hook(py: Python<'_>) -> Option<&Hook> {
             .and_then(|m| m.getattr("_ARRAY_API"))
             .ok()?;
         let api = api.cast::<PyCapsule>().ok()?;
+        // SAFETY (this block): `_ARRAY_API` is NumPy's C-API table, a capsule with no name holding
+        // an array of function pointers; slots 211 (PyArray_GetNDArrayCFeatureVersion) and 304
+        // (PyDataMem_SetHandler, NumPy >= 1.22) have the signatures transmuted to, per
+        // numpy/__multiarray_api.h; 304 is read only after the feature version says it exists.
+        // The handler capsule points to a static that lives as long as the process.
         let table = unsafe { pyo3::ffi::PyCapsule_GetPointer(api.as_ptr(), core::ptr::null()) } as *const *const c_void;
         if table.is_null() {
             return None;

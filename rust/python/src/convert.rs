@@ -165,6 +165,7 @@ pub fn out_array<'py, T: Float>(out: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
 
 /// The byte range `[lo, hi)` an array's elements span.
 fn extent(arr: &Bound<'_, PyUntypedArray>) -> (usize, usize) {
+    // SAFETY: reading the data pointer of a live array object (not dereferencing it).
     let base = unsafe { (*arr.as_array_ptr()).fields.data } as isize;
     if arr.shape().contains(&0) {
         return (base as usize, base as usize);
