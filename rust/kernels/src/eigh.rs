@@ -17,7 +17,7 @@ use crate::jacobi;
 use crate::tql;
 use crate::scalar::Real;
 use crate::signs;
-use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, Strides};
+use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, SendPtr, Strides};
 use crate::threads::Par;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
@@ -62,19 +62,6 @@ pub const TQL_MAX_N_VALUES: usize = 48;
 /// algorithm; below it the hand-off to threads costs more than it saves.
 const PAR_MIN_N: usize = 192;
 
-/// A matrix start inside a view that may cross into worker threads.
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-// SAFETY: only used to address disjoint matrices of views whose creators vouched for them.
-unsafe impl<T> Send for SendPtr<T> {}
-unsafe impl<T> Sync for SendPtr<T> {}
-
-impl<T> SendPtr<T> {
-    /// The pointer (a method, so closures capture the whole `Sync` wrapper, not its field).
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
 
 /// Checks `a` is a stack of square matrices and returns `(batch shape, n)`.
 pub fn eigh_shape(a: &[usize]) -> Result<(Vec<usize>, usize)> {

@@ -939,14 +939,9 @@ mod tests {
     use crate::threads;
 
 
+    /// The `n x k` product of an `n x n` and an `n x k` matrix (row-major).
     fn matmul(a: &[f64], b: &[f64], n: usize, k: usize) -> Vec<f64> {
-        let mut c = vec![0.0; n * k];
-        for i in 0..n {
-            for j in 0..k {
-                c[i * k + j] = (0..n).map(|p| a[i * n + p] * b[p * k + j]).sum();
-            }
-        }
-        c
+        crate::testing::naive_matmul(a, b, n, n, k)
     }
 
     #[test]

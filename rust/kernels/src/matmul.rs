@@ -153,19 +153,10 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::data;
+    use crate::testing::{data, naive_matmul as naive};
     use crate::strided::c_strides;
     use crate::threads;
 
-    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-            }
-        }
-        c
-    }
 
 
     #[test]

@@ -9,7 +9,7 @@
 //! result is bit-identical for any number of threads.
 
 use crate::scalar::Real;
-use crate::strided::{ArrayMut, ArrayRef};
+use crate::strided::{ArrayMut, ArrayRef, SendPtr};
 use crate::threads::Par;
 
 /// Below this many elements a reduction is one walk on one thread.
@@ -97,7 +97,7 @@ pub fn reduce<T: Real, R: Reducer<T>>(x: &ArrayRef<T>, axes: &[usize], r: &R, pa
 
     if outer.acc_stride != 0 {
         // the outermost axis is kept: chunks own disjoint accumulators, no combining needed
-        let accs_ptr = AccPtr(accs.as_mut_ptr());
+        let accs_ptr = SendPtr(accs.as_mut_ptr());
         let run = |c: usize| {
             let start = c * chunk;
             let len = chunk.min(outer.len - start);
@@ -141,17 +141,6 @@ pub fn reduce<T: Real, R: Reducer<T>>(x: &ArrayRef<T>, axes: &[usize], r: &R, pa
         }
     }
     accs
-}
-
-#[derive(Clone, Copy)]
-struct AccPtr<A>(*mut A);
-// SAFETY: used only to hand disjoint accumulator ranges to parallel chunks.
-unsafe impl<A> Send for AccPtr<A> {}
-unsafe impl<A> Sync for AccPtr<A> {}
-impl<A> AccPtr<A> {
-    fn get(self) -> *mut A {
-        self.0
-    }
 }
 
 /// Walks the axes (outermost first) from `x` and `acc`, updating accumulators.

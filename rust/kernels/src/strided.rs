@@ -133,6 +133,23 @@ impl<'a, T> ArrayMut<'a, T> {
     }
 }
 
+/// A raw pointer that may cross into worker threads, for kernels that hand disjoint parts of a
+/// view (matrices of a batch, ranges of accumulators) to parallel tasks. What it points to is
+/// governed by the view it was taken from; each user says why its parts are disjoint.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+// SAFETY: a description of memory only; every user hands each thread a disjoint part.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so closures capture the whole `Sync` wrapper, not its field).
+    #[inline(always)]
+    pub(crate) fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// Row-major (C-order) strides, in elements, for a shape.
 pub fn c_strides(shape: &[usize]) -> Strides {
     let mut strides: Strides = smallvec::smallvec![0isize; shape.len()];

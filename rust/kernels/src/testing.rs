@@ -11,3 +11,15 @@ pub fn data(len: usize, seed: u64) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The row-major `m x n` product of a row-major `m x k` and a row-major `k x n` matrix, by the
+/// definition: the reference the product and solver kernels are checked against.
+pub fn naive_matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+        }
+    }
+    c
+}
