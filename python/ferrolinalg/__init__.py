@@ -48,6 +48,17 @@ __all__ = [
     "vector_norm",
 ]
 
+# threadpoolctl (optional) learns of our pool, so `threadpool_limits` reaches it as it reaches BLAS.
+try:
+    import threadpoolctl as _threadpoolctl
+except ImportError:  # pragma: no cover - threadpoolctl is not a dependency
+    pass
+else:
+    if hasattr(_threadpoolctl, "register") and hasattr(_threadpoolctl, "LibController"):
+        from ._threadpoolctl import register as _register_threadpoolctl
+
+        _register_threadpoolctl()
+
 # A forked child inherits the pool's memory but not its threads: start a fresh pool there.
 if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_core._reset_after_fork)

@@ -74,15 +74,24 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _info(_args: argparse.Namespace) -> int:
-    """Version, threads, NumPy and CPU: what a bug report or a benchmark table needs to state."""
+    """Version, crates, CPU features, threads, NumPy: what a bug report or a benchmark needs."""
+    from . import _core
     from ._bench.harness import machine_info
     from ._bench.report import blas_text
 
     m = machine_info()
-    print(f"ferrolinalg {m['ferrolinalg_version']}")
-    print(f"threads     {m['ferrolinalg_threads']} (of {m['cpus']} CPUs)")
-    print(f"numpy       {m['numpy_version']}{blas_text(m['numpy_blas'])}")
+    build = _core._build_info()
+    crates = ", ".join(f"{name} {version}" for name, version in sorted(build["crates"].items()))
+    env = build["env_num_threads"]
+    print(f"ferrolinalg {m['ferrolinalg_version']} ({build['target']}"
+          f"{', debug build' if build['debug_build'] else ''})")
+    print(f"crates      {crates}")
     print(f"cpu         {m['cpu_model']}")
+    print(f"simd        {' '.join(build['cpu_features']) or 'baseline only'} (faer dispatches at run time)")
+    print(f"threads     {build['num_threads']} (default {build['default_num_threads']}, "
+          f"FERROLINALG_NUM_THREADS={env if env is not None else 'unset'}, {m['cpus']} CPUs usable)")
+    print(f"numpy       {m['numpy_version']}{blas_text(m['numpy_blas'])}")
+    print(f"python      {m['python']} on {m['platform']}")
     return 0
 
 
@@ -112,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--check", action="store_true", help="exit with status 1 if any goal is missed")
     bench.set_defaults(func=_bench)
 
-    info = sub.add_parser("info", help="print the version, thread count, NumPy version and CPU")
+    info = sub.add_parser("info", help="print the version, crates, CPU features, thread settings and NumPy's BLAS")
     info.set_defaults(func=_info)
     return parser
 

@@ -53,3 +53,6 @@ def get_num_threads() -> int:
 
 def _reset_after_fork() -> None:
     """Starts a new thread pool in the child of a fork."""
+
+def _build_info() -> dict[str, Any]:
+    """Versions of the crates inside, the CPU features in use and the thread settings."""

@@ -6,6 +6,7 @@ mod buffers;
 mod convert;
 mod eigen;
 mod errors;
+mod info;
 mod norms;
 
 mod products;
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     eigen::register(m)?;
     svd::register(m)?;
     threads::register(m)?;
+    info::register(m)?;
     Ok(())
 }

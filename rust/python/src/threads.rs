@@ -32,3 +32,19 @@ fn get_num_threads() -> usize {
 fn _reset_after_fork() {
     threads::reset_after_fork();
 }
+
+// The C entry points threadpoolctl's controller (python/ferrolinalg/_threadpoolctl.py) calls
+// through ctypes, as it calls `openblas_get_num_threads` in OpenBLAS: `threadpool_info()` lists
+// ferrolinalg and `threadpool_limits(n)` limits it without knowing about Python modules.
+
+/// The number of threads ferrolinalg's kernels may use.
+#[no_mangle]
+pub extern "C" fn ferrolinalg_get_num_threads() -> std::os::raw::c_int {
+    threads::num_threads().min(std::os::raw::c_int::MAX as usize) as std::os::raw::c_int
+}
+
+/// Sets the number of threads ferrolinalg's kernels may use; values below 1 mean 1.
+#[no_mangle]
+pub extern "C" fn ferrolinalg_set_num_threads(n: std::os::raw::c_int) {
+    threads::set_num_threads(n.max(1) as usize);
+}
