@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os as _os
 
-from . import _core
+from . import _core, linalg
 from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
 from ._eigen import EighResult, eigh, eigvalsh
 from ._errors import LinAlgError
