@@ -13,6 +13,7 @@ from . import _core, linalg
 from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
 from ._eigen import EighResult, eigh, eigvalsh
 from ._errors import LinAlgError
+from ._factor import QRResult, cholesky, qr
 from ._products import dot, vecdot
 from ._norms import matrix_norm, vector_norm
 from ._solvers import SlogdetResult, slogdet
@@ -24,9 +25,11 @@ __version__: str = _core.__version__
 __all__ = [
     "EighResult",
     "LinAlgError",
+    "QRResult",
     "SlogdetResult",
     "SVDResult",
     "__version__",
+    "cholesky",
     "det",
     "dot",
     "eigh",
@@ -38,6 +41,7 @@ __all__ = [
     "matrix_norm",
     "matrix_rank",
     "pinv",
+    "qr",
     "set_num_threads",
     "slogdet",
     "solve",

@@ -56,3 +56,9 @@ def _reset_after_fork() -> None:
 
 def _build_info() -> dict[str, Any]:
     """Versions of the crates inside, the CPU features in use and the thread settings."""
+
+def _qr(a: ArrayLike, mode: str, check_finite: bool) -> Any:
+    """The QR factorization of the matrices in the last two axes: ``(Q, R)``, or ``R`` for mode "r"."""
+
+def _cholesky(a: ArrayLike, upper: bool, check_finite: bool) -> Any:
+    """The Cholesky factor of the symmetric positive-definite matrices in the last two axes."""

@@ -10,13 +10,12 @@ as its ``linalg`` namespace for NumPy arrays::
 
 Every function of the extension is here. Those marked *native* run on ferrolinalg's kernels
 (batched, multi-threaded, any layout); the others are thin views or light operations taken from
-NumPy, which does them without a decomposition or a matrix product worth speeding up
-(``cholesky`` and ``qr`` are NumPy's LAPACK calls for now):
+NumPy, which does them without a decomposition or a matrix product worth speeding up:
 
 =====================  =========  ==============================================================
 function               source     notes
 =====================  =========  ==============================================================
-``cholesky``           NumPy      ``upper=True`` returns the conjugate transpose of the lower factor
+``cholesky``           native     only the named triangle is read
 ``cross``              NumPy
 ``det``                native
 ``diagonal``           NumPy      a view
@@ -30,7 +29,7 @@ function               source     notes
 ``matrix_transpose``   NumPy      a view
 ``outer``              NumPy
 ``pinv``               native
-``qr``                 NumPy
+``qr``                 native     unique factors: ``diag(R) >= 0``
 ``slogdet``            native
 ``solve``              native
 ``svd``                native
@@ -51,13 +50,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _eigen, _norms, _products, _solvers, _svd
+from . import _eigen, _factor, _norms, _products, _solvers, _svd
 from ._core import det as _det
 from ._core import inv as _inv
 from ._core import matmul as _matmul
 from ._core import solve as _solve
 from ._convert import as_float_array
 from ._eigen import EighResult
+from ._factor import QRResult
 from ._solvers import SlogdetResult
 from ._svd import SVDResult
 
@@ -92,17 +92,9 @@ __all__ = [
 ]
 
 
-class QRResult(NamedTuple):
-    """``qr``'s result: ``Q`` with orthonormal columns and upper-triangular ``R``."""
-
-    Q: Any
-    R: Any
-
-
 def cholesky(x: Any, /, *, upper: bool = False) -> Any:
     """The Cholesky factor of each symmetric positive-definite matrix (lower, or upper)."""
-    lower = np.linalg.cholesky(x)
-    return np.conj(np.swapaxes(lower, -1, -2)) if upper else lower
+    return _factor.cholesky(x, upper=upper)
 
 
 def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
@@ -189,11 +181,11 @@ def pinv(x: Any, /, *, rtol: Any = None) -> Any:
 
 
 def qr(x: Any, /, *, mode: str = "reduced") -> QRResult:
-    """The QR factorization of each matrix (``mode`` 'reduced' or 'complete')."""
+    """The QR factorization of each matrix (``mode`` 'reduced' or 'complete'), ``diag(R) >= 0``."""
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr's mode must be 'reduced' or 'complete', not {mode!r}")
-    q, r = np.linalg.qr(x, mode=mode)
-    return QRResult(q, r)
+    result: QRResult = _factor.qr(x, mode=mode)
+    return result
 
 
 def slogdet(x: Any, /) -> SlogdetResult:

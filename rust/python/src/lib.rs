@@ -6,6 +6,7 @@ mod buffers;
 mod convert;
 mod eigen;
 mod errors;
+mod factor;
 mod info;
 mod norms;
 
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     norms::register(m)?;
     eigen::register(m)?;
     svd::register(m)?;
+    factor::register(m)?;
     threads::register(m)?;
     info::register(m)?;
     Ok(())

@@ -1,0 +1,226 @@
+//! Triangular factorizations of stacks of matrices: QR (`A = Q R`) and Cholesky (`A = L L^T`).
+//!
+//! The arithmetic is faer's (blocked Householder QR, left-looking blocked Cholesky). What is ours:
+//! batching across the stack ([`crate::batch`]), any input and output strides, errors naming the
+//! batch index, and a unique QR: faer's Householder reflections leave the signs of `R`'s diagonal
+//! arbitrary, so each row of `R` with a negative diagonal entry is negated together with the
+//! matching column of `Q` (`Q R` unchanged). For a matrix of full column rank that makes `Q` and
+//! `R` the unique factors with `diag(R) > 0`, the same for any thread count and run to run.
+//!
+//! One matrix runs on one thread (faer's parallel kernels are not bit-identical to the
+//! sequential ones); stacks, and the row blocks of a tall-skinny QR (TSQR, as `ferrolinalg.dask`
+//! does it), run in parallel.
+
+use crate::batch::for_each_matrix;
+use crate::error::{Error, Result};
+use crate::scalar::Real;
+use crate::strided::{ArrayMut, ArrayRef, SendPtr};
+use crate::threads::Par;
+use faer::dyn_stack::{MemStack, StackReq};
+use faer::linalg::cholesky::llt::factor as llt;
+use faer::linalg::householder;
+use faer::linalg::qr::no_pivoting::factor as fqr;
+use faer::linalg::temp_mat_scratch;
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::mat::AsMatMut;
+use faer::{Conj, MatMut, MatRef};
+
+fn matrix_dims(what: &str, shape: &[usize]) -> Result<(usize, usize, usize)> {
+    if shape.len() < 2 {
+        return Err(Error::Shape {
+            what: format!("{what} needs an array of at least two dimensions (..., M, N)"),
+            shapes: vec![shape.to_vec()],
+        });
+    }
+    let nb = shape.len() - 2;
+    Ok((nb, shape[nb], shape[nb + 1]))
+}
+
+fn check_out(what: &str, a: &[usize], out: &[usize], rows: usize, cols: usize) -> Result<()> {
+    let nb = a.len() - 2;
+    if out.len() != a.len() || out[..nb] != a[..nb] || out[nb] != rows || out[nb + 1] != cols {
+        let mut expected = a[..nb].to_vec();
+        expected.extend([rows, cols]);
+        return Err(Error::Shape {
+            what: format!("{what}: output shape {out:?} does not fit the input (expected {expected:?})"),
+            shapes: vec![a.to_vec(), out.to_vec()],
+        });
+    }
+    Ok(())
+}
+
+/// The QR factorization of every matrix of `a` (`(..., m, n)`, any strides): `r` of shape
+/// `(..., kr, n)` and, if given, `q` of shape `(..., m, kr)`, where `kr` is `min(m, n)`
+/// ("reduced") or `m` ("complete"; then `r` has `m` rows, zero below the first `min(m, n)`).
+pub fn qr<T: Real>(a: &ArrayRef<T>, q: Option<&mut ArrayMut<T>>, r: &mut ArrayMut<T>, par: Par) -> Result<()> {
+    let (nb, m, n) = matrix_dims("qr", a.shape())?;
+    let k = m.min(n);
+    let kr = r.shape().get(nb).copied().unwrap_or(0);
+    if kr != k && kr != m {
+        return Err(Error::Shape { what: "qr: R must have min(M, N) or M rows".into(), shapes: vec![a.shape().to_vec(), r.shape().to_vec()] });
+    }
+    check_out("qr (R)", a.shape(), r.shape(), kr, n)?;
+    if let Some(q) = &q {
+        check_out("qr (Q)", a.shape(), q.shape(), m, kr)?;
+    }
+    let block = fqr::recommended_block_size::<T>(m, n).max(1);
+    let scratch = StackReq::all_of(&[
+        temp_mat_scratch::<T>(m, n),
+        temp_mat_scratch::<T>(block, k),
+        fqr::qr_in_place_scratch::<T>(m, n, block, faer::Par::Seq, Default::default()),
+        householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<T>(m, block, kr),
+    ]);
+    let (a_s, r_s) = (a.strides(), r.strides().to_vec());
+    let (q_ptr, q_s) = match &q {
+        Some(q) => (SendPtr(q.ptr()), q.strides().to_vec()),
+        None => (SendPtr(core::ptr::null_mut()), vec![0; nb + 2]),
+    };
+    let (a_ptr, r_ptr) = (SendPtr(a.ptr() as *mut T), SendPtr(r.ptr()));
+    let work = 2 * m * n * k + if q.is_some() { 2 * m * kr * k } else { 0 };
+    let one = |offs: [isize; 3], stack: &mut MemStack| -> core::result::Result<(), ()> {
+        // SAFETY: offsets from `BatchOffsets` over the checked shapes keep every view inside its
+        // array; distinct batch positions write disjoint matrices of `q` and `r`.
+        unsafe {
+            let av = MatRef::from_raw_parts(a_ptr.get().offset(offs[0]) as *const T, m, n, a_s[nb], a_s[nb + 1]);
+            let rv = MatMut::from_raw_parts_mut(r_ptr.get().offset(offs[1]), kr, n, r_s[nb], r_s[nb + 1]);
+            let qv = (!q_ptr.get().is_null())
+                .then(|| MatMut::from_raw_parts_mut(q_ptr.get().offset(offs[2]), m, kr, q_s[nb], q_s[nb + 1]));
+            qr_one(av, qv, rv, block, stack);
+        }
+        Ok(())
+    };
+    for_each_matrix(&a.shape()[..nb], [&a_s[..nb], &r_s[..nb], &q_s[..nb]], work, scratch, par, &one);
+    Ok(())
+}
+
+fn qr_one<T: Real>(a: MatRef<'_, T>, q: Option<MatMut<'_, T>>, mut r: MatMut<'_, T>, block: usize, stack: &mut MemStack) {
+    let (m, n) = (a.nrows(), a.ncols());
+    let k = m.min(n);
+    // SAFETY: both temporaries are written in full before they are read (`copy_from`, then faer).
+    let (mut work, stack) = unsafe { faer::linalg::temp_mat_uninit::<T, _, _>(m, n, stack) };
+    let mut work = work.as_mat_mut();
+    work.copy_from(a);
+    let (mut coeff, stack) = unsafe { faer::linalg::temp_mat_uninit::<T, _, _>(block, k, stack) };
+    let mut coeff = coeff.as_mat_mut();
+    if k > 0 {
+        fqr::qr_in_place(work.rb_mut(), coeff.rb_mut(), faer::Par::Seq, stack, Default::default());
+    }
+    // R: the upper triangle of the factored matrix, zeros below it
+    for j in 0..n {
+        for i in 0..r.nrows() {
+            r[(i, j)] = if i <= j && i < k { work[(i, j)] } else { T::ZERO };
+        }
+    }
+    if let Some(mut q) = q {
+        // Q = H_1 ... H_k applied to the first columns of the identity
+        q.fill(T::ZERO);
+        for i in 0..q.ncols().min(m) {
+            q[(i, i)] = T::ONE;
+        }
+        if k > 0 {
+            householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+                work.rb().get(.., ..k),
+                coeff.rb(),
+                Conj::No,
+                q.rb_mut(),
+                faer::Par::Seq,
+                stack,
+            );
+        }
+        for i in 0..k {
+            if r[(i, i)] < T::ZERO {
+                for j in 0..m {
+                    q[(j, i)] = -q[(j, i)];
+                }
+            }
+        }
+    }
+    for i in 0..k {
+        if r[(i, i)] < T::ZERO {
+            for j in i..n {
+                r[(i, j)] = -r[(i, j)];
+            }
+        }
+    }
+}
+
+/// The Cholesky factor of every symmetric positive-definite matrix of `a` (`(..., n, n)`, any
+/// strides; only the triangle named by `upper` is read) into `out`: `L` with `A = L L^T`, or with
+/// `upper`, `U = L^T` with `A = U^T U`. The other triangle of `out` is zero. A matrix that is not
+/// positive definite (or holds a NaN) gives `Error::LinAlg` naming its batch index.
+pub fn cholesky<T: Real>(a: &ArrayRef<T>, out: &mut ArrayMut<T>, upper: bool, par: Par) -> Result<()> {
+    let (nb, m, n) = matrix_dims("cholesky", a.shape())?;
+    if m != n {
+        return Err(Error::Shape { what: "cholesky needs square matrices (..., N, N)".into(), shapes: vec![a.shape().to_vec()] });
+    }
+    check_out("cholesky", a.shape(), out.shape(), n, n)?;
+    let scratch = StackReq::all_of(&[
+        temp_mat_scratch::<T>(n, n),
+        llt::cholesky_in_place_scratch::<T>(n, faer::Par::Seq, Default::default()),
+    ]);
+    let (a_s, o_s) = (a.strides().to_vec(), out.strides().to_vec());
+    let (a_ptr, o_ptr) = (SendPtr(a.ptr() as *mut T), SendPtr(out.ptr()));
+    let one = |offs: [isize; 2], stack: &mut MemStack| -> core::result::Result<(), ()> {
+        // SAFETY: as in `qr`: views inside their arrays, each batch position writes its own.
+        unsafe {
+            // the upper triangle of A is the lower triangle of A^T: read A transposed for `upper`
+            let (rs, cs) = if upper { (a_s[nb + 1], a_s[nb]) } else { (a_s[nb], a_s[nb + 1]) };
+            let av = MatRef::from_raw_parts(a_ptr.get().offset(offs[0]) as *const T, n, n, rs, cs);
+            let (ors, ocs) = if upper { (o_s[nb + 1], o_s[nb]) } else { (o_s[nb], o_s[nb + 1]) };
+            let mut ov = MatMut::from_raw_parts_mut(o_ptr.get().offset(offs[1]), n, n, ors, ocs);
+            let (mut work, stack) = faer::linalg::temp_mat_uninit::<T, _, _>(n, n, stack);
+            let mut work = work.as_mat_mut();
+            for j in 0..n {
+                for i in j..n {
+                    work[(i, j)] = av[(i, j)];
+                }
+            }
+            let ok = llt::cholesky_in_place(work.rb_mut(), Default::default(), faer::Par::Seq, stack, Default::default()).is_ok()
+                && (0..n).all(|i| work[(i, i)].is_finite());
+            for j in 0..n {
+                for i in 0..n {
+                    ov[(i, j)] = if i >= j { work[(i, j)] } else { T::ZERO };
+                }
+            }
+            if ok { Ok(()) } else { Err(()) }
+        }
+    };
+    match for_each_matrix(&a.shape()[..nb], [&a_s[..nb], &o_s[..nb]], n * n * n / 3, scratch, par, &one) {
+        None => Ok(()),
+        Some(i) => Err(Error::LinAlg { what: "matrix is not positive definite".into(), batch_index: (nb > 0).then_some(i) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::data;
+
+    #[test]
+    fn qr_reconstructs_with_positive_diagonal() {
+        for &(m, n) in &[(5, 3), (3, 5), (4, 4), (1, 1), (70, 20)] {
+            let a = data(m * n, 7);
+            let k = m.min(n);
+            for &kr in &[k, m] {
+                let mut q = vec![f64::NAN; m * kr];
+                let mut r = vec![f64::NAN; kr * n];
+                qr(
+                    &ArrayRef::from_slice(&a, &[m, n]),
+                    Some(&mut ArrayMut::from_slice(&mut q, &[m, kr])),
+                    &mut ArrayMut::from_slice(&mut r, &[kr, n]),
+                    Par::SEQ,
+                )
+                .unwrap();
+                for i in 0..m {
+                    for j in 0..n {
+                        let got: f64 = (0..kr).map(|p| q[i * kr + p] * r[p * n + j]).sum();
+                        assert!((got - a[i * n + j]).abs() < 1e-12, "{m}x{n} kr={kr}");
+                    }
+                }
+                for i in 0..k {
+                    assert!(r[i * n + i] >= 0.0);
+                }
+            }
+        }
+    }
+}
