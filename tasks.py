@@ -4,6 +4,9 @@
     python3 tasks.py bench [ARGS...]   set up, build in release mode, run `python -m ferrolinalg bench ARGS`
     python3 tasks.py test              set up, build, run the whole test suite (cargo test + pytest + stubtest)
     python3 tasks.py build             set up and build only
+    python3 tasks.py package           build the abi3 wheel and the sdist into dist/, install the
+                                       wheel into a fresh virtual environment whose PATH has no
+                                       Rust toolchain, and run the test suite against it
 
 Set-up makes a virtual environment in .venv with the running Python, installs into it what
 pyproject.toml lists (maturin, the runtime dependencies and the extras the task needs), and
@@ -61,8 +64,43 @@ def test(args: list[str]) -> None:
     run(PYTHON, "-m", "mypy.stubtest", "ferrolinalg._core", "--allowlist", ROOT / "python" / "stubtest-allowlist.txt")
 
 
+def package(args: list[str]) -> None:
+    import shutil
+    import tempfile
+
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    setup([])
+    run(BIN / "maturin", "build", "--release", "--out", dist)
+    run(BIN / "maturin", "sdist", "--out", dist)
+    wheels = sorted(dist.glob("*.whl"))
+    sdists = sorted(dist.glob("*.tar.gz"))
+    assert len(wheels) == 1 and "abi3" in wheels[0].name, wheels
+    assert len(sdists) == 1, sdists
+    with tempfile.TemporaryDirectory(prefix="ferrolinalg-wheel-") as tmp:
+        env_dir = Path(tmp) / "venv"
+        venv.create(env_dir, with_pip=True)
+        bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+        py = bin_dir / ("python.exe" if os.name == "nt" else "python")
+        test_reqs = [r for r in requirements(["test"]) if not r.startswith("maturin")]
+        run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheels[0], *test_reqs)
+        # no cargo, no rustc: only the new environment and the system's basic tools
+        bare_path = os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"])
+        env = {"PATH": bare_path, "HOME": tmp, "VIRTUAL_ENV": str(env_dir)}
+        assert shutil.which("cargo", path=bare_path) is None, "cargo is on the bare PATH"
+        # the tests run from a copy, so `python/` of the source tree cannot be imported instead
+        shutil.copytree(ROOT / "tests", Path(tmp) / "tests")
+        shutil.copytree(ROOT / "docs", Path(tmp) / "docs")
+        shutil.copy(ROOT / "pyproject.toml", Path(tmp) / "pyproject.toml")  # pytest's settings
+        subprocess.run([str(py), "-c", "import ferrolinalg, sys; print(ferrolinalg.__file__); "
+                        "sys.exit('imported from the source tree') if 'site-packages' not in ferrolinalg.__file__ else None"],
+                       cwd=tmp, env=env, check=True)
+        subprocess.run([str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", *args], cwd=tmp, env=env, check=True)
+    print(f"ok: {wheels[0].name} and {sdists[0].name} in dist/; the wheel passes the test suite without Rust")
+
+
 def main() -> None:
-    tasks = {"bench": bench, "test": test, "build": lambda args: setup([])}
+    tasks = {"bench": bench, "test": test, "build": lambda args: setup([]), "package": package}
     if len(sys.argv) < 2 or sys.argv[1] not in tasks:
         sys.exit(__doc__)
     try:
