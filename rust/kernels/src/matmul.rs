@@ -41,6 +41,13 @@ pub struct MatmulShape {
     b_promoted: bool,
 }
 
+impl MatmulShape {
+    /// Multiply-adds of the whole product, for scheduling decisions.
+    pub fn work(&self) -> usize {
+        self.batch.iter().product::<usize>().saturating_mul(self.m).saturating_mul(self.n).saturating_mul(self.k)
+    }
+}
+
 /// Checks two operand shapes against NumPy's matmul rules and returns the problem's shape.
 pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<MatmulShape> {
     let err = |what: &str| Error::Shape { what: format!("matmul: {what}"), shapes: vec![a.to_vec(), b.to_vec()] };

@@ -110,6 +110,24 @@ pub fn view_mut<'a, T: Float>(arr: &'a Bound<'_, PyArrayDyn<T>>) -> ArrayMut<'a,
     unsafe { ArrayMut::from_raw(arr.data(), arr.shape(), &strides) }
 }
 
+/// A view with its borrow's lifetime removed, for work that may outlive the caller's frame
+/// ([`crate::errors::run_interruptible`]).
+///
+/// # Safety
+/// The array the view was taken from must stay alive (held in `run_interruptible`'s `keep`) for
+/// as long as the returned view is used.
+pub unsafe fn unbound<T>(v: &ArrayRef<'_, T>) -> ArrayRef<'static, T> {
+    ArrayRef::from_raw(v.ptr(), v.shape(), v.strides())
+}
+
+/// [`unbound`] for a writable view; the same promise, and the exclusivity of [`view_mut`].
+///
+/// # Safety
+/// As [`unbound`].
+pub unsafe fn unbound_mut<T>(v: &ArrayMut<'_, T>) -> ArrayMut<'static, T> {
+    ArrayMut::from_raw(v.ptr(), v.shape(), v.strides())
+}
+
 /// A new, uninitialised C-order array; the kernel writing it must fill every element. Large ones
 /// come from the cache of recently freed blocks (`buffers`). A size NumPy cannot allocate gives
 /// its `MemoryError` (or `ValueError` for a size past the address space), not a panic.

@@ -1,7 +1,7 @@
 //! Bindings of the symmetric eigendecomposition (`eigh`, `eigvalsh`).
 
-use crate::convert::{float_array, new_array, view, view_mut, Float, FloatArray};
-use crate::errors::{run_detached, to_pyerr};
+use crate::convert::{float_array, new_array, unbound, unbound_mut, view, view_mut, Float, FloatArray};
+use crate::errors::{run_interruptible, to_pyerr};
 use ferrolinalg_kernels::eigh::{self, Uplo};
 use ferrolinalg_kernels::{threads, Error};
 use numpy::PyArrayDyn;
@@ -45,9 +45,13 @@ fn eigh_typed<'py, T: Float>(
     w_shape.push(n);
     let w = new_array::<T>(py, &w_shape)?;
     let v = compute_v.then(|| new_array::<T>(py, av.shape())).transpose()?;
-    let mut wv = view_mut(&w);
-    let mut vv = v.as_ref().map(|v| view_mut(v));
     let pool = threads::current();
-    run_detached(py, || eigh::eigh(&av, uplo, &mut wv, vv.as_mut(), check_finite, pool.par()))?;
+    let nbatch: usize = w_shape[..w_shape.len() - 1].iter().product();
+    let cost = nbatch.saturating_mul(n * n * n).saturating_mul(if compute_v { 3 } else { 1 });
+    let mut keep = vec![a.clone().into_any().unbind(), w.clone().into_any().unbind()];
+    keep.extend(v.iter().map(|v| v.clone().into_any().unbind()));
+    // SAFETY: `keep` holds `a`, `w` and `v` until the work is done.
+    let (av, mut wv, mut vv) = unsafe { (unbound(&av), unbound_mut(&view_mut(&w)), v.as_ref().map(|v| unbound_mut(&view_mut(v)))) };
+    run_interruptible(py, cost, keep, move || eigh::eigh(&av, uplo, &mut wv, vv.as_mut(), check_finite, pool.par()))?;
     Ok((w.into_any(), v.map(|v| v.into_any())))
 }

@@ -24,15 +24,81 @@ pub fn run_detached<R: Send>(py: Python<'_>, work: impl FnOnce() -> Result<R, Er
     match py.detach(|| catch_unwind(AssertUnwindSafe(work))) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(to_pyerr(py, err)),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(PyRuntimeError::new_err(format!(
-                "ferrolinalg internal error (a bug; please report it): {msg}"
-            )))
+        Err(payload) => Err(panic_error(payload)),
+    }
+}
+
+/// A caught panic as the `RuntimeError` Python sees.
+fn panic_error(payload: Box<dyn std::any::Any + Send>) -> PyErr {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    PyRuntimeError::new_err(format!("ferrolinalg internal error (a bug; please report it): {msg}"))
+}
+
+/// Work estimated below this many multiply-adds (about 10 ms on one core) runs on the calling
+/// thread; above it, on a thread of its own so that the caller can answer Ctrl-C (see
+/// [`run_interruptible`]). Starting that thread costs ~30 µs, noise at this size.
+pub const LONG_WORK: usize = 50_000_000;
+
+/// How often a caller waiting for long work checks for signals: Ctrl-C is answered within this.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Runs native work with the GIL released, like [`run_detached`], but so that a long call can be
+/// interrupted: when `cost` reaches [`LONG_WORK`], the work runs on a new thread while the
+/// calling thread waits, checking Python's signals every [`SIGNAL_POLL`]. If a signal handler
+/// raises (Ctrl-C gives `KeyboardInterrupt`), that exception is returned at once and the work
+/// is abandoned: it runs to its end on its own thread (the kernels cannot be stopped midway;
+/// faer's decompositions have no cancellation points) and its results are dropped. `keep` holds
+/// the Python objects the work reads and writes (inputs and result arrays), so that they outlive
+/// it even when the caller has returned.
+///
+/// The closure must own everything it uses (`move`): views of the kept arrays made with
+/// [`crate::convert::unbound`]. The library stays usable meanwhile: a call finding the pool busy
+/// with abandoned work runs on its own thread.
+pub fn run_interruptible<R: Send + 'static>(
+    py: Python<'_>,
+    cost: usize,
+    keep: Vec<Py<PyAny>>,
+    work: impl FnOnce() -> Result<R, Error> + Send + 'static,
+) -> PyResult<R> {
+    if cost < LONG_WORK {
+        let result = run_detached(py, work);
+        drop(keep);
+        return result;
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new().name("ferrolinalg-call".into()).spawn(move || {
+        let result = catch_unwind(AssertUnwindSafe(work));
+        // the receiver may be gone (interrupted caller): then the result is dropped here
+        let _ = tx.send(result);
+        // `keep`'s references are released here, without the GIL: pyo3 defers the decrements
+        // to the next time any thread holds it
+        drop(keep);
+    });
+    if let Err(err) = spawned {
+        return Err(PyRuntimeError::new_err(format!("ferrolinalg could not start a thread for a long call: {err}")));
+    }
+    let mut rx = rx;
+    loop {
+        // the receiver moves into the GIL-free section and back (it is Send, not Sync)
+        let (received, back) = py.detach(move || (rx.recv_timeout(SIGNAL_POLL), rx));
+        rx = back;
+        match received {
+            Ok(Ok(Ok(value))) => return Ok(value),
+            Ok(Ok(Err(err))) => return Err(to_pyerr(py, err)),
+            Ok(Err(payload)) => return Err(panic_error(payload)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err("ferrolinalg internal error: a long call's thread ended without a result"))
+            }
         }
     }
+}
+
+/// New references to `arrays`, for [`run_interruptible`]'s `keep`.
+pub fn held(arrays: &[&Bound<'_, PyAny>]) -> Vec<Py<PyAny>> {
+    arrays.iter().map(|x| (*x).clone().unbind()).collect()
 }

@@ -1,7 +1,7 @@
 //! Bindings of the QR and Cholesky factorizations.
 
-use crate::convert::{float_array, new_array, view, view_mut, Float, FloatArray};
-use crate::errors::run_detached;
+use crate::convert::{float_array, new_array, unbound, unbound_mut, view, view_mut, Float, FloatArray};
+use crate::errors::{held, run_interruptible};
 use ferrolinalg_kernels::{checks, factor, threads};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::PyValueError;
@@ -41,9 +41,12 @@ fn qr_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, mode:
     let pool = threads::current();
     let r = new_array::<T>(py, &with([kr, n]))?;
     let q = if mode == "r" { None } else { Some(new_array::<T>(py, &with([m, kr]))?) };
-    let mut rv = view_mut(&r);
-    let mut qv = q.as_ref().map(view_mut);
-    run_detached(py, || {
+    let cost = av.len().saturating_mul(m.min(n)).saturating_mul(2);
+    let mut keep = held(&[a.as_any(), r.as_any()]);
+    keep.extend(q.iter().map(|q| q.clone().into_any().unbind()));
+    // SAFETY: `keep` holds `a`, `r` and `q` until the work is done.
+    let (av, mut rv, mut qv) = unsafe { (unbound(&av), unbound_mut(&view_mut(&r)), q.as_ref().map(|q| unbound_mut(&view_mut(q)))) };
+    run_interruptible(py, cost, keep, move || {
         if check_finite {
             checks::check_finite(&av, "a", pool.par())?;
         }
@@ -68,9 +71,12 @@ fn _cholesky<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, upper: bool, check_fin
 fn cholesky_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, upper: bool, check_finite: bool) -> PyResult<Bound<'py, PyAny>> {
     let av = view(a);
     let out = new_array::<T>(py, av.shape())?;
-    let mut ov = view_mut(&out);
     let pool = threads::current();
-    run_detached(py, || {
+    let cost = av.len().saturating_mul(av.shape().last().copied().unwrap_or(0)) / 3;
+    let keep = held(&[a.as_any(), out.as_any()]);
+    // SAFETY: `keep` holds `a` and the result until the work is done.
+    let (av, mut ov) = unsafe { (unbound(&av), unbound_mut(&view_mut(&out))) };
+    run_interruptible(py, cost, keep, move || {
         if check_finite {
             checks::check_finite(&av, "a", pool.par())?;
         }

@@ -1,7 +1,7 @@
 //! Bindings of the matrix and vector products.
 
-use crate::convert::{float_pair, may_overlap, new_array, out_array, scalar_or_array, view, view_mut, Float, FloatPair};
-use crate::errors::{run_detached, to_pyerr};
+use crate::convert::{float_pair, may_overlap, new_array, out_array, scalar_or_array, unbound, unbound_mut, view, view_mut, Float, FloatPair};
+use crate::errors::{run_interruptible, to_pyerr};
 use ferrolinalg_kernels::{matmul as mm, threads};
 use numpy::prelude::*;
 use numpy::PyArrayDyn;
@@ -35,11 +35,18 @@ fn matmul_typed<'py, T: Float>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (av, bv) = (view(a), view(b));
     let shape = mm::matmul_shape(av.shape(), bv.shape()).map_err(|e| to_pyerr(py, e))?;
-    let pool = threads::current();
+    let cost = shape.work();
+    // Runs the product into `result` (a fresh array or a checked `out=`), interruptible when long.
+    let run = |result: &Bound<'py, PyArrayDyn<T>>| -> PyResult<()> {
+        let keep = vec![a.clone().into_any().unbind(), b.clone().into_any().unbind(), result.clone().into_any().unbind()];
+        // SAFETY: `keep` holds both operands and the result until the work is done.
+        let (av, bv, mut rv) = unsafe { (unbound(&av), unbound(&bv), unbound_mut(&view_mut(result))) };
+        let pool = threads::current();
+        run_interruptible(py, cost, keep, move || mm::matmul(&av, &bv, &mut rv, pool.par()))
+    };
     let Some(out) = out else {
         let result = new_array::<T>(py, &shape.out_shape)?;
-        let mut rv = view_mut(&result);
-        run_detached(py, || mm::matmul(&av, &bv, &mut rv, pool.par()))?;
+        run(&result)?;
         return scalar_or_array(result);
     };
     let out_arr = out_array::<T>(out)?;
@@ -53,12 +60,10 @@ fn matmul_typed<'py, T: Float>(
         // NumPy's rule: an out= that shares memory with an input gets the result as if computed
         // first and then copied in.
         let result = new_array::<T>(py, &shape.out_shape)?;
-        let mut rv = view_mut(&result);
-        run_detached(py, || mm::matmul(&av, &bv, &mut rv, pool.par()))?;
+        run(&result)?;
         out_arr.call_method1("__setitem__", ((), result))?;
     } else {
-        let mut ov = view_mut(&out_arr);
-        run_detached(py, || mm::matmul(&av, &bv, &mut ov, pool.par()))?;
+        run(&out_arr)?;
     }
     Ok(out_arr.into_any())
 }

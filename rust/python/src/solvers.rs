@@ -1,7 +1,7 @@
 //! Bindings of the LU-based solvers: `inv`, `solve`, `det`, `slogdet`.
 
-use crate::convert::{float_array, new_array, scalar_or_array, view, view_mut, Float, FloatArray};
-use crate::errors::{run_detached, to_pyerr};
+use crate::convert::{float_array, new_array, scalar_or_array, unbound, unbound_mut, view, view_mut, Float, FloatArray};
+use crate::errors::{held, run_detached, run_interruptible, to_pyerr};
 use ferrolinalg_kernels::lu::{self, DetOut};
 use ferrolinalg_kernels::threads;
 use numpy::PyArrayDyn;
@@ -33,9 +33,12 @@ fn inv_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, chec
     let av = view(a);
     let shape = lu::inv_shape(av.shape()).map_err(|e| to_pyerr(py, e))?;
     let result = new_array::<T>(py, &shape)?;
-    let mut rv = view_mut(&result);
     let pool = threads::current();
-    run_detached(py, || lu::inv(&av, &mut rv, check_finite, pool.par()))?;
+    let cost = av.len().saturating_mul(*shape.last().unwrap_or(&0));
+    let keep = held(&[a.as_any(), result.as_any()]);
+    // SAFETY: `keep` holds `a` and the result until the work is done.
+    let (av, mut rv) = unsafe { (unbound(&av), unbound_mut(&view_mut(&result))) };
+    run_interruptible(py, cost, keep, move || lu::inv(&av, &mut rv, check_finite, pool.par()))?;
     Ok(result.into_any())
 }
 
@@ -75,9 +78,13 @@ fn solve_typed<'py, T: Float>(
     let (av, bv) = (view(a), view(b));
     let shape = lu::solve_shape(av.shape(), bv.shape()).map_err(|e| to_pyerr(py, e))?;
     let result = new_array::<T>(py, &shape)?;
-    let mut rv = view_mut(&result);
     let pool = threads::current();
-    run_detached(py, || lu::solve(&av, &bv, &mut rv, check_finite, pool.par()))?;
+    let n = av.shape().last().copied().unwrap_or(0);
+    let cost = av.len().saturating_mul(n).saturating_add(shape.iter().product::<usize>().saturating_mul(n));
+    let keep = held(&[a.as_any(), b.as_any(), result.as_any()]);
+    // SAFETY: `keep` holds `a`, `b` and the result until the work is done.
+    let (av, bv, mut rv) = unsafe { (unbound(&av), unbound(&bv), unbound_mut(&view_mut(&result))) };
+    run_interruptible(py, cost, keep, move || lu::solve(&av, &bv, &mut rv, check_finite, pool.par()))?;
     Ok(result.into_any())
 }
 

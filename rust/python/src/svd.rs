@@ -1,7 +1,7 @@
 //! Bindings of the singular value decomposition.
 
-use crate::convert::{float_array, new_array, view, view_mut, Float, FloatArray};
-use crate::errors::{run_detached, to_pyerr};
+use crate::convert::{float_array, new_array, unbound, unbound_mut, view, view_mut, Float, FloatArray};
+use crate::errors::{run_interruptible, to_pyerr};
 use ferrolinalg_kernels::svd::{self, SvdOut};
 use ferrolinalg_kernels::{checks, threads, Error};
 use numpy::PyArrayDyn;
@@ -54,9 +54,13 @@ fn svd_typed<'py, T: Float>(
     let with = |tail: &[usize]| -> Vec<usize> { shape[..nb].iter().chain(tail).copied().collect() };
     let pool = threads::current();
     let s = new_array::<T>(py, &with(&[k]))?;
-    let mut sv = view_mut(&s);
+    let nbatch: usize = shape[..nb].iter().product();
+    let cost = nbatch.saturating_mul(m * n * k).saturating_mul(if compute_uv { 6 } else { 2 });
+    let keep = |arrays: &[&Bound<'py, PyAny>]| -> Vec<Py<PyAny>> { arrays.iter().map(|x| (*x).clone().unbind()).collect() };
+    // SAFETY (every `unbound` below): the arrays are in `keep` until the work is done.
+    let (av, mut sv) = unsafe { (unbound(&av), unbound_mut(&view_mut(&s))) };
     if !compute_uv {
-        run_detached(py, || {
+        run_interruptible(py, cost, keep(&[a.as_any(), s.as_any()]), move || {
             if check_finite {
                 checks::check_finite(&av, "a", pool.par())?;
             }
@@ -68,8 +72,8 @@ fn svd_typed<'py, T: Float>(
     let ut = new_array::<T>(py, &with(&[ku, m]))?;
     let u = ut.call_method1("swapaxes", (-1, -2))?.cast_into::<PyArrayDyn<T>>()?;
     let vh = new_array::<T>(py, &with(&[kv, n]))?;
-    let (mut uv, mut vhv) = (view_mut(&u), view_mut(&vh));
-    run_detached(py, || {
+    let (mut uv, mut vhv) = unsafe { (unbound_mut(&view_mut(&u)), unbound_mut(&view_mut(&vh))) };
+    run_interruptible(py, cost, keep(&[a.as_any(), s.as_any(), u.as_any(), vh.as_any()]), move || {
         if check_finite {
             checks::check_finite(&av, "a", pool.par())?;
         }
