@@ -5,28 +5,37 @@
 //! non-positive-definite matrix, non-convergence) is reported with the first failing batch
 //! index, whatever the thread schedule. That loop lives here once.
 
+use crate::error::Result;
 use crate::strided::BatchOffsets;
 use crate::threads::Par;
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use crate::workspace;
+use faer::dyn_stack::{MemStack, StackReq};
 use std::sync::Mutex;
 
 /// Calls `one(offsets, stack)` for every position of `batch` (the operands' element offsets,
 /// from their batch `strides`), in parallel ranges across `par`'s threads when the batch has
 /// more than one matrix. Each range gets a workspace of `scratch` bytes. Returns the first batch
 /// index (in batch order) for which `one` returned `Err`, if any; the positions after a failure
-/// in the same range are skipped.
+/// in the same range are skipped. A workspace the system refuses gives `Error::Memory`.
 pub(crate) fn for_each_matrix<const N: usize>(
     batch: &[usize],
     strides: [&[isize]; N],
     work_per_item: usize,
     scratch: StackReq,
     par: Par,
-    one: &(dyn Fn([isize; N], &mut MemStack) -> Result<(), ()> + Sync),
-) -> Option<usize> {
+    one: &(dyn Fn([isize; N], &mut MemStack) -> core::result::Result<(), ()> + Sync),
+) -> Result<Option<usize>> {
     let nbatch: usize = batch.iter().product();
     let failed = Mutex::new(None::<usize>);
+    let refused = Mutex::new(None);
     let run = |start: usize, count: usize| {
-        let mut buf = MemBuffer::new(scratch);
+        let mut buf = match workspace::buffer(scratch) {
+            Ok(buf) => buf,
+            Err(err) => {
+                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(err);
+                return;
+            }
+        };
         let stack = MemStack::new(&mut buf);
         for (i, offs) in BatchOffsets::new(batch, strides, start, count).enumerate() {
             if one(offs, stack).is_err() {
@@ -43,5 +52,8 @@ pub(crate) fn for_each_matrix<const N: usize>(
         1 => run(0, 1),
         _ => par.for_batch(nbatch, work_per_item.max(1), &|start, count| run(start, count)),
     }
-    failed.into_inner().unwrap_or_else(|p| p.into_inner())
+    if let Some(err) = refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(err);
+    }
+    Ok(failed.into_inner().unwrap_or_else(|p| p.into_inner()))
 }

@@ -19,6 +19,7 @@ use crate::scalar::Real;
 use crate::signs;
 use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, SendPtr, Strides};
 use crate::threads::Par;
+use crate::workspace;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::reborrow::ReborrowMut;
@@ -277,6 +278,8 @@ pub fn eigh<T: Real>(
     par: Par,
 ) -> Result<()> {
     let (batch, n) = eigh_shape(a.shape())?;
+    // per thread: a copy of the matrix, the vectors and faer's workspace (of the same order)
+    workspace::check_available::<T>(n.saturating_mul(n).saturating_mul(4))?;
     let nb = batch.len();
     let mut w_shape = batch.clone();
     w_shape.push(n);

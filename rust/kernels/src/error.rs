@@ -25,6 +25,8 @@ pub enum Error {
     Value(String),
     /// A singular matrix or a solver that did not converge, at a batch index.
     LinAlg { what: String, batch_index: Option<usize> },
+    /// Scratch memory the system would not give.
+    Memory { bytes: usize },
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
@@ -45,6 +47,7 @@ impl fmt::Display for Error {
             Error::Value(msg) => f.write_str(msg),
             Error::LinAlg { what, batch_index: Some(i) } => write!(f, "{what} (batch index {i})"),
             Error::LinAlg { what, batch_index: None } => f.write_str(what),
+            Error::Memory { bytes } => write!(f, "could not allocate {bytes} bytes of scratch memory"),
         }
     }
 }

@@ -89,7 +89,7 @@ pub fn qr<T: Real>(a: &ArrayRef<T>, q: Option<&mut ArrayMut<T>>, r: &mut ArrayMu
         }
         Ok(())
     };
-    for_each_matrix(&a.shape()[..nb], [&a_s[..nb], &r_s[..nb], &q_s[..nb]], work, scratch, par, &one);
+    for_each_matrix(&a.shape()[..nb], [&a_s[..nb], &r_s[..nb], &q_s[..nb]], work, scratch, par, &one)?;
     Ok(())
 }
 
@@ -185,7 +185,7 @@ pub fn cholesky<T: Real>(a: &ArrayRef<T>, out: &mut ArrayMut<T>, upper: bool, pa
             if ok { Ok(()) } else { Err(()) }
         }
     };
-    match for_each_matrix(&a.shape()[..nb], [&a_s[..nb], &o_s[..nb]], n * n * n / 3, scratch, par, &one) {
+    match for_each_matrix(&a.shape()[..nb], [&a_s[..nb], &o_s[..nb]], n * n * n / 3, scratch, par, &one)? {
         None => Ok(()),
         Some(i) => Err(Error::LinAlg { what: "matrix is not positive definite".into(), batch_index: (nb > 0).then_some(i) }),
     }

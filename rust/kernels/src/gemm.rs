@@ -142,24 +142,25 @@ pub(crate) unsafe fn gemm_seq<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, scratch:
     }
     let (c, a, b) = if c.is_row_major() { (c.t(), b.t(), a.t()) } else { (c, a, b) };
     let (m, n) = (c.rows, c.cols);
-    let b = if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS { pack_col_major(b, scratch) } else { b };
+    let b = if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS { pack_col_major(b, scratch).unwrap_or(b) } else { b };
     let a = faer::MatRef::from_raw_parts(a.ptr as *const T, m, k, a.rs, a.cs);
     let b = faer::MatRef::from_raw_parts(b.ptr as *const T, k, n, b.rs, b.cs);
     let c = faer::MatMut::from_raw_parts_mut(c.ptr, m, n, c.rs, c.cs);
     faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, T::ONE, faer::Par::Seq);
 }
 
-/// Copies `b` into `scratch` in column-major order.
+/// Copies `b` into `scratch` in column-major order; `None` if the scratch cannot be allocated
+/// (the product then reads `b` where it is: slower, never an abort).
 ///
 /// In 8x8 tiles: a transpose has one strided side, and with power-of-two strides (a 1024-row
 /// matrix) every strided line maps to the same L1 cache set. Eight lines per side stay within
 /// the cache's associativity where 32 did not (measured: packing cost 9% of a 1024³ product
 /// with 32x32 tiles).
-unsafe fn pack_col_major<T: Real>(b: Mat<T>, scratch: &mut Vec<T>) -> Mat<T> {
+unsafe fn pack_col_major<T: Real>(b: Mat<T>, scratch: &mut Vec<T>) -> Option<Mat<T>> {
     const TILE: usize = 8;
     let (k, n) = (b.rows, b.cols);
     scratch.clear();
-    scratch.reserve(k * n);
+    scratch.try_reserve(k * n).ok()?;
     let dst = scratch.as_mut_ptr();
     for p0 in (0..k).step_by(TILE) {
         let p1 = (p0 + TILE).min(k);
@@ -174,7 +175,7 @@ unsafe fn pack_col_major<T: Real>(b: Mat<T>, scratch: &mut Vec<T>) -> Mat<T> {
     }
     // SAFETY: every one of the k * n elements was written above.
     scratch.set_len(k * n);
-    Mat { ptr: dst, rows: k, cols: n, rs: 1, cs: k as isize }
+    Some(Mat { ptr: dst, rows: k, cols: n, rs: 1, cs: k as isize })
 }
 
 unsafe fn fill_zero<T: Real>(c: Mat<T>) {

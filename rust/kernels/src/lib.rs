@@ -30,6 +30,7 @@ pub mod signs;
 pub mod strided;
 pub mod svd;
 pub mod threads;
+mod workspace;
 
 #[cfg(test)]
 mod testing;

@@ -19,6 +19,7 @@
 //! where the `check_finite` test happens, so finiteness costs no extra pass over the data.
 
 use crate::checks;
+use crate::workspace;
 use crate::error::{Error, Result};
 use crate::scalar::Real;
 use crate::strided::{broadcast_shapes, broadcast_strides, ArrayMut, ArrayRef, BatchOffsets, Dims, Strides};
@@ -812,6 +813,8 @@ pub fn inv<T: Real>(a: &ArrayRef<T>, out: &mut ArrayMut<T>, check_finite: bool, 
         return Err(Error::OutShape { expected: shape.to_vec(), got: out.shape().to_vec() });
     }
     let n = square_order("inv", a.shape())?;
+    // per thread: the factors, faer's workspace and the right-hand sides (of the same order)
+    workspace::check_available::<T>(n.saturating_mul(n).saturating_mul(3))?;
     let (batch, a_bs, ars, acs) = split_matrix(a.shape(), a.strides());
     let (_, o_bs, ors, ocs) = split_matrix(out.shape(), out.strides());
     let a0 = Mat { ptr: a.ptr() as *mut T, cols: n, rs: ars, cs: acs };
@@ -839,6 +842,8 @@ pub fn solve<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, c
         return Err(Error::OutShape { expected: shape.to_vec(), got: out.shape().to_vec() });
     }
     let n = square_order("solve", a.shape())?;
+    // per thread: the factors, faer's workspace and the right-hand sides (of the same order)
+    workspace::check_available::<T>(n.saturating_mul(n).saturating_mul(3))?;
     let (a_batch, a_bs0, ars, acs) = split_matrix(a.shape(), a.strides());
     let os = out.strides();
     let (batch, b_bs, b0, o_bs, o0);
@@ -895,6 +900,8 @@ pub enum DetOut<'o, 'a, T> {
 pub fn det<T: Real>(a: &ArrayRef<T>, out: DetOut<'_, '_, T>, check_finite: bool, par: Par) -> Result<()> {
     let what = if matches!(out, DetOut::Det(_)) { "det" } else { "slogdet" };
     let shape = det_shape(what, a.shape())?;
+    let order = a.shape().last().copied().unwrap_or(0);
+    workspace::check_available::<T>(order.saturating_mul(order).saturating_mul(2))?;
     let outs: Vec<&ArrayMut<T>> = match &out {
         DetOut::Det(d) => vec![&**d],
         DetOut::Slogdet(s, l) => vec![&**s, &**l],

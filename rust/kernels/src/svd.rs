@@ -20,9 +20,11 @@
 use crate::error::{Error, Result};
 use crate::scalar::Real;
 use crate::signs::normalize_svd;
-use crate::strided::{ArrayMut, ArrayRef, BatchOffsets};
+use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
-use faer::dyn_stack::{MemBuffer, MemStack};
+use crate::batch::for_each_matrix;
+use crate::workspace;
+use faer::dyn_stack::MemStack;
 use faer::linalg::svd::{self as fsvd, ComputeSvdVectors, SvdParams};
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{ColMut, MatMut, MatRef};
@@ -167,29 +169,12 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
     };
     let strides: [&[isize]; 4] = [&a_strides[..nb], &s_strides[..nb], &u_strides[..nb], &vh_strides[..nb]];
     let (cu, cv) = dims.compute();
-    let failed = std::sync::Mutex::new(None::<usize>);
-    if nbatch == 1 {
-        let mut buf = MemBuffer::new(fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, faer::Par::Seq, params::<T>()));
-        if one([0; 4], MemStack::new(&mut buf)).is_err() {
-            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
-        }
-    } else {
-        par.for_batch(nbatch, dims.work(), &|start, count| {
-            let mut buf = MemBuffer::new(fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, faer::Par::Seq, params::<T>()));
-            let stack = MemStack::new(&mut buf);
-            for (i, offs) in BatchOffsets::new(batch, strides, start, count).enumerate() {
-                if one(offs, stack).is_err() {
-                    let mut f = failed.lock().unwrap_or_else(|p| p.into_inner());
-                    // the first failing index, whatever the thread schedule
-                    if f.is_none_or(|j| start + i < j) {
-                        *f = Some(start + i);
-                    }
-                    return;
-                }
-            }
-        });
-    }
-    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    // the scaled copy of a matrix near overflow or underflow (see `svd_one`) is the one
+    // allocation outside the workspace
+    workspace::check_available::<T>(dims.m * dims.n)?;
+    let scratch = fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, faer::Par::Seq, params::<T>());
+    let failed = for_each_matrix(batch, strides, dims.work(), scratch, par, &one)?;
+    match failed {
         None => Ok(()),
         Some(i) => Err(Error::LinAlg {
             what: "SVD did not converge (is there a NaN or an infinity in the input?)".into(),

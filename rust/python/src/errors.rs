@@ -5,13 +5,14 @@
 //! `RuntimeError` for a Rust panic, which must never unwind into Python or abort it.
 
 use ferrolinalg_kernels::Error;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
     match err {
         Error::Shape { .. } | Error::OutShape { .. } | Error::Value(_) => PyValueError::new_err(err.to_string()),
+        Error::Memory { .. } => PyMemoryError::new_err(err.to_string()),
         Error::LinAlg { .. } => match py.import("ferrolinalg._errors").and_then(|m| m.getattr("LinAlgError")) {
             Ok(cls) => PyErr::from_type(cls.cast_into().expect("LinAlgError is a type"), err.to_string()),
             Err(import_error) => import_error,
