@@ -291,3 +291,15 @@ def test_non_finite(fn, bad, n):
 
 def test_linalg_error_is_numpy_subclass():
     assert issubclass(fl.LinAlgError, np.linalg.LinAlgError)
+
+
+@pytest.mark.parametrize("n", [5, 6, 12, 40])
+def test_strongly_graded_float32_converges(n):
+    """Found by tests/test_fuzz.py: one entry of 1e30 among O(1) ones made the small-order QL
+    iteration stall in float32; such a matrix now goes to the blocked algorithm."""
+    a = np.random.default_rng(n).standard_normal((n, n)).astype(np.float32)
+    a[n - 1, 0] = 1e30
+    w, v = fl.eigh(a)
+    s = (np.tril(a) + np.tril(a, -1).T).astype(np.float64)
+    assert np.max(np.abs(s @ v - v * w)) <= 30 * n * np.finfo(np.float32).eps * 1e30
+    np.testing.assert_allclose(w[[0, -1]], [-1e30, 1e30], rtol=1e-5)

@@ -111,3 +111,16 @@ def test_factor_bad_input():
         fl.qr(np.array([[1.0, np.nan], [0.0, 1.0]]))
     with pytest.raises(TypeError, match="complex"):
         fl.cholesky(np.eye(2, dtype=complex))
+
+
+@pytest.mark.parametrize("dtype,tiny,huge", [(np.float32, 1e-40, 1e37), (np.float64, 1e-310, 1e306)])
+def test_qr_near_underflow_and_overflow(rng, dtype, tiny, huge):
+    """Found by tests/test_fuzz.py: R came back zero for a matrix of subnormal (or merely
+    small) entries, whose Householder norms underflowed; the factorization now scales."""
+    for scale in (tiny, huge):
+        a = (randn(rng, (5, 3), np.float64) * scale).astype(dtype)
+        q, r = fl.qr(a)
+        assert np.all(np.isfinite(r)) and np.all(np.diag(r) > 0)
+        np.testing.assert_allclose(q @ r.astype(np.float64), a, rtol=0, atol=50 * eps(dtype) * np.abs(a).max() + 1e-300 * 0 + float(np.finfo(dtype).smallest_subnormal) * 64)
+    one = np.array([[tiny]], dtype=dtype)
+    assert fl.qr(one).R[0, 0] == one[0, 0]

@@ -100,6 +100,24 @@ fn qr_one<T: Real>(a: MatRef<'_, T>, q: Option<MatMut<'_, T>>, mut r: MatMut<'_,
     let (mut work, stack) = unsafe { faer::linalg::temp_mat_uninit::<T, _, _>(m, n, stack) };
     let mut work = work.as_mat_mut();
     work.copy_from(a);
+    // entries near underflow or overflow: factor a copy scaled by a power of two (exact) so the
+    // reflectors' norms neither underflow to zero nor overflow, then scale R back (Q is the same)
+    let mut amax = T::ZERO;
+    for j in 0..n {
+        for x in work.rb().col(j).iter() {
+            if x.abs() > amax {
+                amax = x.abs();
+            }
+        }
+    }
+    let scale = crate::svd::scale_for(amax);
+    if let Some(f) = scale {
+        for j in 0..n {
+            for x in work.rb_mut().col_mut(j).iter_mut() {
+                *x = *x * f;
+            }
+        }
+    }
     let (mut coeff, stack) = unsafe { faer::linalg::temp_mat_uninit::<T, _, _>(block, k, stack) };
     let mut coeff = coeff.as_mat_mut();
     if k > 0 {
@@ -135,11 +153,11 @@ fn qr_one<T: Real>(a: MatRef<'_, T>, q: Option<MatMut<'_, T>>, mut r: MatMut<'_,
             }
         }
     }
+    let unscale = scale.map_or(T::ONE, |f| T::ONE / f);
     for i in 0..k {
-        if r[(i, i)] < T::ZERO {
-            for j in i..n {
-                r[(i, j)] = -r[(i, j)];
-            }
+        let sign = if r[(i, i)] < T::ZERO { -unscale } else { unscale };
+        for j in i..n {
+            r[(i, j)] = r[(i, j)] * sign;
         }
     }
 }

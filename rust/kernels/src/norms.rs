@@ -218,7 +218,7 @@ pub fn vector_norm<T: Real>(x: &ArrayRef<T>, axes: &[usize], ord: VectorOrd, out
         return Err(Error::OutShape { expected: kept, got: out.shape().to_vec() });
     }
     let reduced: usize = axes.iter().map(|&d| x.shape()[d]).product();
-    if reduced == 0 && ord == VectorOrd::NegInf && !out.is_empty() {
+    if reduced == 0 && ord == VectorOrd::NegInf {
         // the inf norm of an empty vector is 0 (magnitudes start at 0), as NumPy gives; the
         // minimum of nothing has no such value
         return Err(Error::Value("cannot take the -inf norm of an empty vector: the minimum of zero elements is undefined".into()));

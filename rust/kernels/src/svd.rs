@@ -196,7 +196,7 @@ unsafe impl<T: Send> Send for Ptrs<T> {}
 
 /// The power of two to scale a matrix with largest magnitude `amax` by, so that the
 /// bidiagonalization neither overflows nor underflows (LAPACK's `gesdd` bounds), or `None`.
-fn scale_for<T: Real>(amax: T) -> Option<T> {
+pub(crate) fn scale_for<T: Real>(amax: T) -> Option<T> {
     let small = (T::MIN_POSITIVE.sqrt()) / T::EPSILON;
     let big = T::ONE / small;
     if amax == T::ZERO || !amax.is_finite() || (amax >= small && amax <= big) {
@@ -260,15 +260,18 @@ fn svd_one<T: Real>(
         params::<T>(),
     )
     .map_err(|_| ())?;
+    // a NaN or inf out of the decomposition itself is a failure; one made by scaling back is
+    // a singular value past the dtype's range (|s| <= sqrt(mn) max|a|), and inf is its answer,
+    // as NumPy gives
+    for x in s.rb().iter() {
+        if !x.is_finite() {
+            return Err(());
+        }
+    }
     if let Some(f) = scale {
         let inv = T::ONE / f;
         for x in s.rb_mut().iter_mut() {
             *x = *x * inv;
-        }
-    }
-    for x in s.rb().iter() {
-        if !x.is_finite() {
-            return Err(());
         }
     }
     if let (Some(u), Some(v)) = (u, v) {
