@@ -1,5 +1,6 @@
 """Typed stubs of the native module ``ferrolinalg._core`` (checked by ``mypy.stubtest``)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -53,3 +54,46 @@ def get_num_threads() -> int:
 
 def _reset_after_fork() -> None:
     """Starts a new thread pool in the child of a fork."""
+
+def _einsum(
+    subscripts: str,
+    operands: tuple[ArrayLike, ...],
+    optimize: Any = None,
+    out: NDArray[_Float] | None = None,
+    memory_limit: float | None = None,
+) -> Any:
+    """einsum on a tuple of operands; ``ferrolinalg.einsum`` wraps it. A result that is a view of
+    the single operand comes back as ``(array, axes)`` or ``(array, shape, byte_strides)``."""
+
+def _einsum_path(
+    subscripts: str, shapes: Sequence[Sequence[int]], optimize: Any = None, memory_limit: float | None = None
+) -> tuple[list[Any], str, int]:
+    """``(path, report, largest_intermediate)`` for operands of ``shapes``."""
+
+class ContractExpression:
+    """A contraction parsed, planned and shape-checked once; calling it runs the plan."""
+
+    def __new__(
+        cls,
+        subscripts: str,
+        shapes: Sequence[Sequence[int]],
+        optimize: Any = None,
+        memory_limit: float | None = None,
+    ) -> ContractExpression: ...
+    def __call__(self, *operands: ArrayLike, out: NDArray[_Float] | None = None) -> Any:
+        """Runs the contraction (operands of the planned shapes)."""
+    @property
+    def path(self) -> list[Any]:
+        """The contraction path, as ``["einsum_path", (i, j), ...]``."""
+    @property
+    def largest_intermediate(self) -> int:
+        """Elements of the largest intermediate."""
+    @property
+    def flops(self) -> float:
+        """The path's flop count (NumPy's count)."""
+    @property
+    def subscripts(self) -> str: ...
+    @property
+    def shapes(self) -> list[list[int]]: ...
+    def report(self) -> str:
+        """NumPy's ``einsum_path`` report for this plan."""

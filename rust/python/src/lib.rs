@@ -5,6 +5,7 @@
 mod buffers;
 mod convert;
 mod eigen;
+mod einsum;
 mod errors;
 mod norms;
 
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     eigen::register(m)?;
     svd::register(m)?;
     threads::register(m)?;
+    einsum::register(m)?;
     Ok(())
 }
