@@ -483,7 +483,8 @@ fn accumulate<T: Real>(
     let lstrides: [Strides; 2] = [a, b].map(|v| loops.iter().map(|&l| v.stride(l)).collect());
     const CHUNKS: usize = 8;
     let work = m * n * kk;
-    let chunks = if par.is_parallel() && crate::gemm::worth_splitting::<T>(m * nbatch, n, kk * nloop) {
+    // the chunking depends on the problem only, never on the thread count
+    let chunks = if crate::gemm::worth_splitting::<T>(m * nbatch, n, kk * nloop) {
         CHUNKS.min(nloop)
     } else {
         1
