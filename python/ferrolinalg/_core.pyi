@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Any
+from typing import final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -70,6 +71,7 @@ def _einsum_path(
 ) -> tuple[list[Any], str, int]:
     """``(path, report, largest_intermediate)`` for operands of ``shapes``."""
 
+@final
 class ContractExpression:
     """A contraction parsed, planned and shape-checked once; calling it runs the plan."""
 
