@@ -203,6 +203,11 @@ fn pair<T: Real>(
 ) -> Option<(TView<T>, Vec<T>)> {
     let limit = limit.unwrap_or(usize::MAX);
     let (sa0, sb0) = (a.set(), b.set());
+    // the reductions below make scratch tensors: within the memory limit, or no scratch at all
+    let reduced_len = |x: &TView<T>, over: LabelSet| if over == 0 { 0 } else { group_len(x.set() & !over, sizes) };
+    if reduced_len(a, sa0 & !sb0 & !keep).max(reduced_len(b, sb0 & !sa0 & !keep)) > limit {
+        return finish_direct(&[a, b], (sa0 | sb0) & keep, target, sizes, par);
+    }
     // labels summed in one operand only: reduce that operand first (a much smaller operand)
     let (a_red, b_red);
     let a = match sa0 & !sb0 & !keep {
@@ -582,48 +587,67 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
     let nrows: usize = rshape.iter().product();
     let ptrs: SmallVec<[SendPtr<T>; 4]> = ops.iter().map(|v| SendPtr(v.ptr)).collect();
     let tp = SendPtr(target.ptr);
+    let nops = ops.len();
     let run = |start: usize, count: usize| {
-        let mut sum_offs: Vec<SmallVec<[isize; 4]>> = Vec::new();
-        // the sum's offsets are the same for every target element: compute them once per range
-        if !sum_labels.is_empty() && nsum <= 1 << 16 {
-            walk(&sshape, &sstrides, 0, nsum, &mut |o| sum_offs.push(o.iter().copied().collect()));
+        let mut sum_offs: Vec<isize> = Vec::new();
+        // the sum's offsets are the same for every target element: listed once per range
+        // (operand-major within each position), unless the sum is too large to list
+        let listed = !sum_labels.is_empty() && nsum <= 1 << 14;
+        if listed {
+            walk(&sshape, &sstrides, 0, nsum, &mut |o| sum_offs.extend_from_slice(o));
         }
+        let mut base: SmallVec<[*const T; 4]> = smallvec::smallvec![core::ptr::null(); nops];
         walk(&rshape, &rstrides, start, count, &mut |ro| {
-            for i in 0..ilen as isize {
-                // SAFETY: every offset is a sum of in-range indices times the views' strides;
-                // the target element is written by this range only.
-                unsafe {
-                    let base: SmallVec<[*const T; 4]> =
-                        (0..ptrs.len()).map(|k| ptrs[k].get().offset(ro[k + 1] + i * op_is[k]) as *const T).collect();
-                    let value = if sum_labels.is_empty() {
-                        if base.is_empty() {
-                            T::ZERO
-                        } else {
-                            base.iter().fold(T::ONE, |p, &x| p * *x)
+            for k in 0..nops {
+                // SAFETY: the row's offset lies within operand k (its own strides times
+                // in-range indices).
+                base[k] = unsafe { ptrs[k].get().offset(ro[k + 1]) as *const T };
+            }
+            // SAFETY (all blocks below): element offsets are in-range indices times the views'
+            // strides; each target element is written by this range only; operands are read.
+            let trow = unsafe { tp.get().offset(ro[0]) };
+            if sum_labels.is_empty() {
+                // an elementwise product (or a copy): one pass along the row
+                match nops {
+                    0 => (0..ilen as isize).for_each(|i| unsafe { *trow.offset(i * t_is) = T::ZERO }),
+                    1 => (0..ilen as isize).for_each(|i| unsafe { *trow.offset(i * t_is) = *base[0].offset(i * op_is[0]) }),
+                    2 => (0..ilen as isize).for_each(|i| unsafe {
+                        *trow.offset(i * t_is) = *base[0].offset(i * op_is[0]) * *base[1].offset(i * op_is[1])
+                    }),
+                    _ => (0..ilen as isize).for_each(|i| unsafe {
+                        let mut p = *base[0].offset(i * op_is[0]);
+                        for k in 1..nops {
+                            p = p * *base[k].offset(i * op_is[k]);
                         }
-                    } else if !sum_offs.is_empty() {
-                        let mut acc = T::ZERO;
-                        for so in &sum_offs {
-                            let mut p = *base[0].offset(so[0]);
-                            for k in 1..base.len() {
-                                p = p * *base[k].offset(so[k]);
+                        *trow.offset(i * t_is) = p;
+                    }),
+                }
+                return;
+            }
+            for i in 0..ilen as isize {
+                let value = unsafe {
+                    let at: SmallVec<[*const T; 4]> = (0..nops).map(|k| base[k].offset(i * op_is[k])).collect();
+                    let mut acc = T::ZERO;
+                    if listed {
+                        for so in sum_offs.chunks_exact(nops) {
+                            let mut p = *at[0].offset(so[0]);
+                            for k in 1..nops {
+                                p = p * *at[k].offset(so[k]);
                             }
                             acc = acc + p;
                         }
-                        acc
                     } else {
-                        let mut acc = T::ZERO;
                         walk(&sshape, &sstrides, 0, nsum, &mut |so| {
-                            let mut p = *base[0].offset(so[0]);
-                            for k in 1..base.len() {
-                                p = p * *base[k].offset(so[k]);
+                            let mut p = *at[0].offset(so[0]);
+                            for k in 1..nops {
+                                p = p * *at[k].offset(so[k]);
                             }
                             acc = acc + p;
                         });
-                        acc
-                    };
-                    *tp.get().offset(ro[0] + i * t_is) = value;
-                }
+                    }
+                    acc
+                };
+                unsafe { *trow.offset(i * t_is) = value };
             }
         });
     };
