@@ -573,7 +573,6 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
     let size_of = |l: Label| ops.iter().find_map(|v| v.axis(l)).map_or(1, |a| a.size);
     let sshape: Dims = sum_labels.iter().map(|&l| size_of(l)).collect();
     let sstrides: Vec<Strides> = ops.iter().map(|v| sum_labels.iter().map(|&l| v.stride(l)).collect()).collect();
-    let nsum: usize = sshape.iter().product();
     let (row_axes, last) = match taxes.split_last() {
         Some((last, rows)) => (rows, Some(*last)),
         None => (&taxes[..], None),
@@ -588,11 +587,63 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
     let ptrs: SmallVec<[SendPtr<T>; 4]> = ops.iter().map(|v| SendPtr(v.ptr)).collect();
     let tp = SendPtr(target.ptr);
     let nops = ops.len();
+    // sum outside the row when the first operand's row stride is its smallest: a reduction over
+    // leading axes ('ij->j') then streams through memory instead of striding down columns
+    let row_accumulate = nops > 0
+        && ilen > 1
+        && !sum_labels.is_empty()
+        && sstrides[0].iter().zip(&sshape).all(|(s, &n)| n <= 1 || s.unsigned_abs() >= op_is[0].unsigned_abs());
+    // with the sum innermost, its last label (the smallest stride) is a plain loop: a dot
+    // product along contiguous memory where the strides allow
+    let (sshape, sstrides, inner_sum) = if row_accumulate || sum_labels.is_empty() {
+        (sshape, sstrides, None)
+    } else {
+        let d = sshape.len() - 1;
+        let inner: (usize, SmallVec<[isize; 4]>) = (sshape[d], sstrides.iter().map(|s| s[d]).collect());
+        let outer_strides: Vec<Strides> = sstrides.iter().map(|s| Strides::from_slice(&s[..d])).collect();
+        (Dims::from_slice(&sshape[..d]), outer_strides, Some(inner))
+    };
+    let nsum: usize = sshape.iter().product();
     let run = |start: usize, count: usize| {
         let mut sum_offs: Vec<isize> = Vec::new();
         // the sum's offsets are the same for every target element: listed once per range
         // (operand-major within each position), unless the sum is too large to list
-        let listed = !sum_labels.is_empty() && nsum <= 1 << 14;
+        let listed = !sshape.is_empty() && nsum <= 1 << 14;
+        // one term of the sum: the product of the operands at `at[k] + so[k]`, summed along the
+        // inner label if there is one
+        let term = |at: &[*const T], so: &[isize]| -> T {
+            // SAFETY: offsets within the operands, as everywhere in this function.
+            unsafe {
+                match &inner_sum {
+                    None => {
+                        let mut p = *at[0].offset(so[0]);
+                        for k in 1..nops {
+                            p = p * *at[k].offset(so[k]);
+                        }
+                        p
+                    }
+                    Some((sn, ss)) => {
+                        let sn = *sn;
+                        if nops <= 2 && ss.iter().all(|&x| x == 1) {
+                            let x = core::slice::from_raw_parts(at[0].offset(so[0]), sn);
+                            let y = (nops == 2).then(|| core::slice::from_raw_parts(at[1].offset(so[1]), sn));
+                            dot8(x, y)
+                        } else {
+                            let mut acc = T::ZERO;
+                            for j in 0..sn as isize {
+                                let mut p = *at[0].offset(so[0] + j * ss[0]);
+                                for k in 1..nops {
+                                    p = p * *at[k].offset(so[k] + j * ss[k]);
+                                }
+                                acc = acc + p;
+                            }
+                            acc
+                        }
+                    }
+                }
+            }
+        };
+        let zeros: SmallVec<[isize; 4]> = smallvec::smallvec![0; nops];
         if listed {
             walk(&sshape, &sstrides, 0, nsum, &mut |o| sum_offs.extend_from_slice(o));
         }
@@ -608,6 +659,20 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
             let trow = unsafe { tp.get().offset(ro[0]) };
             if sum_labels.is_empty() {
                 // an elementwise product (or a copy): one pass along the row
+                if t_is == 1 && nops <= 2 && op_is.iter().all(|&s| s == 1) {
+                    // contiguous rows: slices, which the compiler vectorises
+                    // SAFETY: unit strides over `ilen` in-range elements.
+                    unsafe {
+                        let t = core::slice::from_raw_parts_mut(trow, ilen);
+                        let x = |k: usize| core::slice::from_raw_parts(base[k], ilen);
+                        match nops {
+                            0 => t.fill(T::ZERO),
+                            1 => t.copy_from_slice(x(0)),
+                            _ => t.iter_mut().zip(x(0).iter().zip(x(1))).for_each(|(t, (&p, &q))| *t = p * q),
+                        }
+                    }
+                    return;
+                }
                 match nops {
                     0 => (0..ilen as isize).for_each(|i| unsafe { *trow.offset(i * t_is) = T::ZERO }),
                     1 => (0..ilen as isize).for_each(|i| unsafe { *trow.offset(i * t_is) = *base[0].offset(i * op_is[0]) }),
@@ -624,26 +689,54 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                 }
                 return;
             }
+            if row_accumulate {
+                // the summed labels outside, the row inside: each operand is read along its
+                // small stride, the row of sums stays in cache
+                // SAFETY: as above.
+                unsafe {
+                    (0..ilen as isize).for_each(|i| *trow.offset(i * t_is) = T::ZERO);
+                    let unit = t_is == 1 && nops <= 2 && op_is.iter().all(|&x| x == 1);
+                    let mut visit = |so: &[isize]| {
+                        let at: SmallVec<[*const T; 4]> = (0..nops).map(|k| base[k].offset(so[k])).collect();
+                        if unit {
+                            let t = core::slice::from_raw_parts_mut(trow, ilen);
+                            let x = core::slice::from_raw_parts(at[0], ilen);
+                            if nops == 1 {
+                                t.iter_mut().zip(x).for_each(|(t, &p)| *t += p);
+                            } else {
+                                let y = core::slice::from_raw_parts(at[1], ilen);
+                                t.iter_mut().zip(x.iter().zip(y)).for_each(|(t, (&p, &q))| *t += p * q);
+                            }
+                            return;
+                        }
+                        for i in 0..ilen as isize {
+                            let mut p = *at[0].offset(i * op_is[0]);
+                            for k in 1..nops {
+                                p = p * *at[k].offset(i * op_is[k]);
+                            }
+                            *trow.offset(i * t_is) += p;
+                        }
+                    };
+                    if listed {
+                        sum_offs.chunks_exact(nops).for_each(&mut visit);
+                    } else {
+                        walk(&sshape, &sstrides, 0, nsum, &mut |so| visit(so));
+                    }
+                }
+                return;
+            }
             for i in 0..ilen as isize {
                 let value = unsafe {
                     let at: SmallVec<[*const T; 4]> = (0..nops).map(|k| base[k].offset(i * op_is[k])).collect();
                     let mut acc = T::ZERO;
-                    if listed {
+                    if sshape.is_empty() {
+                        acc = term(&at, &zeros);
+                    } else if listed {
                         for so in sum_offs.chunks_exact(nops) {
-                            let mut p = *at[0].offset(so[0]);
-                            for k in 1..nops {
-                                p = p * *at[k].offset(so[k]);
-                            }
-                            acc = acc + p;
+                            acc = acc + term(&at, so);
                         }
                     } else {
-                        walk(&sshape, &sstrides, 0, nsum, &mut |so| {
-                            let mut p = *at[0].offset(so[0]);
-                            for k in 1..nops {
-                                p = p * *at[k].offset(so[k]);
-                            }
-                            acc = acc + p;
-                        });
+                        walk(&sshape, &sstrides, 0, nsum, &mut |so| acc = acc + term(&at, so));
                     }
                     acc
                 };
@@ -651,94 +744,35 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
             }
         });
     };
-    let work = ilen * nsum.max(1) * ops.len().max(1);
+    let work = ilen * nsum.max(1) * inner_sum.as_ref().map_or(1, |x| x.0) * ops.len().max(1);
     par.for_batch(nrows, work, &run);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::plan::{plan, Optimize};
-    use super::*;
-    use crate::strided::c_strides;
-    use crate::testing::data;
-    use crate::threads;
-
-    /// einsum by definition: loops over every label.
-    fn reference(subscripts: &str, shapes: &[&[usize]], datas: &[Vec<f64>]) -> Vec<f64> {
-        let p = plan(subscripts, shapes, &Optimize::None, None).unwrap();
-        let nl = p.parsed.sizes.len();
-        let used: Vec<usize> = (0..nl).filter(|&l| p.parsed.inputs.iter().any(|t| t.contains(&(l as u8)))).collect();
-        let oshape = p.parsed.output_shape();
-        let mut out = vec![0.0; oshape.iter().product()];
-        let ostr = c_strides(&oshape);
-        let total: usize = used.iter().map(|&l| p.parsed.sizes[l]).product();
-        let mut idx = vec![0usize; nl];
-        for flat in 0..total {
-            let mut r = flat;
-            for &l in used.iter().rev() {
-                idx[l] = r % p.parsed.sizes[l];
-                r /= p.parsed.sizes[l];
+/// `sum(x)` (with `y`: `sum(x * y)`) in eight running partial sums, which the compiler keeps in
+/// vector registers; a fixed order, so the result does not depend on the thread count.
+#[inline]
+fn dot8<T: Real>(x: &[T], y: Option<&[T]>) -> T {
+    let mut acc = [T::ZERO; 8];
+    let n8 = x.len() / 8 * 8;
+    match y {
+        None => {
+            for c in x[..n8].chunks_exact(8) {
+                for l in 0..8 {
+                    acc[l] = acc[l] + c[l];
+                }
             }
-            let mut prod = 1.0;
-            for (t, labels) in p.parsed.inputs.iter().enumerate() {
-                let st = c_strides(shapes[t]);
-                let off: isize = labels
-                    .iter()
-                    .enumerate()
-                    .map(|(ax, &l)| if shapes[t][ax] == 1 { 0 } else { idx[l as usize] as isize * st[ax] })
-                    .sum();
-                prod *= datas[t][off as usize];
-            }
-            let o: isize = p.parsed.output.iter().enumerate().map(|(ax, &l)| idx[l as usize] as isize * ostr[ax]).sum();
-            out[o as usize] += prod;
         }
-        out
-    }
-
-    fn check(subscripts: &str, shapes: &[&[usize]]) {
-        threads::set_num_threads(2);
-        let pool = threads::current();
-        let datas: Vec<Vec<f64>> = shapes.iter().enumerate().map(|(i, s)| data(s.iter().product(), i as u64 + 7)).collect();
-        let want = reference(subscripts, shapes, &datas);
-        for opt in [Optimize::None, Optimize::Greedy, Optimize::Optimal] {
-            for limit in [None, Some(0)] {
-                let p = plan(subscripts, shapes, &opt, limit).unwrap();
-                let views: Vec<ArrayRef<f64>> = datas.iter().zip(shapes).map(|(d, s)| ArrayRef::from_slice(d, s)).collect();
-                let oshape = p.parsed.output_shape();
-                for par in [Par::SEQ, pool.par()] {
-                    let mut out = vec![f64::NAN; oshape.iter().product()];
-                    execute(&p, &views, &mut ArrayMut::from_slice(&mut out, &oshape), par).unwrap();
-                    for (x, y) in out.iter().zip(&want) {
-                        assert!((x - y).abs() <= 1e-10 * (1.0 + y.abs()), "{subscripts} {opt:?} {limit:?}: {x} vs {y}");
-                    }
+        Some(y) => {
+            for (c, d) in x[..n8].chunks_exact(8).zip(y[..n8].chunks_exact(8)) {
+                for l in 0..8 {
+                    acc[l] = c[l].mul_add(d[l], acc[l]);
                 }
             }
         }
     }
-
-    #[test]
-    fn corpus_matches_the_definition() {
-        check("ij,jk->ik", &[&[3, 4], &[4, 5]]);
-        check("ij,jk", &[&[70, 80], &[80, 90]]);
-        check("ijk,kjl->il", &[&[6, 7, 80], &[80, 7, 5]]);
-        check("ijk,kjl->il", &[&[6, 7, 8], &[8, 7, 5]]);
-        check("bij,bjk->bik", &[&[3, 4, 5], &[3, 5, 6]]);
-        check("bhqd,bhkd->bhqk", &[&[2, 3, 4, 5], &[2, 3, 6, 5]]);
-        check("ij,ij->ij", &[&[3, 4], &[3, 4]]);
-        check("ij,ij->", &[&[3, 4], &[3, 4]]);
-        check("i,j->ij", &[&[3], &[4]]);
-        check("ii->i", &[&[4, 4]]);
-        check("ii", &[&[4, 4]]);
-        check("iij,jk->ik", &[&[3, 3, 4], &[4, 2]]);
-        check("ij,jk,kl->il", &[&[2, 3], &[3, 4], &[4, 5]]);
-        check("ab,bc,cd,de->ae", &[&[5, 6], &[6, 7], &[7, 3], &[3, 8]]);
-        check("bi,ij,bj->b", &[&[5, 6], &[6, 6], &[5, 6]]);
-        check("...ij,...jk->...ik", &[&[2, 1, 3, 4], &[5, 4, 2]]);
-        check("ijk,ikl->jl", &[&[2, 3, 4], &[2, 4, 5]]);
-        check("abc,cde,ea->bd", &[&[2, 3, 4], &[4, 5, 6], &[6, 2]]);
-        check(",ij->ij", &[&[], &[2, 3]]);
-        check("ij,jk->ki", &[&[3, 4], &[4, 5]]);
-        check("ikj,jlk->ilk", &[&[3, 4, 5], &[5, 6, 4]]);
-        check("ij,jk", &[&[3, 1], &[4, 5]]);
+    let mut tail = T::ZERO;
+    for i in n8..x.len() {
+        tail = tail + y.map_or(x[i], |y| x[i] * y[i]);
     }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }

@@ -62,7 +62,16 @@ pub fn set_of(labels: &[Label]) -> LabelSet {
 
 /// The labels of a set, in ascending order.
 pub fn labels_of(set: LabelSet) -> impl Iterator<Item = Label> {
-    (0..128u32).filter(move |&l| set & (1u128 << l) != 0).map(|l| l as Label)
+    // set bits lowest first (a plan and every call of a planned expression walk many sets)
+    let mut rest = set;
+    core::iter::from_fn(move || {
+        if rest == 0 {
+            return None;
+        }
+        let l = rest.trailing_zeros() as Label;
+        rest &= rest - 1;
+        Some(l)
+    })
 }
 
 /// The letter of a label, or `…k` for the k-th ellipsis dimension.
