@@ -541,3 +541,16 @@ def test_labels_exhausted():
     with pytest.raises(ValueError, match="52"):
         fl.tensordot(np.ones((1,) * 27), np.ones((1,) * 27), 0)
     assert string.ascii_letters  # (the letters einsum uses)
+
+
+def test_recent_plans_are_reused_only_for_the_same_call(rng):
+    """einsum remembers recent plans: the same subscripts with other shapes, strategies or
+    memory limits must each get their own."""
+    for n in (2, 3, 2, 5, 3):
+        ops = _operands(rng, [(n, n + 1), (n + 1, n + 2), (n + 2, 4)], np.float64)
+        for optimize, limit in (("greedy", None), ("optimal", None), ("greedy", 0), (False, 1)):
+            got = fl.einsum("ij,jk,kl->il", *ops, optimize=optimize, memory_limit=limit)
+            assert_einsum_close(got, "ij,jk,kl->il", ops, np.float64)
+    a = np.ones((3, 3))
+    assert fl.einsum("ij->ji", a).shape == (3, 3)
+    assert fl.einsum("ij->ji", np.ones((2, 5))).shape == (5, 2)

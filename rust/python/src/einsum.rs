@@ -3,7 +3,7 @@
 
 use crate::convert::{float_array, may_overlap, new_array, out_array, scalar_or_array, view, view_mut, Float, FloatArray};
 use crate::errors::{run_detached, to_pyerr};
-use ferrolinalg_kernels::einsum::{execute, plan as make_plan, Optimize, Plan};
+use ferrolinalg_kernels::einsum::{cached_plan, execute, plan as make_plan, Optimize, Plan};
 use ferrolinalg_kernels::{threads, ArrayRef, Error};
 use numpy::prelude::*;
 use numpy::PyArrayDyn;
@@ -174,7 +174,11 @@ fn _einsum<'py>(
     memory_limit: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let ops = self::operands(operands)?;
-    let plan = plan_for(py, subscripts, &shapes_of(&ops), optimize, memory_limit)?;
+    let (opt, limit) = parse_optimize(optimize)?;
+    let limit = memory_limit.map(|m| m.max(0.0) as usize).or(limit);
+    let shapes = shapes_of(&ops);
+    let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+    let plan = cached_plan(subscripts, &refs, &opt, limit).map_err(|e| to_pyerr(py, e))?;
     run(py, &plan, ops, out.filter(|o| !o.is_none()))
 }
 

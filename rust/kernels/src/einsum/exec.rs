@@ -487,7 +487,6 @@ fn accumulate<T: Real>(
     let bstrides: [Strides; 3] = [a, b, c].map(|v| batch.iter().map(|&l| v.stride(l)).collect());
     let lstrides: [Strides; 2] = [a, b].map(|v| loops.iter().map(|&l| v.stride(l)).collect());
     const CHUNKS: usize = 8;
-    let work = m * n * kk;
     // the chunking depends on the problem only, never on the thread count
     let chunks = if crate::gemm::worth_splitting::<T>(m * nbatch, n, kk * nloop) {
         CHUNKS.min(nloop)
@@ -545,7 +544,6 @@ fn accumulate<T: Real>(
             });
         }
     } else {
-        let _ = work;
         run(0);
     }
 }
@@ -618,7 +616,7 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                     None => {
                         let mut p = *at[0].offset(so[0]);
                         for k in 1..nops {
-                            p = p * *at[k].offset(so[k]);
+                            p *= *at[k].offset(so[k]);
                         }
                         p
                     }
@@ -633,9 +631,9 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                             for j in 0..sn as isize {
                                 let mut p = *at[0].offset(so[0] + j * ss[0]);
                                 for k in 1..nops {
-                                    p = p * *at[k].offset(so[k] + j * ss[k]);
+                                    p *= *at[k].offset(so[k] + j * ss[k]);
                                 }
-                                acc = acc + p;
+                                acc += p;
                             }
                             acc
                         }
@@ -682,7 +680,7 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                     _ => (0..ilen as isize).for_each(|i| unsafe {
                         let mut p = *base[0].offset(i * op_is[0]);
                         for k in 1..nops {
-                            p = p * *base[k].offset(i * op_is[k]);
+                            p *= *base[k].offset(i * op_is[k]);
                         }
                         *trow.offset(i * t_is) = p;
                     }),
@@ -712,7 +710,7 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                         for i in 0..ilen as isize {
                             let mut p = *at[0].offset(i * op_is[0]);
                             for k in 1..nops {
-                                p = p * *at[k].offset(i * op_is[k]);
+                                p *= *at[k].offset(i * op_is[k]);
                             }
                             *trow.offset(i * t_is) += p;
                         }
@@ -733,10 +731,10 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                         acc = term(&at, &zeros);
                     } else if listed {
                         for so in sum_offs.chunks_exact(nops) {
-                            acc = acc + term(&at, so);
+                            acc += term(&at, so);
                         }
                     } else {
-                        walk(&sshape, &sstrides, 0, nsum, &mut |so| acc = acc + term(&at, so));
+                        walk(&sshape, &sstrides, 0, nsum, &mut |so| acc += term(&at, so));
                     }
                     acc
                 };
@@ -758,7 +756,7 @@ fn dot8<T: Real>(x: &[T], y: Option<&[T]>) -> T {
         None => {
             for c in x[..n8].chunks_exact(8) {
                 for l in 0..8 {
-                    acc[l] = acc[l] + c[l];
+                    acc[l] += c[l];
                 }
             }
         }
@@ -772,7 +770,7 @@ fn dot8<T: Real>(x: &[T], y: Option<&[T]>) -> T {
     }
     let mut tail = T::ZERO;
     for i in n8..x.len() {
-        tail = tail + y.map_or(x[i], |y| x[i] * y[i]);
+        tail += y.map_or(x[i], |y| x[i] * y[i]);
     }
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }

@@ -11,4 +11,4 @@ pub mod plan;
 
 pub use exec::execute;
 pub use parse::{parse, Parsed};
-pub use plan::{plan, Optimize, Plan};
+pub use plan::{cached_plan, plan, Optimize, Plan};

@@ -56,6 +56,8 @@ pub struct Plan {
     pub memory_limit: Option<usize>,
     /// A single operand whose result is a permutation / diagonal of it: returned as a view.
     pub is_view: bool,
+    /// The strategy the path was chosen by.
+    pub optimize: Optimize,
 }
 
 /// NumPy's flop count of one contraction.
@@ -256,7 +258,44 @@ pub fn plan(subscripts: &str, shapes: &[&[usize]], optimize: &Optimize, memory_l
         largest_intermediate,
         memory_limit,
         is_view,
+        optimize: optimize.clone(),
     })
+}
+
+/// How many recent plans [`cached_plan`] keeps.
+const CACHE_SIZE: usize = 32;
+
+static CACHE: std::sync::Mutex<Vec<std::sync::Arc<Plan>>> = std::sync::Mutex::new(Vec::new());
+
+/// [`plan`], remembering the last few plans: a program calling `einsum` in a loop on operands of
+/// the same shapes parses and plans once (the rest of a small call costs a few microseconds,
+/// parsing and planning about as much again). Most recently used first.
+pub fn cached_plan(
+    subscripts: &str,
+    shapes: &[&[usize]],
+    optimize: &Optimize,
+    memory_limit: Option<usize>,
+) -> Result<std::sync::Arc<Plan>> {
+    let same = |p: &Plan| {
+        p.subscripts == subscripts
+            && p.memory_limit == memory_limit
+            && p.optimize == *optimize
+            && p.shapes.len() == shapes.len()
+            && p.shapes.iter().zip(shapes).all(|(a, b)| a.as_slice() == *b)
+    };
+    {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|p| same(p)) {
+            let hit = cache.remove(i);
+            cache.insert(0, hit.clone());
+            return Ok(hit);
+        }
+    }
+    let made = std::sync::Arc::new(plan(subscripts, shapes, optimize, memory_limit)?);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache.insert(0, made.clone());
+    cache.truncate(CACHE_SIZE);
+    Ok(made)
 }
 
 /// Elements of the largest intermediate of a path (the last step's result is the output).
