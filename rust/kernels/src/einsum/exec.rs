@@ -102,8 +102,13 @@ fn operand_view<T>(plan: &Plan, t: usize, x: &ArrayRef<T>) -> TView<T> {
 
 /// A new contiguous tensor with the labels `order` (outermost first).
 fn alloc<T: Real>(order: &[Label], sizes: &[usize]) -> (TView<T>, Vec<T>) {
-    let len: usize = order.iter().map(|&l| sizes[l as usize]).product();
-    let mut buf: Vec<T> = Vec::with_capacity(len);
+    let len = order.iter().fold(1usize, |acc, &l| acc.saturating_mul(sizes[l as usize]));
+    let mut buf: Vec<T> = Vec::new();
+    // a failed allocation must not abort the process: panic instead (the bindings turn it into
+    // an exception); `execute` already refused intermediates larger than memory can address
+    if buf.try_reserve_exact(len).is_err() {
+        panic!("einsum: could not allocate a scratch tensor of {len} elements (memory_limit bounds them)");
+    }
     let mut axes = Axes::new();
     let mut step = 1isize;
     for &l in order.iter().rev() {
@@ -154,6 +159,13 @@ pub fn execute<T: Real>(plan: &Plan, ops: &[ArrayRef<T>], out: &mut ArrayMut<T>,
     if ops.iter().any(|x| x.is_empty()) {
         direct::<T>(&[], &target, par);
         return Ok(());
+    }
+    let too_big = plan.largest_intermediate.checked_mul(core::mem::size_of::<T>()).is_none_or(|b| b > isize::MAX as usize);
+    if too_big {
+        return Err(Error::Value(format!(
+            "einsum: the path's largest intermediate has {} elements, more than memory can hold; pass a memory_limit",
+            plan.largest_intermediate
+        )));
     }
     let output = plan.parsed.output_set();
     let limit = plan.memory_limit;
@@ -773,4 +785,92 @@ fn dot8<T: Real>(x: &[T], y: Option<&[T]>) -> T {
         tail += y.map_or(x[i], |y| x[i] * y[i]);
     }
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::plan::{plan, Optimize};
+    use super::*;
+    use crate::strided::c_strides;
+    use crate::testing::data;
+    use crate::threads;
+
+    /// einsum by definition: loops over every label.
+    fn reference(subscripts: &str, shapes: &[&[usize]], datas: &[Vec<f64>]) -> Vec<f64> {
+        let p = plan(subscripts, shapes, &Optimize::None, None).unwrap();
+        let nl = p.parsed.sizes.len();
+        let used: Vec<usize> = (0..nl).filter(|&l| p.parsed.inputs.iter().any(|t| t.contains(&(l as u8)))).collect();
+        let oshape = p.parsed.output_shape();
+        let mut out = vec![0.0; oshape.iter().product()];
+        let ostr = c_strides(&oshape);
+        let total: usize = used.iter().map(|&l| p.parsed.sizes[l]).product();
+        let mut idx = vec![0usize; nl];
+        for flat in 0..total {
+            let mut r = flat;
+            for &l in used.iter().rev() {
+                idx[l] = r % p.parsed.sizes[l];
+                r /= p.parsed.sizes[l];
+            }
+            let mut prod = 1.0;
+            for (t, labels) in p.parsed.inputs.iter().enumerate() {
+                let st = c_strides(shapes[t]);
+                let off: isize = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(ax, &l)| if shapes[t][ax] == 1 { 0 } else { idx[l as usize] as isize * st[ax] })
+                    .sum();
+                prod *= datas[t][off as usize];
+            }
+            let o: isize = p.parsed.output.iter().enumerate().map(|(ax, &l)| idx[l as usize] as isize * ostr[ax]).sum();
+            out[o as usize] += prod;
+        }
+        out
+    }
+
+    fn check(subscripts: &str, shapes: &[&[usize]]) {
+        threads::set_num_threads(2);
+        let pool = threads::current();
+        let datas: Vec<Vec<f64>> = shapes.iter().enumerate().map(|(i, s)| data(s.iter().product(), i as u64 + 7)).collect();
+        let want = reference(subscripts, shapes, &datas);
+        for opt in [Optimize::None, Optimize::Greedy, Optimize::Optimal] {
+            for limit in [None, Some(0)] {
+                let p = plan(subscripts, shapes, &opt, limit).unwrap();
+                let views: Vec<ArrayRef<f64>> = datas.iter().zip(shapes).map(|(d, s)| ArrayRef::from_slice(d, s)).collect();
+                let oshape = p.parsed.output_shape();
+                for par in [Par::SEQ, pool.par()] {
+                    let mut out = vec![f64::NAN; oshape.iter().product()];
+                    execute(&p, &views, &mut ArrayMut::from_slice(&mut out, &oshape), par).unwrap();
+                    for (x, y) in out.iter().zip(&want) {
+                        assert!((x - y).abs() <= 1e-10 * (1.0 + y.abs()), "{subscripts} {opt:?} {limit:?}: {x} vs {y}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn corpus_matches_the_definition() {
+        check("ij,jk->ik", &[&[3, 4], &[4, 5]]);
+        check("ij,jk", &[&[70, 80], &[80, 90]]);
+        check("ijk,kjl->il", &[&[6, 7, 80], &[80, 7, 5]]);
+        check("ijk,kjl->il", &[&[6, 7, 8], &[8, 7, 5]]);
+        check("bij,bjk->bik", &[&[3, 4, 5], &[3, 5, 6]]);
+        check("bhqd,bhkd->bhqk", &[&[2, 3, 4, 5], &[2, 3, 6, 5]]);
+        check("ij,ij->ij", &[&[3, 4], &[3, 4]]);
+        check("ij,ij->", &[&[3, 4], &[3, 4]]);
+        check("i,j->ij", &[&[3], &[4]]);
+        check("ii->i", &[&[4, 4]]);
+        check("ii", &[&[4, 4]]);
+        check("iij,jk->ik", &[&[3, 3, 4], &[4, 2]]);
+        check("ij,jk,kl->il", &[&[2, 3], &[3, 4], &[4, 5]]);
+        check("ab,bc,cd,de->ae", &[&[5, 6], &[6, 7], &[7, 3], &[3, 8]]);
+        check("bi,ij,bj->b", &[&[5, 6], &[6, 6], &[5, 6]]);
+        check("...ij,...jk->...ik", &[&[2, 1, 3, 4], &[5, 4, 2]]);
+        check("ijk,ikl->jl", &[&[2, 3, 4], &[2, 4, 5]]);
+        check("abc,cde,ea->bd", &[&[2, 3, 4], &[4, 5, 6], &[6, 2]]);
+        check(",ij->ij", &[&[], &[2, 3]]);
+        check("ij,jk->ki", &[&[3, 4], &[4, 5]]);
+        check("ikj,jlk->ilk", &[&[3, 4, 5], &[5, 6, 4]]);
+        check("ij,jk", &[&[3, 1], &[4, 5]]);
+    }
 }

@@ -437,6 +437,39 @@ mod tests {
     }
 
     #[test]
+    fn planning_never_panics_on_odd_input() {
+        // what cargo-fuzz will throw at it, in small: junk strings against assorted shapes
+        let strings = ["", "->", "a", "aa", "a,a", "...", "...a,a...->...", "ab,bc,cd,de,ef,fg,gh,hi,ij", "a,b,c,d,e,f,g,h,i", "Zz->zZ", "a->", ",,"];
+        let nine: Vec<&[usize]> = vec![&[3, 3]; 9];
+        let shapes: [&[&[usize]]; 5] = [&[], &[&[]], &[&[0, 1]], &[&[usize::MAX, 2], &[2]], &nine];
+        for s in strings {
+            for sh in shapes {
+                for opt in [Optimize::None, Optimize::Greedy, Optimize::Optimal, Optimize::Path(vec![vec![0]])] {
+                    for limit in [None, Some(0)] {
+                        if let Ok(p) = plan(s, sh, &opt, limit) {
+                            let _ = p.report();
+                        }
+                    }
+                }
+            }
+        }
+        let chain: Vec<&[usize]> = vec![&[3, 3]; 9];
+        let big = plan("ab,bc,cd,de,ef,fg,gh,hi,ij->aj", &chain, &Optimize::Optimal, None).unwrap();
+        assert_eq!(big.path.len(), 8); // above OPTIMAL_MAX_OPERANDS: greedy's path
+    }
+
+    #[test]
+    fn cached_plans_match_their_call() {
+        let a = cached_plan("ij,jk", &[&[2, 3], &[3, 4]], &Optimize::Greedy, None).unwrap();
+        let b = cached_plan("ij,jk", &[&[2, 3], &[3, 4]], &Optimize::Greedy, None).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let c = cached_plan("ij,jk", &[&[2, 3], &[3, 5]], &Optimize::Greedy, None).unwrap();
+        assert_eq!(c.parsed.output_shape(), vec![2, 5]);
+        let d = cached_plan("ij,jk", &[&[2, 3], &[3, 4]], &Optimize::Greedy, Some(1)).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&a, &d));
+    }
+
+    #[test]
     fn explicit_paths_are_checked() {
         let shapes: [&[usize]; 3] = [&[2, 3], &[3, 4], &[4, 5]];
         assert!(plan("ij,jk,kl", &shapes, &Optimize::Path(vec![vec![0, 1], vec![0, 1]]), None).is_ok());
