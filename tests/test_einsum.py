@@ -388,6 +388,10 @@ def test_einsum_path_matches_numpy_format(rng):
                 # the same cost as NumPy's choice (paths may differ between equal-cost orders)
                 cost = lambda p: float(fl.contract_expression(subscripts, *shapes, optimize=p).flops)  # noqa: E731
                 assert cost(ours) <= cost(theirs) * (1 + 1e-12), (subscripts, opt, ours, theirs)
+    # steps of three operands and of one are allowed too
+    ops4 = _operands(rng, [(3, 4), (4, 5), (5, 6), (6, 2)], np.float64)
+    for p in (["einsum_path", (0, 1, 2), (0, 1)], ["einsum_path", (3,), (0, 1), (0, 1), (0, 1)]):
+        assert_einsum_close(fl.einsum("ij,jk,kl,lm->im", *ops4, optimize=p), "ij,jk,kl,lm->im", ops4, np.float64)
     with pytest.raises(ValueError, match="path"):
         fl.einsum("ij,jk,kl->il", *[np.ones((2, 2))] * 3, optimize=["einsum_path", (0, 1)])
     with pytest.raises(ValueError, match="strategy"):

@@ -20,7 +20,7 @@ from .cases import Inputs, _normal_sets, case
 
 ISSUE = "5: einsum"
 
-_DT = {"f32": np.float32, "f64": np.float64}
+_DT: dict[str, type[np.floating[Any]]] = {"f32": np.float32, "f64": np.float64}
 
 
 def _einsum_pair(subscripts: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -31,7 +31,7 @@ def _einsum_pair(subscripts: str) -> tuple[Callable[..., Any], Callable[..., Any
 
 def _torch_einsum(subscripts: str) -> Callable[..., Any]:
     def run(*ops: np.ndarray) -> Any:
-        import torch
+        import torch  # type: ignore[import-not-found]  # optional peer
 
         return torch.einsum(subscripts, *[torch.from_numpy(o) for o in ops]).numpy()
 
