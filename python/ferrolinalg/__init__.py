@@ -12,6 +12,7 @@ import os as _os
 from . import _core, linalg
 from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
 from ._eigen import EighResult, eigh, eigvalsh
+from ._einsum import ContractExpression, contract_expression, einsum, einsum_path, tensordot
 from ._errors import LinAlgError
 from ._factor import QRResult, cholesky, qr
 from ._products import dot, vecdot
@@ -23,6 +24,11 @@ from ._threads import threads
 __version__: str = _core.__version__
 
 __all__ = [
+    "ContractExpression",
+    "contract_expression",
+    "einsum",
+    "einsum_path",
+    "tensordot",
     "EighResult",
     "LinAlgError",
     "QRResult",

@@ -1,6 +1,8 @@
 """Typed stubs of the native module ``ferrolinalg._core`` (checked by ``mypy.stubtest``)."""
 
+from collections.abc import Sequence
 from typing import Any
+from typing import final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -62,3 +64,47 @@ def _qr(a: ArrayLike, mode: str, check_finite: bool) -> Any:
 
 def _cholesky(a: ArrayLike, upper: bool, check_finite: bool) -> Any:
     """The Cholesky factor of the symmetric positive-definite matrices in the last two axes."""
+
+def _einsum(
+    subscripts: str,
+    operands: tuple[ArrayLike, ...],
+    optimize: Any = None,
+    out: NDArray[_Float] | None = None,
+    memory_limit: float | None = None,
+) -> Any:
+    """einsum on a tuple of operands; ``ferrolinalg.einsum`` wraps it. A result that is a view of
+    the single operand comes back as ``(array, axes)`` or ``(array, shape, byte_strides)``."""
+
+def _einsum_path(
+    subscripts: str, shapes: Sequence[Sequence[int]], optimize: Any = None, memory_limit: float | None = None
+) -> tuple[list[Any], str, int]:
+    """``(path, report, largest_intermediate)`` for operands of ``shapes``."""
+
+@final
+class ContractExpression:
+    """A contraction parsed, planned and shape-checked once; calling it runs the plan."""
+
+    def __new__(
+        cls,
+        subscripts: str,
+        shapes: Sequence[Sequence[int]],
+        optimize: Any = None,
+        memory_limit: float | None = None,
+    ) -> ContractExpression: ...
+    def __call__(self, *operands: ArrayLike, out: NDArray[_Float] | None = None) -> Any:
+        """Runs the contraction (operands of the planned shapes)."""
+    @property
+    def path(self) -> list[Any]:
+        """The contraction path, as ``["einsum_path", (i, j), ...]``."""
+    @property
+    def largest_intermediate(self) -> int:
+        """Elements of the largest intermediate."""
+    @property
+    def flops(self) -> float:
+        """The path's flop count (NumPy's count)."""
+    @property
+    def subscripts(self) -> str: ...
+    @property
+    def shapes(self) -> list[list[int]]: ...
+    def report(self) -> str:
+        """NumPy's ``einsum_path`` report for this plan."""

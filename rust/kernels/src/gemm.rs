@@ -116,12 +116,35 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
 /// # Safety
 /// As [`gemm`].
 pub(crate) unsafe fn gemm_seq<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, scratch: &mut Vec<T>) {
+    gemm_seq_with(c, a, b, false, scratch)
+}
+
+/// `c = a @ b`, or `c += a @ b` if `accumulate` (faer's `Accum::Add`), on this thread. The
+/// accumulating form serves contractions that sum a series of products into one result
+/// (einsum's contracted labels that no stride arrangement can merge into one axis).
+///
+/// # Safety
+/// As [`gemm`].
+pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, scratch: &mut Vec<T>) {
     let (m, n, k) = (c.rows, c.cols, a.cols);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        fill_zero(c);
+        if !accumulate {
+            fill_zero(c);
+        }
+        return;
+    }
+    if accumulate {
+        // faer for every shape: the fixed-size fast paths below only replace
+        let (c, a, b) = if c.is_row_major() { (c.t(), b.t(), a.t()) } else { (c, a, b) };
+        let (m, n) = (c.rows, c.cols);
+        let b = if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS { pack_col_major(b, scratch) } else { b };
+        let a = faer::MatRef::from_raw_parts(a.ptr as *const T, m, k, a.rs, a.cs);
+        let b = faer::MatRef::from_raw_parts(b.ptr as *const T, k, n, b.rs, b.cs);
+        let c = faer::MatMut::from_raw_parts_mut(c.ptr, m, n, c.rs, c.cs);
+        faer::linalg::matmul::matmul(c, faer::Accum::Add, a, b, T::ONE, faer::Par::Seq);
         return;
     }
     // Tiny products where faer's dispatch (~40 ns) would cost more than the arithmetic: square

@@ -20,6 +20,7 @@ mod gemm;
 pub mod checks;
 pub mod lu;
 pub mod eigh;
+pub mod einsum;
 mod jacobi;
 mod tql;
 pub mod matmul;

@@ -5,6 +5,7 @@
 mod buffers;
 mod convert;
 mod eigen;
+mod einsum;
 mod errors;
 mod factor;
 mod info;
@@ -29,5 +30,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     factor::register(m)?;
     threads::register(m)?;
     info::register(m)?;
+    einsum::register(m)?;
     Ok(())
 }
