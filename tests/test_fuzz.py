@@ -58,7 +58,7 @@ def values(draw, shape, dtype, special=True):
 def layout(draw, arr):
     """The same values in one of many memory layouts."""
     kind = draw(st.sampled_from(["C", "F", "T", "step", "neg", "bcast", "unaligned", "list"]))
-    if kind == "F":
+    if kind == "F" and arr.ndim >= 2:  # (asfortranarray makes a 0-d array 1-d)
         return np.asfortranarray(arr)
     if kind == "T" and arr.ndim >= 2:
         return np.ascontiguousarray(np.swapaxes(arr, -1, -2)).swapaxes(-1, -2)
@@ -89,7 +89,7 @@ def arrays(draw, min_dims=1, max_dims=4, max_side=7, square=False, floats_only=F
     shape = [draw(st.integers(0, max_side)) for _ in range(ndim)]
     if square and ndim >= 2:
         shape[-1] = shape[-2]
-    arr = draw(values(tuple(shape), dtype))
+    arr = np.asarray(draw(values(tuple(shape), dtype)))
     return draw(layout(arr))
 
 
@@ -285,7 +285,7 @@ def test_einsum_and_tensordot(data):
     terms = [data.draw(st.text("ijkl", min_size=0, max_size=3)) for _ in range(data.draw(st.integers(1, 3)))]
     out = "".join(sorted(set("".join(terms)), key="ijkl".index))
     out = "".join(c for c in out if data.draw(st.booleans()))
-    ops = [data.draw(layout(data.draw(values(tuple(sizes[c] for c in t), data.draw(st.sampled_from(FLOAT_DTYPES)), special=False)))) for t in terms]
+    ops = [data.draw(layout(np.asarray(data.draw(values(tuple(sizes[c] for c in t), data.draw(st.sampled_from(FLOAT_DTYPES)), special=False))))) for t in terms]
     expr = ",".join(terms) + "->" + out
     got = _call(fl.einsum, expr, *ops)
     with np.errstate(all="ignore"):

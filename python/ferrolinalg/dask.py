@@ -25,6 +25,7 @@ so that workers x threads per host stays within the host's cores.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
@@ -168,12 +169,21 @@ def einsum(subscripts: str, *operands: Any, optimize: Any = "greedy") -> da.Arra
         if len(term) != op.ndim:
             raise ValueError(f"einsum: term {term!r} has {len(term)} indices for an operand of shape {op.shape}")
     contracted = sorted({c for t in terms for c in t} - set(output))
-    out = blockwise(_block_einsum, tuple(output) + tuple(contracted),
+    with warnings.catch_warnings():
+        # operands whose chunks differ along a shared index are rechunked to common chunks by
+        # blockwise, on purpose: that is how mismatched chunking is handled (never misread)
+        warnings.simplefilter("ignore", da.PerformanceWarning)
+        out = _einsum_blockwise(output, contracted, ops, terms, full, optimize)
+    return _sum_partials(out, list(range(len(output), len(output) + len(contracted))))
+
+
+def _einsum_blockwise(output: str, contracted: list[str], ops: list[da.Array], terms: list[str], full: str,
+                      optimize: Any) -> da.Array:
+    return blockwise(_block_einsum, tuple(output) + tuple(contracted),
                     *(x for pair in zip(ops, [tuple(t) for t in terms]) for x in pair),
                     adjust_chunks=dict.fromkeys(contracted, 1),
                     dtype=_float_dtype(*[o.dtype for o in ops]), concatenate=True,
                     subscripts=full, ncontract=len(contracted), optimize=optimize)
-    return _sum_partials(out, list(range(len(output), len(output) + len(contracted))))
 
 
 def _block_linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, activation: str | None,

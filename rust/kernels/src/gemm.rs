@@ -136,22 +136,12 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
         }
         return;
     }
-    if accumulate {
-        // faer for every shape: the fixed-size fast paths below only replace
-        let (c, a, b) = if c.is_row_major() { (c.t(), b.t(), a.t()) } else { (c, a, b) };
-        let (m, n) = (c.rows, c.cols);
-        let b = if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS { pack_col_major(b, scratch) } else { b };
-        let a = faer::MatRef::from_raw_parts(a.ptr as *const T, m, k, a.rs, a.cs);
-        let b = faer::MatRef::from_raw_parts(b.ptr as *const T, k, n, b.rs, b.cs);
-        let c = faer::MatMut::from_raw_parts_mut(c.ptr, m, n, c.rs, c.cs);
-        faer::linalg::matmul::matmul(c, faer::Accum::Add, a, b, T::ONE, faer::Par::Seq);
-        return;
-    }
     // Tiny products where faer's dispatch (~40 ns) would cost more than the arithmetic: square
     // matrices up to 4x4 (2-D and 3-D transforms, with or without homogeneous coordinates) with
     // fixed-size kernels the compiler keeps in registers, and single dot products (vecdot). A
     // stack of 100000 4x4 products took 61 ns each through a general loop.
-    if m == n && n == k {
+    // (they replace c; an accumulating product always goes to faer)
+    if m == n && n == k && !accumulate {
         match n {
             1 => return fixed_square::<T, 1>(c, a, b),
             2 => return fixed_square::<T, 2>(c, a, b),
@@ -160,7 +150,7 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
             _ => {}
         }
     }
-    if m == 1 && n == 1 {
+    if m == 1 && n == 1 && !accumulate {
         return dot_product(c, a, b);
     }
     let (c, a, b) = if c.is_row_major() { (c.t(), b.t(), a.t()) } else { (c, a, b) };
@@ -169,7 +159,8 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
     let a = faer::MatRef::from_raw_parts(a.ptr as *const T, m, k, a.rs, a.cs);
     let b = faer::MatRef::from_raw_parts(b.ptr as *const T, k, n, b.rs, b.cs);
     let c = faer::MatMut::from_raw_parts_mut(c.ptr, m, n, c.rs, c.cs);
-    faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, T::ONE, faer::Par::Seq);
+    let accum = if accumulate { faer::Accum::Add } else { faer::Accum::Replace };
+    faer::linalg::matmul::matmul(c, accum, a, b, T::ONE, faer::Par::Seq);
 }
 
 /// Copies `b` into `scratch` in column-major order; `None` if the scratch cannot be allocated
