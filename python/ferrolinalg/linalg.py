@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _eigen, _factor, _norms, _products, _solvers, _svd
+from . import _eigen, _einsum, _factor, _norms, _products, _solvers, _svd
 from ._core import det as _det
 from ._core import inv as _inv
 from ._core import matmul as _matmul
@@ -211,7 +211,7 @@ def svdvals(x: Any, /) -> Any:
 
 def tensordot(x1: Any, x2: Any, /, *, axes: int | tuple[Sequence[int], Sequence[int]] = 2) -> Any:
     """The contraction of ``x1``'s last (or listed) axes with ``x2``'s first (or listed) axes."""
-    return np.tensordot(x1, x2, axes=axes)
+    return _einsum.tensordot(x1, x2, axes=axes)
 
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
