@@ -11,6 +11,7 @@ import os as _os
 
 from . import _core
 from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
+from ._dense import MLP, LayerInfo, linear
 from ._eigen import EighResult, eigh, eigvalsh
 from ._errors import LinAlgError
 from ._products import dot, vecdot
@@ -22,6 +23,9 @@ from ._threads import threads
 __version__: str = _core.__version__
 
 __all__ = [
+    "LayerInfo",
+    "MLP",
+    "linear",
     "EighResult",
     "LinAlgError",
     "SlogdetResult",

@@ -14,6 +14,8 @@
 //! - Errors are typed ([`error`]) and carry the facts (shapes, indices) a message needs.
 
 pub mod error;
+pub mod activations;
+pub mod dense;
 mod gemm;
 pub mod checks;
 pub mod lu;

@@ -4,6 +4,7 @@
 
 mod buffers;
 mod convert;
+mod dense;
 mod eigen;
 mod errors;
 mod norms;
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     eigen::register(m)?;
     svd::register(m)?;
     threads::register(m)?;
+    dense::register(m)?;
     Ok(())
 }
