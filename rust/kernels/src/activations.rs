@@ -60,8 +60,8 @@ impl Activation {
             Some("softmax") => Activation::Softmax,
             Some(other) => {
                 return Err(Error::Value(format!(
-                    "unknown activation {other:?}; valid ones are None, {}",
-                    NAMES.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+                    "unknown activation '{other}'; valid ones are None, {}",
+                    NAMES.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
                 )))
             }
         })
@@ -570,6 +570,6 @@ mod tests {
     #[test]
     fn unknown_name_lists_the_valid_ones() {
         let e = Activation::from_name(Some("rleu"), 0.01).unwrap_err().to_string();
-        assert!(e.contains("\"rleu\"") && e.contains("\"gelu_tanh\""), "{e}");
+        assert!(e.contains("'rleu'") && e.contains("'gelu_tanh'"), "{e}");
     }
 }
