@@ -79,13 +79,13 @@ fn bias_slice<'a, T: Copy>(b: Option<&'a ArrayRef<T>>, n: usize, what: &str, kee
 /// The rows of `x` (all axes but the last) as groups of equally spaced rows: one group when the
 /// batch axes collapse into one stride (C-order and most views), else one per position of all
 /// but the last batch axis. Returns (rows per group, x row stride, out row stride, offsets).
-fn row_groups<T>(x: &ArrayRef<T>, out: &ArrayMut<T>) -> (usize, isize, isize, Vec<[isize; 2]>) {
+fn row_groups<T>(x: &ArrayRef<T>, out: &ArrayMut<T>) -> (usize, isize, isize, RowGroups) {
     let nd = x.ndim();
     let batch = &x.shape()[..nd - 1];
     let (xs, os) = (&x.strides()[..nd - 1], &out.strides()[..nd - 1]);
     let m: usize = batch.iter().product();
     if let (Some(a), Some(b)) = (collapse(batch, xs), collapse(batch, os)) {
-        return (m, a, b, vec![[0, 0]]);
+        return (m, a, b, smallvec::smallvec![[0, 0]]);
     }
     let outer = &batch[..batch.len() - 1];
     let rows = batch[batch.len() - 1];
@@ -94,6 +94,9 @@ fn row_groups<T>(x: &ArrayRef<T>, out: &ArrayMut<T>) -> (usize, isize, isize, Ve
     let offsets = BatchOffsets::new(outer, [xo, oo], 0, n).collect();
     (rows, xs[xs.len() - 1], os[os.len() - 1], offsets)
 }
+
+/// Offsets of each group's first row in `x` and `out` (one inline: no allocation per call).
+type RowGroups = smallvec::SmallVec<[[isize; 2]; 1]>;
 
 /// The single stride that walks the axes `shape` (with `strides`) in row-major order, if any.
 fn collapse(shape: &[usize], strides: &[isize]) -> Option<isize> {
@@ -233,6 +236,12 @@ unsafe fn tile_product<T: ActFloat>(
     scratch: &mut Vec<T>,
     tile: &mut Vec<T>,
 ) {
+    if rows == 1 && b.cs == 1 && cs == 1 {
+        // one row against row-major weights (batch 1): our own vector-matrix product
+        gemv(dst, a, b);
+        apply_rows(act, dst, 1, cols, 0, bias);
+        return;
+    }
     if cs == 1 || cols == 1 {
         // rows of contiguous elements (or of one element each): the epilogue runs in place
         gemm_seq(Mat { ptr: dst, rows, cols, rs, cs }, a, b, scratch);
@@ -248,6 +257,53 @@ unsafe fn tile_product<T: ActFloat>(
         for j in 0..cols {
             *dst.offset(i as isize * rs + j as isize * cs) = *t.add(i * cols + j);
         }
+    }
+}
+
+/// `dst[0..n] = a @ b` for a `1 x k` row `a` and a `k x n` matrix `b` with contiguous rows:
+/// `dst` accumulates four rows of `b` at a time, each scaled by its element of `a`, so `b` is
+/// streamed once in memory order and `dst` stays in L1.
+///
+/// # Safety
+/// `dst` must hold `n` writable elements; `a` and `b` as for `gemm_seq`, `b.cs == 1`.
+unsafe fn gemv<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return gemv_avx2(dst, a, b);
+    }
+    gemv_inner(dst, a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gemv_avx2<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
+    gemv_inner(dst, a, b)
+}
+
+#[inline(always)]
+unsafe fn gemv_inner<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
+    let (k, n) = (b.rows, b.cols);
+    // SAFETY (whole function): indices stay within the shapes the caller vouched for.
+    let out = core::slice::from_raw_parts_mut(dst, n);
+    out.fill(T::ZERO);
+    let x = |p: usize| *a.ptr.offset(p as isize * a.cs);
+    let row = |p: usize| core::slice::from_raw_parts(b.ptr.offset(p as isize * b.rs), n);
+    let mut p = 0;
+    while p + 4 <= k {
+        let (x0, x1, x2, x3) = (x(p), x(p + 1), x(p + 2), x(p + 3));
+        let (r0, r1, r2, r3) = (row(p), row(p + 1), row(p + 2), row(p + 3));
+        for j in 0..n {
+            out[j] = out[j] + ((x0 * r0[j] + x1 * r1[j]) + (x2 * r2[j] + x3 * r3[j]));
+        }
+        p += 4;
+    }
+    while p < k {
+        let (x0, r0) = (x(p), row(p));
+        for j in 0..n {
+            out[j] = out[j] + x0 * r0[j];
+        }
+        p += 1;
     }
 }
 
@@ -512,5 +568,32 @@ mod tests {
         for (g, e) in out.iter().zip(&want) {
             assert!((g - e).abs() < 1e-12);
         }
+    }
+
+    /// Our vector-matrix product against faer's through gemm_seq (run with `--ignored
+    /// --nocapture`, release profile).
+    #[test]
+    #[ignore]
+    fn timing_gemv() {
+        let (k, n) = (784, 512);
+        let x: Vec<f32> = (0..k).map(|i| (i % 7) as f32 - 3.0).collect();
+        let w: Vec<f32> = (0..k * n).map(|i| (i % 11) as f32 - 5.0).collect();
+        let mut o1 = vec![0f32; n];
+        let mut o2 = vec![0f32; n];
+        let a = Mat { ptr: x.as_ptr() as *mut f32, rows: 1, cols: k, rs: k as isize, cs: 1 };
+        let b = Mat { ptr: w.as_ptr() as *mut f32, rows: k, cols: n, rs: n as isize, cs: 1 };
+        let (mut t1, mut t2) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..200 {
+            let t0 = std::time::Instant::now();
+            // SAFETY: the views describe the vectors above.
+            unsafe { gemv(o1.as_mut_ptr(), a, b) };
+            t1 = t1.min(t0.elapsed().as_secs_f64());
+            let t0 = std::time::Instant::now();
+            // SAFETY: as above.
+            unsafe { gemm_seq(Mat { ptr: o2.as_mut_ptr(), rows: 1, cols: n, rs: n as isize, cs: 1 }, a, b, &mut Vec::new()) };
+            t2 = t2.min(t0.elapsed().as_secs_f64());
+        }
+        assert_eq!(o1, o2);
+        println!("gemv 1x{k}x{n} f32: ours {:.1} us, gemm_seq {:.1} us", t1 * 1e6, t2 * 1e6);
     }
 }
