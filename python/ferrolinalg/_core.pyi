@@ -1,6 +1,7 @@
 """Typed stubs of the native module ``ferrolinalg._core`` (checked by ``mypy.stubtest``)."""
 
 from typing import Any
+from typing import final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -70,6 +71,7 @@ def linear(
     None, "relu", "leaky_relu" (with ``slope``), "gelu", "gelu_tanh", "silu", "sigmoid", "tanh",
     "softmax" (over the last axis)."""
 
+@final
 class _Mlp:
     """A stack of dense layers run in one native call; ``ferrolinalg.MLP`` wraps it."""
 

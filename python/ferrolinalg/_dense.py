@@ -120,12 +120,10 @@ class MLP:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the weights and activations to an ``.npz`` file (no pickles)."""
         info = self.layers
-        np.savez(
-            path,
-            **self.state_dict(),
-            __activations__=np.array([layer.activation or "" for layer in info]),
-            __slopes__=np.array([layer.slope for layer in info]),
-        )
+        arrays: dict[str, Any] = dict(self.state_dict())
+        arrays["__activations__"] = np.array([layer.activation or "" for layer in info])
+        arrays["__slopes__"] = np.array([layer.slope for layer in info])
+        np.savez(path, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, check_finite: bool = False) -> MLP:

@@ -44,7 +44,7 @@ def _ours_gelu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _numpy_gelu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    import scipy.special
+    import scipy.special  # type: ignore[import-untyped]
 
     y = x @ w + b
     return 0.5 * y * (1 + scipy.special.erf(y * _SQRT1_2))
@@ -52,8 +52,8 @@ def _numpy_gelu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _torch_linear(act: str) -> Any:
     def run(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        import torch
-        import torch.nn.functional as F
+        import torch  # type: ignore[import-not-found]
+        import torch.nn.functional as F  # type: ignore[import-not-found]
 
         y = F.linear(torch.from_numpy(x), torch.from_numpy(w).T, torch.from_numpy(b))
         return (F.relu(y) if act == "relu" else F.gelu(y)).numpy()
