@@ -19,6 +19,9 @@
 //!
 //! NaN propagates through every activation (relu included: `max(NaN, 0)` is NaN, as in NumPy).
 
+// The coefficients are kept digit for digit as published (Cephes, FreeBSD), not rounded.
+#![allow(clippy::excessive_precision)]
+
 use crate::error::{Error, Result};
 use crate::scalar::Real;
 
@@ -401,18 +404,18 @@ fn softmax_row<T: ActFloat>(row: &mut [T]) {
         for l in 0..8 {
             let e = exp(ch[l] - mx);
             ch[l] = e;
-            s[l] = s[l] + e;
+            s[l] += e;
         }
     }
     for (l, v) in chunks.into_remainder().iter_mut().enumerate() {
         let e = exp(*v - mx);
         *v = e;
-        s[l] = s[l] + e;
+        s[l] += e;
     }
     let sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     let inv = T::ONE / sum;
     for v in row.iter_mut() {
-        *v = *v * inv;
+        *v *= inv;
     }
 }
 
@@ -440,6 +443,18 @@ macro_rules! map_rows {
     }};
 }
 
+/// `v += bias` over the rows (no activation): memory-bound, no AVX2 build needed.
+#[inline(always)]
+unsafe fn add_bias<T: ActFloat>(ptr: *mut T, rows: usize, cols: usize, rs: isize, bias: &[T]) {
+    for i in 0..rows {
+        // SAFETY: as `map_rows`.
+        let row = core::slice::from_raw_parts_mut(ptr.offset(i as isize * rs), cols);
+        for (v, &b) in row.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
+}
+
 /// Softmax of each row of `row + bias`.
 #[inline(always)]
 unsafe fn softmax_rows<T: ActFloat>(ptr: *mut T, rows: usize, cols: usize, row_stride: isize, bias: &[T]) {
@@ -448,7 +463,7 @@ unsafe fn softmax_rows<T: ActFloat>(ptr: *mut T, rows: usize, cols: usize, row_s
         let row = core::slice::from_raw_parts_mut(ptr.offset(i as isize * row_stride), cols);
         if !bias.is_empty() {
             for (v, &b) in row.iter_mut().zip(bias) {
-                *v = *v + b;
+                *v += b;
             }
         }
         softmax_row(row);
@@ -472,7 +487,6 @@ macro_rules! avx2_rows {
 }
 
 avx2_rows! {
-    bias_avx2 => |v, _s| v;
     relu_avx2 => |v, _s| relu(v);
     leaky_avx2 => |v, s| leaky_relu(v, s);
     gelu_avx2 => |v, _s| gelu(v);
@@ -509,7 +523,7 @@ pub unsafe fn apply_rows<T: ActFloat>(act: Activation, ptr: *mut T, rows: usize,
         let (p, r, c, rs, b) = (ptr, rows, cols, row_stride, bias);
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return match act {
-            Activation::Identity => bias_avx2(p, r, c, rs, b, slope),
+            Activation::Identity => add_bias(p, r, c, rs, b),
             Activation::Relu => relu_avx2(p, r, c, rs, b, slope),
             Activation::LeakyRelu(_) => leaky_avx2(p, r, c, rs, b, slope),
             Activation::Gelu => gelu_avx2(p, r, c, rs, b, slope),
@@ -522,7 +536,7 @@ pub unsafe fn apply_rows<T: ActFloat>(act: Activation, ptr: *mut T, rows: usize,
     }
     let (p, r, c, rs, b) = (ptr, rows, cols, row_stride, bias);
     match act {
-        Activation::Identity => map_rows!(p, r, c, rs, b, |v| v),
+        Activation::Identity => add_bias(p, r, c, rs, b),
         Activation::Relu => map_rows!(p, r, c, rs, b, |v| relu(v)),
         Activation::LeakyRelu(_) => map_rows!(p, r, c, rs, b, |v| leaky_relu(v, slope)),
         Activation::Gelu => map_rows!(p, r, c, rs, b, |v| gelu(v)),

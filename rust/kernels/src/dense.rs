@@ -189,8 +189,9 @@ pub fn linear<T: ActFloat>(
     let ntasks = groups.len() * per_group;
     let (xp, op) = (SendPtr(x.ptr() as *mut T), SendPtr(out.ptr()));
     let groups = &groups;
+    let weights = wm;
     let task = |t: usize, scratch: &mut Vec<T>, tile: &mut Vec<T>| {
-        let wm = wm; // the whole `Mat` (which is Sync), not its raw pointer field
+        let wm = weights; // the whole `Mat` (which is Sync), not its raw pointer field
         let [xo, oo] = groups[t / per_group];
         let (rb, cb) = ((t % per_group) / ncb, t % ncb);
         let (r0, c0) = (rb * mb, cb * nb);
@@ -294,14 +295,14 @@ unsafe fn gemv_inner<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
         let (x0, x1, x2, x3) = (x(p), x(p + 1), x(p + 2), x(p + 3));
         let (r0, r1, r2, r3) = (row(p), row(p + 1), row(p + 2), row(p + 3));
         for j in 0..n {
-            out[j] = out[j] + ((x0 * r0[j] + x1 * r1[j]) + (x2 * r2[j] + x3 * r3[j]));
+            out[j] += (x0 * r0[j] + x1 * r1[j]) + (x2 * r2[j] + x3 * r3[j]);
         }
         p += 4;
     }
     while p < k {
         let (x0, r0) = (x(p), row(p));
         for j in 0..n {
-            out[j] = out[j] + x0 * r0[j];
+            out[j] += x0 * r0[j];
         }
         p += 1;
     }
