@@ -157,6 +157,7 @@ def test_batch_axes_strided_transposed_and_negative_strides(rng, dtype):
         "transposed": np.ascontiguousarray(base[..., :k].transpose(2, 1, 0)).transpose(2, 1, 0),
         "fortran": np.asfortranarray(base[0, :, :k]),
         "1d": base[0, 0, :k],
+        "uncollapsible": base[:, :4, :k],  # batch axes that do not merge into one stride
     }
     wbase = rng.standard_normal((2 * k, 2 * n)).astype(dtype)
     ws = {"C": np.ascontiguousarray(wbase[:k, :n]), "F": np.asfortranarray(wbase[:k, :n]), "neg": wbase[k - 1 :: -1, ::-2][:, :n]}
@@ -258,6 +259,12 @@ def test_mlp_matches_layer_by_layer(rng, dtype, batch):
     want = mlp_reference(x, layers)
     np.testing.assert_allclose(got, want, rtol=200 * eps(dtype), atol=200 * eps(dtype))
     np.testing.assert_array_equal(mlp.forward(x), got)
+    # batch axes that do not merge into one stride, in x and in out=
+    if len(batch) == 3:
+        xu = rng.standard_normal((2, 5, 5, 20)).astype(dtype)[:, :3]
+        ou = np.empty((2, 4, 5, 5), dtype)[:, 1:]
+        assert mlp(xu, out=ou) is ou
+        np.testing.assert_allclose(ou, mlp_reference(xu, layers), rtol=200 * eps(dtype), atol=200 * eps(dtype))
     # strided and negative-stride input, out=
     xb = rng.standard_normal(batch + (40,)).astype(dtype)[..., ::-2]
     out = np.empty(batch + (5,), dtype)

@@ -3,7 +3,7 @@
 //! layers run in one call.
 //!
 //! Tiling: the output is cut into tiles of whole rows (and of columns too when there are few
-//! rows and many columns), each about [`TILE_BYTES`]: small enough to stay in L2 between the
+//! rows and many columns), each about [`TILE_BYTES`]: small enough to stay in cache between the
 //! GEMM and the epilogue, large enough that the GEMM's per-call packing is amortised. The tiles
 //! depend only on the problem's shape, never on the thread count, so results are bit-identical
 //! for any number of threads. Softmax needs whole rows, so it never splits columns.
@@ -15,15 +15,17 @@ use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, Dims, SendPtr};
 use crate::threads::Par;
 use std::sync::Mutex;
 
-/// Rows per output tile. faer's GEMM needs this many rows to amortise its packing of the
-/// weights: measured for a 1024 -> 1024 float32 layer on one core, 37 GF/s with 16 rows per
-/// call, 75 with 64, 93 with 128, 110 with 256 and 111 with 512.
-const ROW_BLOCK: usize = 256;
+/// Rows per output tile (at most). Each GEMM call repacks the weights, so fewer, taller tiles
+/// run faster; measured for a 4096 x 1024 -> 1024 float32 layer on one core (ours / NumPy's
+/// matmul, two runs): 256-row tiles 1.08 and 1.14, 1024 rows 1.07 and 1.11, 2048 rows 1.04 and
+/// 0.98, one tile 1.03 and 0.94. And per call, for 1024 -> 1024: 37 GF/s with 16 rows, 75 with
+/// 64, 93 with 128, 110 with 256. 1024 rows keeps four tiles for two threads in that case.
+const ROW_BLOCK: usize = 1024;
 
-/// Target size of one output tile: with [`ROW_BLOCK`] rows, 1024 float32 columns (512 float64),
-/// so the tile (1 MiB) is still in the 2 MiB L2 when the epilogue runs. Wider layers are split
-/// into column blocks (also faster for the GEMM: 256 x 1024 -> 4096 ran at 83 GF/s in one call).
-const TILE_BYTES: usize = 1 << 20;
+/// Target size of one output tile: 1024 float32 columns (512 float64) of [`ROW_BLOCK`] rows.
+/// That is past L2 (2 MiB) but well within L3 (260 MiB here): a tile sized for L2 (256 rows)
+/// cost more in repacked weights than the epilogue gained from L2 (the measurements above).
+const TILE_BYTES: usize = 4 << 20;
 
 /// How the weight matrix is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,10 +147,11 @@ fn tile_sizes<T>(m: usize, n: usize, k: usize, whole_rows: bool) -> (usize, usiz
     let size = core::mem::size_of::<T>();
     if whole_rows {
         // softmax reads each row three times: keep the tile near L2 size, but not under 64 rows
-        let mb = (TILE_BYTES / (n * size).max(1)).clamp(64, ROW_BLOCK);
+        let mb = (TILE_BYTES / (n * size).max(1)).clamp(64, 256);
         return (mb.min(m).max(1), n.max(1));
     }
-    let mb = m.clamp(1, ROW_BLOCK);
+    // equal row blocks of at most ROW_BLOCK rows (1536 rows: two of 768, not 1024 + 512)
+    let mb = m.div_ceil(m.div_ceil(ROW_BLOCK).max(1)).next_multiple_of(16).clamp(1, m.max(1));
     let mut nb = (TILE_BYTES / (mb * size) / 64 * 64).max(256);
     // a large product with few tiles: smaller column blocks so that threads can share it
     if worth_splitting::<T>(m, n, k) && m.div_ceil(mb) * n.div_ceil(nb) < 4 {
@@ -460,7 +463,7 @@ impl<T: ActFloat> Mlp<T> {
         // Each row block runs through every layer on one thread, so threads share the batch by
         // rows: a large batch of at least 2 x 64 rows is split in two or more (from the shape
         // alone, so results do not depend on the thread count).
-        let mb = if big && m >= 128 { m.div_ceil(m.div_ceil(ROW_BLOCK).max(2)).next_multiple_of(16) } else { m };
+        let mb = if big && m >= 128 { m.div_ceil(m.div_ceil(ROW_BLOCK / 4).max(2)).next_multiple_of(16) } else { m };
         let mb = mb.clamp(1, m.max(1));
         let parallel = par.is_parallel() && big;
         let nrb = m.div_ceil(mb);
