@@ -11,6 +11,7 @@ import os as _os
 
 from . import _core, linalg
 from ._core import det, get_num_threads, inv, matmul, set_num_threads, solve
+from ._dense import MLP, LayerInfo, linear
 from ._eigen import EighResult, eigh, eigvalsh
 from ._einsum import ContractExpression, contract_expression, einsum, einsum_path, tensordot
 from ._errors import LinAlgError
@@ -29,6 +30,9 @@ __all__ = [
     "einsum",
     "einsum_path",
     "tensordot",
+    "LayerInfo",
+    "MLP",
+    "linear",
     "EighResult",
     "LinAlgError",
     "QRResult",

@@ -108,3 +108,37 @@ class ContractExpression:
     def shapes(self) -> list[list[int]]: ...
     def report(self) -> str:
         """NumPy's ``einsum_path`` report for this plan."""
+def linear(
+    x: ArrayLike,
+    w: ArrayLike,
+    b: ArrayLike | None = None,
+    activation: str | None = None,
+    *,
+    weight_layout: str = "in_out",
+    slope: float = 0.01,
+    out: NDArray[_Float] | None = None,
+) -> NDArray[_Float]:
+    """``activation(x @ w + b)``, fused: the bias and activation are applied to each output tile
+    as the matrix product produces it. ``x`` is ``(..., in)``; ``w`` is ``(in, out)``, or
+    ``(out, in)`` with ``weight_layout="out_in"``; ``b`` is ``(out,)`` or None. Activations:
+    None, "relu", "leaky_relu" (with ``slope``), "gelu", "gelu_tanh", "silu", "sigmoid", "tanh",
+    "softmax" (over the last axis)."""
+
+@final
+class _Mlp:
+    """A stack of dense layers run in one native call; ``ferrolinalg.MLP`` wraps it."""
+
+    def __new__(
+        cls, layers: list[tuple[ArrayLike, ArrayLike | None, str | None, float]], weight_layout: str = "in_out"
+    ) -> _Mlp: ...
+    def forward(self, x: ArrayLike, out: NDArray[_Float] | None = None) -> NDArray[_Float]:
+        """Runs every layer on ``x`` (shape ``(..., in_features)``)."""
+    def check_finite(self) -> None:
+        """Raises ValueError naming the first layer holding NaN or inf."""
+    @property
+    def dtype(self) -> str:
+        """"float32" or "float64"."""
+    def layer_info(self) -> list[tuple[int, int, str | None, float, bool]]:
+        """``(in_features, out_features, activation, slope, has_bias)`` per layer."""
+    def layer_arrays(self, i: int) -> tuple[NDArray[_Float], NDArray[_Float] | None]:
+        """Layer ``i``'s weight (a copy, ``(in, out)``) and bias (or None)."""

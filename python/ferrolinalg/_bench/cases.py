@@ -52,6 +52,7 @@ CASE_MODULES: list[str] = [
     "ferrolinalg._bench.cases_eigh",
     "ferrolinalg._bench.cases_svd",
     "ferrolinalg._bench.cases_einsum",
+    "ferrolinalg._bench.cases_dense",
 ]
 
 #: Inputs of one case are kept within this many bytes (all rotated sets together, one side).

@@ -16,6 +16,8 @@
 pub mod error;
 mod batch;
 pub mod factor;
+pub mod activations;
+pub mod dense;
 mod gemm;
 pub mod checks;
 pub mod lu;

@@ -4,6 +4,7 @@
 
 mod buffers;
 mod convert;
+mod dense;
 mod eigen;
 mod einsum;
 mod errors;
@@ -31,5 +32,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     threads::register(m)?;
     info::register(m)?;
     einsum::register(m)?;
+    dense::register(m)?;
     Ok(())
 }
