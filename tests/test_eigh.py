@@ -303,3 +303,18 @@ def test_strongly_graded_float32_converges(n):
     s = (np.tril(a) + np.tril(a, -1).T).astype(np.float64)
     assert np.max(np.abs(s @ v - v * w)) <= 30 * n * np.finfo(np.float32).eps * 1e30
     np.testing.assert_allclose(w[[0, -1]], [-1e30, 1e30], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", [3, 5, 8, 20])
+def test_subnormal_off_diagonals_next_to_zero_diagonals(n):
+    """Found by the cargo-fuzz target small_decompositions: subnormal entries around O(10) ones
+    with zeros on the diagonal made the QL shift overflow and eigh returned +-inf."""
+    s = np.full((n, n), 5e-324)
+    s[1, n - 2] = s[n - 2, 1] = -10.625
+    s[n - 2, n - 2] = -8.625
+    s[n - 2, n - 1] = s[n - 1, n - 2] = -11.25
+    w, v = fl.eigh(s)
+    assert np.all(np.isfinite(w))
+    assert np.max(np.abs(s @ v - v * w)) <= 30 * n * np.finfo(np.float64).eps * 20
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(s), atol=1e-13)
+    np.testing.assert_allclose(fl.eigvalsh(s), w, atol=1e-13)

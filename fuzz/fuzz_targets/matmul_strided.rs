@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let nb = a2.len().max(b2.len()) - 2;
     let pad = |s: &[usize]| -> Vec<usize> { let mut v = vec![1; nb + 2 - s.len()]; v.extend_from_slice(&s[..s.len() - 2]); v };
     let (ab, bb) = (pad(&a2), pad(&b2));
-    let batch: Vec<usize> = ab.iter().zip(&bb).map(|(&x, &y)| x.max(y)).collect();
+    let batch: Vec<usize> = ab.iter().zip(&bb).map(|(&x, &y)| if x == 1 { y } else { x }).collect();
     let total: usize = batch.iter().product();
     for t in 0..total {
         let mut rem = t;

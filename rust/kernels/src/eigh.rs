@@ -181,7 +181,11 @@ fn eigh_one<T: Real>(
         }
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         work.je.resize(n, T::ZERO);
-        if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju) {
+        // (non-finite values from finite input are a failure too: the fuzzer found subnormal
+        // off-diagonals next to zero diagonals overflowing the QL shift)
+        if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju)
+            || !work.w[..n].iter().all(|x| x.is_finite())
+        {
             small = false;
         }
     } else if small {
@@ -195,7 +199,7 @@ fn eigh_one<T: Real>(
         }
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         let u = if vectors { Some(&mut work.ju[..]) } else { None };
-        if !jacobi::jacobi_eigh(&mut work.ja, n, u, &mut work.w) {
+        if !jacobi::jacobi_eigh(&mut work.ja, n, u, &mut work.w) || !work.w[..n].iter().all(|x| x.is_finite()) {
             small = false;
         }
     }

@@ -152,13 +152,25 @@ fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -
         e[i - 1] = e[i];
     }
     e[n - 1] = T::ZERO;
+    let mut tnorm = T::ZERO;
+    for i in 0..n {
+        let x = d[i].abs() + e[i].abs();
+        if x > tnorm {
+            tnorm = x;
+        }
+    }
+    let negligible = eps * eps * tnorm;
     for l in 0..n {
         let mut iter = 0;
         loop {
             let mut m = l;
             while m + 1 < n {
                 let dd = d[m].abs() + d[m + 1].abs();
-                if e[m].abs() <= eps * dd {
+                // An off-diagonal below eps^2 ||T|| is dropped too, whatever its neighbours
+                // (LAPACK's `steqr` has the same second test, in its scaled form): next to zero
+                // diagonals a subnormal one would otherwise make the shift overflow. Dropping it
+                // perturbs T far below the eps ||T|| the backward error allows.
+                if e[m].abs() <= eps * dd || e[m].abs() <= negligible {
                     break;
                 }
                 m += 1;
