@@ -53,3 +53,28 @@ def get_num_threads() -> int:
 
 def _reset_after_fork() -> None:
     """Starts a new thread pool in the child of a fork."""
+
+def _randomized_svd(
+    a: ArrayLike,
+    k: int,
+    n_oversamples: int,
+    n_iter: int | None,
+    normalizer: str,
+    seed: int,
+    check_finite: bool,
+) -> tuple[NDArray[_Float], NDArray[_Float], NDArray[_Float]]:
+    """The rank-``k`` randomized SVD of a 2-D array: ``(U, S, Vh)``; ``n_iter=None`` is "auto"."""
+
+def _eigsh(a: ArrayLike, k: int, largest: bool, check_finite: bool) -> tuple[NDArray[_Float], NDArray[_Float]]:
+    """The ``k`` eigenpairs at one end of a symmetric 2-D array: ``(w ascending, v)``."""
+
+def _pca_fit(
+    x: ArrayLike,
+    solver: str,
+    k: int,
+    n_oversamples: int,
+    n_iter: int | None,
+    normalizer: str,
+    seed: int,
+) -> tuple[NDArray[_Float], NDArray[_Float], NDArray[_Float], float]:
+    """PCA's native fit: ``(mean, S, Vh, total_var)`` ("full": all components, total_var NaN)."""

@@ -28,6 +28,9 @@ pub mod signs;
 pub mod strided;
 pub mod svd;
 pub mod threads;
+pub mod randomized;
+pub mod eigsh;
+pub mod pca;
 
 #[cfg(test)]
 mod testing;

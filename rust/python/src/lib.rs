@@ -12,6 +12,7 @@ mod products;
 mod solvers;
 mod svd;
 mod threads;
+mod lowrank;
 
 use pyo3::prelude::*;
 
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     eigen::register(m)?;
     svd::register(m)?;
     threads::register(m)?;
+    lowrank::register(m)?;
     Ok(())
 }
