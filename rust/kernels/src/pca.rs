@@ -10,7 +10,6 @@
 //! the threads share the work and the result does not depend on the thread count.
 
 use crate::error::{Error, Result};
-use crate::randomized::gmat;
 use crate::scalar::Real;
 use crate::strided::{ArrayRef, SendPtr};
 use crate::threads::Par;
@@ -90,8 +89,11 @@ fn tsqr_block_rows(n: usize) -> usize {
     (4 * n).max(2048)
 }
 
-/// `R` (`min(m, n) x n`, upper trapezoidal) of the QR factorization of `a - 1 mean^T`.
-fn centred_r<T: Real>(a: &ArrayRef<T>, mean: &[T], par: Par) -> Mat<T> {
+/// `R` (`min(m, n) x n`, upper trapezoidal) of the QR factorization of `a - 1 mean^T`,
+/// computed in f64 whatever `T` (faer's float32 QR loses accuracy on graded data, see
+/// `randomized::orthonormalize`; the centred block copy is made anyway, so f64 costs only the
+/// arithmetic).
+fn centred_r<T: Real>(a: &ArrayRef<T>, mean: &[T], par: Par) -> Mat<f64> {
     let (m, n) = (a.shape()[0], a.shape()[1]);
     let (rs, cs) = (a.strides()[0], a.strides()[1]);
     let rb = tsqr_block_rows(n);
@@ -99,7 +101,7 @@ fn centred_r<T: Real>(a: &ArrayRef<T>, mean: &[T], par: Par) -> Mat<T> {
     let heights: Vec<usize> = (0..nblocks).map(|b| (rb.min(m - b * rb)).min(n)).collect();
     let offsets: Vec<usize> = heights.iter().scan(0, |acc, &h| { let o = *acc; *acc += h; Some(o) }).collect();
     let total: usize = heights.iter().sum();
-    let mut stacked = Mat::<T>::zeros(total, n);
+    let mut stacked = Mat::<f64>::zeros(total, n);
     let sp = SendPtr(stacked.as_ptr_mut());
     let scs = stacked.col_stride();
     let base = SendPtr(a.ptr() as *mut T);
@@ -108,7 +110,9 @@ fn centred_r<T: Real>(a: &ArrayRef<T>, mean: &[T], par: Par) -> Mat<T> {
         let rows = rb.min(m - r0);
         // the centred block, column-major
         // SAFETY: rows r0..r0 + rows of `a` are inside the view; it is only read.
-        let mut blk = Mat::<T>::from_fn(rows, n, |i, j| unsafe { *base.get().offset((r0 + i) as isize * rs + j as isize * cs) } - mean[j]);
+        let mut blk = Mat::<f64>::from_fn(rows, n, |i, j| {
+            (unsafe { *base.get().offset((r0 + i) as isize * rs + j as isize * cs) } - mean[j]).to_f64()
+        });
         let r = qr_r(&mut blk);
         for j in 0..n {
             for i in 0..heights[b] {
@@ -149,18 +153,18 @@ pub fn centred_svd<T: Real>(a: &ArrayRef<T>, mean: &[T], par: Par) -> Result<(Ve
     } else {
         let (rs, cs) = (a.strides()[0], a.strides()[1]);
         // SAFETY: (i, j) inside the view.
-        Mat::<T>::from_fn(m, n, |i, j| unsafe { *a.ptr().offset(i as isize * rs + j as isize * cs) } - mean[j])
+        Mat::<f64>::from_fn(m, n, |i, j| (unsafe { *a.ptr().offset(i as isize * rs + j as isize * cs) } - mean[j]).to_f64())
     };
-    let _ = gmat(&r);
-    let mut s = faer::Col::<T>::zeros(k);
-    let mut v = Mat::<T>::zeros(n, k);
-    let params = faer::Spec::new(<fsvd::SvdParams as faer::Auto<T>>::auto());
-    let req = fsvd::svd_scratch::<T>(r.nrows(), n, ComputeSvdVectors::No, ComputeSvdVectors::Thin, faer::Par::Seq, params);
+    let mut s = faer::Col::<f64>::zeros(k);
+    let mut v = Mat::<f64>::zeros(n, k);
+    let params = faer::Spec::new(<fsvd::SvdParams as faer::Auto<f64>>::auto());
+    let req = fsvd::svd_scratch::<f64>(r.nrows(), n, ComputeSvdVectors::No, ComputeSvdVectors::Thin, faer::Par::Seq, params);
     let mut buf = MemBuffer::new(req);
     fsvd::svd(r.as_ref(), s.as_diagonal_mut(), None, Some(v.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), params)
         .map_err(|_| Error::LinAlg { what: "PCA: the SVD did not converge (is there a NaN or an infinity in the input?)".into(), batch_index: None })?;
     crate::signs::normalize_columns(v.as_mut());
-    Ok(((0..k).map(|i| s[i]).collect(), v))
+    let v = Mat::<T>::from_fn(n, k, |i, j| T::from_f64(v[(i, j)]));
+    Ok(((0..k).map(|i| T::from_f64(s[i])).collect(), v))
 }
 
 #[cfg(test)]
