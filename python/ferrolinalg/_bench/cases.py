@@ -51,6 +51,7 @@ CASE_MODULES: list[str] = [
     "ferrolinalg._bench.cases_solvers",
     "ferrolinalg._bench.cases_eigh",
     "ferrolinalg._bench.cases_svd",
+    "ferrolinalg._bench.cases_lowrank",
 ]
 
 #: Inputs of one case are kept within this many bytes (all rotated sets together, one side).
