@@ -137,14 +137,18 @@ class PCA:
 
     # -- fitting ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _check_finite(X: NDArray[Any]) -> None:
+        # the native fits check in their first pass over X; this is for the Python paths
+        if not np.isfinite(X).all():
+            raise ValueError("Input X contains NaN or infinity.")
+
     def _validate(self, X: Any, *, fitted: bool) -> NDArray[Any]:
         arr = np.asarray(X)
         if arr.dtype not in (np.float32, np.float64):
             arr = arr.astype(np.float64)
         if arr.ndim != 2:
             raise ValueError(f"Expected a 2D array (n_samples, n_features), got shape {arr.shape}")
-        if not np.isfinite(arr).all():
-            raise ValueError("Input X contains NaN or infinity.")
         if fitted and arr.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {arr.shape[1]} features, but PCA is expecting {self.n_features_in_} features as input."
@@ -218,6 +222,7 @@ class PCA:
             mean, S, Vt, _ = _core._pca_fit(X, "full", 1, 0, None, "auto", 0)
             explained_variance = S**2 / dt(n_samples - 1)
         else:
+            self._check_finite(X)
             mean = X.mean(axis=0)
             C = _core.matmul(X.T, X)
             C -= dt(n_samples) * np.multiply.outer(mean, mean)
@@ -301,7 +306,9 @@ class PCA:
     def transform(self, X: Any) -> NDArray[Any]:
         """``X`` projected on the components (centred by ``mean_``; whitened if ``whiten``)."""
         self._check_fitted()
-        return self._transform(self._validate(X, fitted=True))
+        arr = self._validate(X, fitted=True)
+        self._check_finite(arr)
+        return self._transform(arr)
 
     def inverse_transform(self, X: Any) -> NDArray[Any]:
         """Back from component space to feature space (the exact inverse of ``transform`` on the
