@@ -5,7 +5,7 @@ use crate::convert::{float_array, new_array, view, view_mut, Float, FloatArray};
 use crate::errors::{run_detached, to_pyerr};
 use ferrolinalg_kernels::eigsh::{self, Which};
 use ferrolinalg_kernels::randomized::{self, Dense, Normalizer, Params};
-use ferrolinalg_kernels::{checks, pca, threads, Error};
+use ferrolinalg_kernels::{pca, threads, Error};
 use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -68,7 +68,7 @@ fn rsvd_typed<'py, T: Float>(py: Python<'py>, a: &Bound<'py, PyArrayDyn<T>>, p: 
     let pool = threads::current();
     let (u, s, vh) = run_detached(py, || {
         if check_finite {
-            checks::check_finite(&av, "a", pool.par())?;
+            randomized::check_finite_2d(&av, "a")?;
         }
         randomized::randomized_svd(&av, None, p, pool.par())
     })?;
@@ -125,7 +125,7 @@ fn pca_typed<'py, T: Float>(py: Python<'py>, x: &Bound<'py, PyArrayDyn<T>>, rand
     let xv = view(x);
     let pool = threads::current();
     let (mean, s, vh, total) = run_detached(py, || {
-        checks::check_finite(&xv, "X", pool.par())?;
+        randomized::check_finite_2d(&xv, "X")?;
         if randomized {
             let (mean, total) = pca::mean_and_total_var(&xv, pool.par())?;
             let (_, s, vh) = randomized::randomized_svd(&xv, Some(&mean), p, pool.par())?;
