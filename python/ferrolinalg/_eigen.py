@@ -51,10 +51,8 @@ def _eigh_subset(a: Any, uplo: str, subset_by_index: Any, check_finite: bool) ->
         # the iterative path reads the whole matrix: give it the symmetric one the triangle means
         sym = np.tril(sym) + np.tril(sym, -1).T
         if lo == 0:
-            w, v = _core._eigsh(sym, hi + 1, False, check_finite)
-        else:
-            w, v = _core._eigsh(sym, n - lo, True, check_finite)
-        return w, v
+            return _core._eigsh(sym, hi + 1, False, check_finite)
+        return _core._eigsh(sym, n - lo, True, check_finite)
     w, v = _core._eigh(arr, uplo, True, check_finite)
     assert v is not None
     return w[..., lo : hi + 1], v[..., :, lo : hi + 1]

@@ -164,8 +164,8 @@ class PCA:
         ok = (
             nc is None
             or nc == "mle"
-            or (isinstance(nc, Integral) and not isinstance(nc, bool) and nc >= 0)
-            or (isinstance(nc, Real) and not isinstance(nc, Integral) and 0 < nc < 1)
+            or (isinstance(nc, Integral) and not isinstance(nc, bool) and int(nc) >= 0)
+            or (isinstance(nc, Real) and not isinstance(nc, Integral) and 0 < float(nc) < 1)
         )
         if not ok:
             raise ValueError(

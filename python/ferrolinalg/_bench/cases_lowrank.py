@@ -45,7 +45,7 @@ def _rsvd_ours(a: np.ndarray) -> Any:
 
 
 def _rsvd_sklearn(a: np.ndarray) -> Any:
-    from sklearn.utils.extmath import randomized_svd
+    from sklearn.utils.extmath import randomized_svd  # type: ignore[import-untyped]
 
     return randomized_svd(a, 20, random_state=0)
 
@@ -87,7 +87,7 @@ def _pca(solver: str, library: str) -> Any:
     def fit(x: np.ndarray) -> Any:
         if library == "ours":
             return fl.PCA(32, svd_solver=solver, random_state=0).fit(x)
-        from sklearn.decomposition import PCA
+        from sklearn.decomposition import PCA  # type: ignore[import-untyped]
 
         return PCA(32, svd_solver=solver, random_state=0).fit(x)
 
