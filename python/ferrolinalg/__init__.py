@@ -21,6 +21,8 @@ from ._norms import matrix_norm, vector_norm
 from ._solvers import SlogdetResult, slogdet
 from ._svd import SVDResult, lstsq, matrix_rank, pinv, svd, svdvals
 from ._threads import threads
+from ._lowrank import LowRankResult, eigsh, low_rank, randomized_svd
+from ._pca import PCA, NotFittedError
 
 __version__: str = _core.__version__
 
@@ -60,6 +62,12 @@ __all__ = [
     "threads",
     "vecdot",
     "vector_norm",
+    "LowRankResult",
+    "NotFittedError",
+    "PCA",
+    "eigsh",
+    "low_rank",
+    "randomized_svd",
 ]
 
 # threadpoolctl (optional) learns of our pool, so `threadpool_limits` reaches it as it reaches BLAS.

@@ -142,3 +142,27 @@ class _Mlp:
         """``(in_features, out_features, activation, slope, has_bias)`` per layer."""
     def layer_arrays(self, i: int) -> tuple[NDArray[_Float], NDArray[_Float] | None]:
         """Layer ``i``'s weight (a copy, ``(in, out)``) and bias (or None)."""
+def _randomized_svd(
+    a: ArrayLike,
+    k: int,
+    n_oversamples: int,
+    n_iter: int | None,
+    normalizer: str,
+    seed: int,
+    check_finite: bool,
+) -> tuple[NDArray[_Float], NDArray[_Float], NDArray[_Float]]:
+    """The rank-``k`` randomized SVD of a 2-D array: ``(U, S, Vh)``; ``n_iter=None`` is "auto"."""
+
+def _eigsh(a: ArrayLike, k: int, largest: bool, check_finite: bool) -> tuple[NDArray[_Float], NDArray[_Float]]:
+    """The ``k`` eigenpairs at one end of a symmetric 2-D array: ``(w ascending, v)``."""
+
+def _pca_fit(
+    x: ArrayLike,
+    solver: str,
+    k: int,
+    n_oversamples: int,
+    n_iter: int | None,
+    normalizer: str,
+    seed: int,
+) -> tuple[NDArray[_Float], NDArray[_Float], NDArray[_Float], float]:
+    """PCA's native fit: ``(mean, S, Vh, total_var)`` ("full": all components, total_var NaN)."""

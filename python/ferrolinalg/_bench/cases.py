@@ -53,6 +53,7 @@ CASE_MODULES: list[str] = [
     "ferrolinalg._bench.cases_svd",
     "ferrolinalg._bench.cases_einsum",
     "ferrolinalg._bench.cases_dense",
+    "ferrolinalg._bench.cases_lowrank",
 ]
 
 #: Inputs of one case are kept within this many bytes (all rotated sets together, one side).

@@ -34,6 +34,9 @@ pub mod strided;
 pub mod svd;
 pub mod threads;
 mod workspace;
+pub mod randomized;
+pub mod eigsh;
+pub mod pca;
 
 #[cfg(test)]
 mod testing;

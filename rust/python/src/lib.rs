@@ -16,6 +16,7 @@ mod products;
 mod solvers;
 mod svd;
 mod threads;
+mod lowrank;
 
 use pyo3::prelude::*;
 
@@ -33,5 +34,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     info::register(m)?;
     einsum::register(m)?;
     dense::register(m)?;
+    lowrank::register(m)?;
     Ok(())
 }
