@@ -164,3 +164,28 @@ def test_a_killed_worker_is_retried_and_the_result_is_right(cluster_client, rng)
     np.testing.assert_allclose(result, a.T @ a, rtol=1e-10, atol=1e-9)
     # the nanny restarted the worker: the cluster is whole again
     distributed.wait(cluster_client.submit(int, 1))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("n_components", [None, 5, 0.9, "mle"])
+def test_pca_full_equals_single_machine(rng, dtype, n_components):
+    x = (rng.standard_normal((3000, 12)) @ rng.standard_normal((12, 12)) + 3.0).astype(dtype)
+    ours = fd.PCA(n_components=n_components, svd_solver="full").fit(da.from_array(x, chunks=(700, 12)))
+    want = fl.PCA(n_components=n_components, svd_solver="full").fit(x)
+    assert ours.n_components_ == want.n_components_
+    tol = 1e-3 if dtype == np.float32 else 1e-9
+    for attr in ("mean_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "components_"):
+        np.testing.assert_allclose(getattr(ours, attr), getattr(want, attr), rtol=tol, atol=tol, err_msg=attr)
+    np.testing.assert_allclose(ours.noise_variance_, want.noise_variance_, rtol=tol, atol=tol)
+    z = ours.transform(da.from_array(x, chunks=(700, 12)))
+    np.testing.assert_allclose(z.compute(), want.transform(x), rtol=tol, atol=tol * 10)
+    np.testing.assert_allclose(ours.inverse_transform(z).compute(), want.inverse_transform(want.transform(x)), rtol=tol, atol=tol * 10)
+
+
+def test_pca_randomized_on_chunks(rng):
+    x = rng.standard_normal((5000, 6)) @ rng.standard_normal((6, 40)) + 1e-3 * rng.standard_normal((5000, 40))
+    ours = fd.PCA(n_components=4, svd_solver="randomized", random_state=0).fit(da.from_array(x, chunks=(1000, 40)))
+    want = fl.PCA(n_components=4, svd_solver="full").fit(x)
+    np.testing.assert_allclose(ours.explained_variance_, want.explained_variance_, rtol=1e-8)
+    np.testing.assert_allclose(ours.components_, want.components_, atol=1e-6)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, want.explained_variance_ratio_, rtol=1e-8)

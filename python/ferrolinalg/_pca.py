@@ -129,6 +129,18 @@ class PCA:
             setattr(self, name, value)
         return self
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags (scikit-learn 1.6+ asks for them; it is imported here
+        only, and only scikit-learn calls this): a transformer of dense float input, no NaN."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+            input_tags=InputTags(allow_nan=False, sparse=False),
+        )
+
     def __repr__(self) -> str:
         defaults = PCA()
         changed = [f"{n}={getattr(self, n)!r}" for n in _PARAMS if getattr(self, n) is not getattr(defaults, n)
@@ -144,11 +156,23 @@ class PCA:
             raise ValueError("Input X contains NaN or infinity.")
 
     def _validate(self, X: Any, *, fitted: bool) -> NDArray[Any]:
+        # scikit-learn's check_array rules and messages, without importing scikit-learn
+        if hasattr(X, "tocsr") or hasattr(X, "todense"):
+            raise TypeError(f"PCA takes dense arrays; sparse input ({type(X).__name__}) is not supported. "
+                            "Use X.toarray() if it fits in memory.")
         arr = np.asarray(X)
+        if arr.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: X has dtype {arr.dtype}")
         if arr.dtype not in (np.float32, np.float64):
             arr = arr.astype(np.float64)
         if arr.ndim != 2:
-            raise ValueError(f"Expected a 2D array (n_samples, n_features), got shape {arr.shape}")
+            hint = " Reshape your data either using array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it contains a single sample." if arr.ndim == 1 else ""
+            raise ValueError(f"Expected a 2D array (n_samples, n_features), got shape {arr.shape}.{hint}")
+        if not fitted:
+            if arr.shape[0] < 1:
+                raise ValueError(f"Found array with 0 sample(s) (shape={arr.shape}) while a minimum of 1 is required.")
+            if arr.shape[1] < 1:
+                raise ValueError(f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
         if fitted and arr.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {arr.shape[1]} features, but PCA is expecting {self.n_features_in_} features as input."
@@ -223,6 +247,9 @@ class PCA:
             explained_variance = S**2 / dt(n_samples - 1)
         else:
             self._check_finite(X)
+            if n_samples < 2:
+                raise ValueError(f"svd_solver='covariance_eigh' needs at least 2 samples to estimate a covariance: "
+                                 f"got n_samples = {n_samples}")
             mean = X.mean(axis=0)
             C = _core.matmul(X.T, X)
             C -= dt(n_samples) * np.multiply.outer(mean, mean)
@@ -233,6 +260,11 @@ class PCA:
             w[w < 0.0] = 0.0
             explained_variance = w
             S = np.sqrt(w * dt(n_samples - 1))
+        self._finish_full(mean, S, Vt, explained_variance, n_samples, n_features, n_components)
+
+    def _finish_full(self, mean: NDArray[Any], S: NDArray[Any], Vt: NDArray[Any], explained_variance: NDArray[Any],
+                     n_samples: int, n_features: int, n_components: Any) -> None:
+        """The fitted attributes from the whole spectrum (shared with ``ferrolinalg.dask.PCA``)."""
         total_var = explained_variance.sum()
         ratio = explained_variance / total_var
         if n_components == "mle":
@@ -271,7 +303,13 @@ class PCA:
             X, "randomized", int(n_components), int(self.n_oversamples), n_iter,
             self.power_iteration_normalizer, _seed_from(self.random_state),
         )
-        total_var = dt(total)
+        self._finish_truncated(mean, S, Vt, dt(total), n_samples, n_features, int(n_components))
+
+    def _finish_truncated(self, mean: NDArray[Any], S: NDArray[Any], Vt: NDArray[Any], total_var: Any,
+                          n_samples: int, n_features: int, n_components: int) -> None:
+        """The fitted attributes from the top singular triplets and the total variance (shared
+        with ``ferrolinalg.dask.PCA``)."""
+        dt = Vt.dtype.type
         self.mean_ = mean
         self.n_samples_ = n_samples
         self.components_ = Vt

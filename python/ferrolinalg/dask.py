@@ -38,6 +38,7 @@ from dask.array.core import blockwise
 import ferrolinalg as fl
 
 __all__ = [
+    "PCA",
     "configure_workers",
     "einsum",
     "linear",
@@ -375,3 +376,69 @@ def _takes_n_workers(client: Any) -> bool:
         return "n_workers" in inspect.signature(client.scheduler_info).parameters
     except (TypeError, ValueError):
         return False
+
+
+# ----------------------------------------------------------------------------------------------
+# PCA
+
+
+class PCA(fl.PCA):
+    """``ferrolinalg.PCA`` fitted on a chunked, tall-and-skinny Dask array.
+
+    ``svd_solver="full"`` (and ``"auto"``, ``"covariance_eigh"``) runs TSQR on the centred data and
+    the SVD of the small ``R``; ``"randomized"`` runs :func:`randomized_svd` on the centred data,
+    streaming its blocks. The fitted attributes are NumPy arrays, equal to ``ferrolinalg.PCA``'s
+    on the whole matrix for the full solver (the randomized one draws its own test matrix, so it
+    agrees to the method's accuracy). ``transform`` and ``inverse_transform`` take Dask arrays too
+    and work block by block.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> PCA:
+        x = _tall_skinny(X, "PCA.fit")
+        if x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
+            x = x.astype(np.float64)
+        self._check_params()
+        n_samples, n_features = x.shape
+        mean = np.asarray(x.mean(axis=0, dtype=np.float64).compute()).astype(x.dtype)
+        centred = x - mean
+        dt = x.dtype.type
+        if self.svd_solver == "randomized":
+            k = self.n_components
+            if not isinstance(k, Integral) or not 1 <= k <= min(n_samples, n_features):
+                raise ValueError(f"n_components={k!r} must be an int in [1, {min(n_samples, n_features)}] "
+                                 "with svd_solver='randomized'")
+            seed = self.random_state if isinstance(self.random_state, Integral) else None
+            _, s, vh = randomized_svd(centred, int(k), n_oversamples=int(self.n_oversamples),
+                                      n_iter=self.iterated_power, seed=seed)
+            total_var = dt(da.var(x, axis=0, ddof=1, dtype=np.float64).sum().compute())
+            self._finish_truncated(mean, np.asarray(s), np.asarray(vh), total_var, n_samples, n_features, int(k))
+            self._fit_svd_solver = "randomized"
+        else:
+            _, s, vh = svd(centred)
+            s, vh = (np.asarray(v) for v in dask.compute(s, vh))
+            n_components = min(n_samples, n_features) if self.n_components is None else self.n_components
+            self._finish_full(mean, s, vh, s**2 / dt(n_samples - 1), n_samples, n_features, n_components)
+            self._fit_svd_solver = "full"
+        self.n_features_in_ = n_features
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        return self.fit(X).transform(X)
+
+    def transform(self, X: Any) -> Any:
+        if not isinstance(X, da.Array):
+            return super().transform(X)
+        self._check_fitted()
+        x = X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
+        base = fl.PCA.transform
+        return x.map_blocks(lambda block: base(self, block), chunks=(x.chunks[0], (self.n_components_,)),
+                            dtype=self.components_.dtype)
+
+    def inverse_transform(self, X: Any) -> Any:
+        if not isinstance(X, da.Array):
+            return super().inverse_transform(X)
+        self._check_fitted()
+        z = X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
+        base = fl.PCA.inverse_transform
+        return z.map_blocks(lambda block: base(self, block), chunks=(z.chunks[0], (self.components_.shape[1],)),
+                            dtype=self.components_.dtype)
