@@ -118,6 +118,7 @@ fn qr_one<T: Real>(a: MatRef<'_, T>, q: Option<MatMut<'_, T>>, mut r: MatMut<'_,
             }
         }
     }
+    // SAFETY: faer's QR writes every coefficient before the reflectors read them.
     let (mut coeff, stack) = unsafe { faer::linalg::temp_mat_uninit::<T, _, _>(block, k, stack) };
     let mut coeff = coeff.as_mat_mut();
     if k > 0 {

@@ -683,6 +683,8 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                     }
                     return;
                 }
+                // SAFETY (the loops below): `i < ilen` along the row, whose offsets the strides
+                // of the views keep in range; `trow` is this task's row of the target.
                 match nops {
                     0 => (0..ilen as isize).for_each(|i| unsafe { *trow.offset(i * t_is) = T::ZERO }),
                     1 => (0..ilen as isize).for_each(|i| unsafe { *trow.offset(i * t_is) = *base[0].offset(i * op_is[0]) }),
@@ -735,6 +737,7 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
                 }
                 return;
             }
+            // SAFETY (this loop): as above: in-range offsets along the row, this task's target row.
             for i in 0..ilen as isize {
                 let value = unsafe {
                     let at: SmallVec<[*const T; 4]> = (0..nops).map(|k| base[k].offset(i * op_is[k])).collect();
