@@ -92,6 +92,7 @@ def package(args: list[str]) -> None:
         shutil.copytree(ROOT / "tests", Path(tmp) / "tests")
         shutil.copytree(ROOT / "docs", Path(tmp) / "docs")
         shutil.copy(ROOT / "pyproject.toml", Path(tmp) / "pyproject.toml")  # pytest's settings
+        shutil.copy(ROOT / "README.md", Path(tmp) / "README.md")  # its tour is a doc test
         subprocess.run([str(py), "-c", "import ferrolinalg, sys; print(ferrolinalg.__file__); "
                         "sys.exit('imported from the source tree') if 'site-packages' not in ferrolinalg.__file__ else None"],
                        cwd=tmp, env=env, check=True)

@@ -14,7 +14,7 @@ PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
 def test_examples_run(page):
     blocks = BLOCK.findall(page.read_text())
     namespace: dict = {"__name__": f"docs.{page.stem}"}

@@ -48,7 +48,8 @@ pub const LONG_WORK: usize = 50_000_000;
 const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Runs native work with the GIL released, like [`run_detached`], but so that a long call can be
-/// interrupted: when `cost` reaches [`LONG_WORK`], the work runs on a new thread while the
+/// interrupted: when `cost` reaches [`LONG_WORK`], the work runs on a worker thread
+/// ([`crate::long_calls`]) while the
 /// calling thread waits, checking Python's signals every [`SIGNAL_POLL`]. If a signal handler
 /// raises (Ctrl-C gives `KeyboardInterrupt`), that exception is returned at once and the work
 /// is abandoned: it runs to its end on its own thread (the kernels cannot be stopped midway;
@@ -71,15 +72,15 @@ pub fn run_interruptible<R: Send + 'static>(
         return result;
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new().name("ferrolinalg-call".into()).spawn(move || {
+    let submitted = crate::long_calls::submit(Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(work));
         // the receiver may be gone (interrupted caller): then the result is dropped here
         let _ = tx.send(result);
         // `keep`'s references are released here, without the GIL: pyo3 defers the decrements
         // to the next time any thread holds it
         drop(keep);
-    });
-    if let Err(err) = spawned {
+    }));
+    if let Err(err) = submitted {
         return Err(PyRuntimeError::new_err(format!("ferrolinalg could not start a thread for a long call: {err}")));
     }
     let mut rx = rx;

@@ -10,6 +10,7 @@ mod einsum;
 mod errors;
 mod factor;
 mod info;
+mod long_calls;
 mod norms;
 
 mod products;

@@ -31,6 +31,7 @@ fn get_num_threads() -> usize {
 #[pyfunction]
 fn _reset_after_fork() {
     threads::reset_after_fork();
+    crate::long_calls::reset_after_fork();
 }
 
 // The C entry points threadpoolctl's controller (python/ferrolinalg/_threadpoolctl.py) calls
