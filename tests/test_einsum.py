@@ -558,3 +558,14 @@ def test_recent_plans_are_reused_only_for_the_same_call(rng):
     a = np.ones((3, 3))
     assert fl.einsum("ij->ji", a).shape == (3, 3)
     assert fl.einsum("ij->ji", np.ones((2, 5))).shape == (5, 2)
+
+
+def test_broadcast_diagonal_of_a_size_one_operand():
+    """Found by the cargo-fuzz target einsum_plan: a repeated label on a 1x1 operand broadcast
+    against size 2 elsewhere read past the operand and gave a wrong answer."""
+    a = np.full((1, 1), 3.0)
+    b = np.arange(4.0).reshape(2, 2)
+    for optimize in (False, "greedy", "optimal"):
+        np.testing.assert_array_equal(fl.einsum("ii,iZ", a, b, optimize=optimize), np.einsum("ii,iZ", a, b))
+    c = np.arange(3.0).reshape(1, 3)
+    np.testing.assert_array_equal(fl.einsum("ij,ii->j", c, a), np.einsum("ij,ii->j", c, a))

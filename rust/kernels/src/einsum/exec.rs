@@ -91,7 +91,9 @@ fn operand_view<T>(plan: &Plan, t: usize, x: &ArrayRef<T>) -> TView<T> {
     let mut axes = Axes::new();
     for (&l, (&d, &s)) in plan.parsed.inputs[t].iter().zip(x.shape().iter().zip(x.strides())) {
         if let Some(a) = axes.iter_mut().find(|a| a.label == l) {
-            a.stride += s; // a diagonal
+            // a diagonal; a size-1 axis broadcast to the label's size contributes no stride
+            // (cargo-fuzz finding: "ii,iZ" on a 1x1 and a 2x2 operand read out of bounds)
+            a.stride += if d == 1 { 0 } else { s };
         } else {
             let size = plan.parsed.sizes[l as usize];
             axes.push(Axis { label: l, size, stride: if d == 1 { 0 } else { s } });
