@@ -94,3 +94,57 @@ def test_resident_memory_stays_flat(name):
 def test_an_impossible_allocation_raises_memory_error(call):
     with pytest.raises(MemoryError):
         call()
+
+
+# ----------------------------------------------------------------------------------------------
+# peak memory against the documented workspace (docs/reliability.md)
+
+#: Scratch memory each call needs besides its inputs and results, in elements of one n x n
+#: matrix of the input's dtype: the design, as docs/reliability.md documents it.
+WORKSPACE = {
+    # a copy of A, the eigenvectors before ordering, faer's tridiagonalization + divide and conquer
+    "eigh": ("fl.eigh(a)", 4.0),
+    "eigvalsh": ("fl.eigvalsh(a)", 2.0),  # a copy of A, faer's workspace
+    # a copy of A, U and V before the sign pass, faer's bidiagonalization + bidiagonal SVD
+    "svd": ("tuple(fl.svd(a))", 5.0),
+    "svdvals": ("fl.svdvals(a)", 2.0),
+    "pinv": ("fl.pinv(a)", 6.0),  # the SVD's, and the scaled product
+    "inv": ("fl.inv(a)", 2.0),  # the LU factors, faer's inverse workspace
+    "solve": ("fl.solve(a, b)", 1.0),  # the LU factors
+    "det": ("fl.det(a)", 1.0),
+    "qr": ("tuple(fl.qr(a))", 1.0),  # the working copy (reflectors); R and Q are the results
+    "cholesky": ("fl.cholesky(a)", 1.0),
+    "matmul": ("fl.matmul(a, a)", 1.0),  # faer's packing of the operands
+}
+
+_PEAK_CHILD = """
+import numpy as np, ferrolinalg as fl
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+n = {n}
+rng = np.random.default_rng(0)
+a = rng.standard_normal((n, n)); a = a + a.T + 2 * n * np.eye(n)
+b = rng.standard_normal((n, 4))
+for warm in (fl.eigh, fl.svd, fl.inv, fl.qr, fl.cholesky, fl.det):
+    warm(np.eye(4))
+open("/proc/self/clear_refs", "w").write("5")  # resets the peak (VmHWM) to the current RSS
+base = status("VmRSS")
+r = {call}
+peak = status("VmHWM")
+results = sum(x.nbytes for x in (r if isinstance(r, tuple) else (r,)) if hasattr(x, "nbytes"))
+print((peak - base - results) / (n * n * 8))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(WORKSPACE))
+def test_peak_memory_within_documented_workspace(name):
+    import subprocess
+
+    call, documented = WORKSPACE[name]
+    proc = subprocess.run([sys.executable, "-c", _PEAK_CHILD.format(n=1000, call=call)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    used = float(proc.stdout.strip())
+    assert used <= 1.5 * documented, f"{name}: peak scratch {used:.2f} n^2 elements, documented {documented}"
