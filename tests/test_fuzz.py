@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 import ferrolinalg as fl
@@ -312,3 +312,97 @@ def test_einsum_parser_never_crashes(expr, nops):
         np.testing.assert_allclose(got, want)
     else:
         assume(True)
+
+
+# ----------------------------------------------------------------------------------------------
+# every other public function: a result NumPy / SciPy agree with, or a documented exception
+
+
+def _rel_close(got, want, tol):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    scale = max(float(np.max(np.abs(want), initial=0.0)), 1.0)
+    assert np.all(np.abs(got - want) <= tol * scale), float(np.max(np.abs(got - want), initial=0.0))
+
+
+def _square_pair(data, special):
+    n = data.draw(st.integers(0, 6), "n")
+    batch = tuple(data.draw(st.lists(st.integers(0, 3), max_size=1), "batch"))
+    dtype = data.draw(st.sampled_from(FLOAT_DTYPES), "dtype")
+    a = np.asarray(data.draw(values(batch + (n, n), dtype, special=special)))
+    # well conditioned when finite: a dominant diagonal
+    with np.errstate(all="ignore"):
+        a = a + (4 * n + 4) * np.eye(n, dtype=dtype) * (np.max(np.abs(a), initial=1.0) if np.all(np.isfinite(a)) else 1.0)
+    b = np.asarray(data.draw(values(batch + (n, 2), dtype, special=special)))
+    return data.draw(layout(a)), data.draw(layout(b)), dtype
+
+
+@FUZZ
+@given(st.data(), st.booleans())
+def test_solvers_and_factorizations(data, special):
+    a, b, dtype = _square_pair(data, special)
+    a64, b64 = _f64(a), _f64(b)
+    finite = bool(np.all(np.isfinite(a64)) and np.all(np.isfinite(b64)))
+    tol = 1e4 * float(np.finfo(dtype).eps)
+    calls = {
+        "solve": (lambda: fl.solve(a, b), lambda: np.linalg.solve(a64, b64)),
+        "slogdet": (lambda: fl.slogdet(a).sign, lambda: np.linalg.slogdet(a64).sign),
+        "pinv": (lambda: fl.pinv(a), lambda: np.linalg.pinv(a64)),
+        "matrix_rank": (lambda: fl.matrix_rank(a), lambda: np.linalg.matrix_rank(a64)),
+        "cholesky": (lambda: fl.cholesky(a64 @ np.swapaxes(a64, -1, -2)), None),
+        "lstsq": (lambda: fl.lstsq(a, np.asarray(b)[..., :, 0])[0] if a64.ndim == 2 else None, None),
+        "matrix_norm 1": (lambda: fl.matrix_norm(a, ord=1), lambda: np.linalg.matrix_norm(a64, ord=1)),
+        "matrix_norm nuc": (lambda: fl.matrix_norm(a, ord="nuc"), lambda: np.linalg.matrix_norm(a64, ord="nuc")),
+        "vecdot": (lambda: fl.vecdot(b, b), lambda: np.linalg.vecdot(b64, b64)),
+        "dot": (lambda: fl.dot(a, b), lambda: np.dot(a64, b64)),
+    }
+    for name, (ours, theirs) in calls.items():
+        with np.errstate(all="ignore"):
+            got = _call(ours)
+        note(f"{name}: {got!r}")
+        if got is None or theirs is None or not finite:
+            continue
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = theirs()
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        top = float(np.finfo(dtype).max) / 4  # past it, float32 results overflow, rightly
+        want64 = np.asarray(want, np.float64)
+        if np.all(np.isfinite(want64)) and np.max(np.abs(want64), initial=0) < top and np.max(np.abs(a64), initial=0) < 1e100:
+            _rel_close(got, want, tol)
+
+
+@FUZZ
+@given(st.data())
+def test_layers_lowrank_and_pca(data):
+    dtype = data.draw(st.sampled_from(FLOAT_DTYPES), "dtype")
+    m, k, n = data.draw(st.integers(0, 9)), data.draw(st.integers(1, 9)), data.draw(st.integers(1, 9))
+    special = data.draw(st.booleans(), "special")
+    x = data.draw(layout(np.asarray(data.draw(values((m, k), dtype, special=special)))))
+    w = np.asarray(data.draw(values((k, n), dtype, special=False)))
+    act = data.draw(st.sampled_from([None, "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh", "softmax", "leaky_relu"]))
+    got = _call(fl.linear, x, w, None, act)
+    if got is not None:
+        assert got.shape == (m, n) and got.dtype == np.result_type(np.asarray(x).dtype, w.dtype)
+        mlp = fl.MLP([(w, None, act)])
+        np.testing.assert_array_equal(mlp(np.ascontiguousarray(x)), fl.linear(np.ascontiguousarray(x), w, None, act))
+    # tensordot against NumPy
+    t = _call(fl.tensordot, x, w, axes=1)
+    with np.errstate(all="ignore"):
+        want_t = np.tensordot(_f64(x), _f64(w), axes=1)
+    top = float(np.finfo(dtype).max) / 4
+    if t is not None and np.all(np.isfinite(want_t)) and np.max(np.abs(want_t), initial=0) < top:
+        _rel_close(t, want_t, 1e3 * float(np.finfo(dtype).eps))
+    # the randomized and truncated solvers: a result with the requested sizes, or an error
+    r = data.draw(st.integers(-1, 4), "k")
+    for fn in (lambda: fl.randomized_svd(x, r, seed=0), lambda: fl.low_rank(x, r),
+               lambda: fl.eigsh(_f64(x)[:k, :k] + _f64(x)[:k, :k].T if m >= k else np.eye(3), r)):
+        res = _call(fn)
+        if res is not None:
+            assert r >= 1
+    pca = _call(lambda: fl.PCA(n_components=min(r, m, k) if r > 0 else None).fit(x))
+    if pca is not None:
+        z = pca.transform(x)
+        assert z.shape == (m, pca.n_components_)
