@@ -405,6 +405,35 @@ fn copy_to<T: Real>(x: &TView<T>, order: &[Label], sizes: &[usize], par: Par) ->
     (v, buf)
 }
 
+/// A pair product's label groups merged into matrix dimensions: sizes `m x kk` by `kk x n`, each
+/// operand's single stride per group, and the batch shape (from `c`).
+struct Groups {
+    m: usize,
+    kk: usize,
+    n: usize,
+    a_ms: isize,
+    a_ks: isize,
+    b_ks: isize,
+    b_ns: isize,
+    c_ms: isize,
+    c_ns: isize,
+    bshape: Dims,
+}
+
+/// [`Groups`] for `c[batch, fa, fb] = a[batch, fa, k] @ b[batch, k, fb]` (the caller checked
+/// that every group merges in every operand holding it).
+#[allow(clippy::too_many_arguments)]
+fn groups<T>(a: &TView<T>, b: &TView<T>, c: &TView<T>, batch: &[Label], fa: &[Label], fb: &[Label], k: &[Label]) -> Groups {
+    let (m, a_ms) = a.merged(fa);
+    let (kk, a_ks) = a.merged(k);
+    let (_, b_ks) = b.merged(k);
+    let (n, b_ns) = b.merged(fb);
+    let (_, c_ms) = c.merged(fa);
+    let (_, c_ns) = c.merged(fb);
+    let bshape = batch.iter().map(|&l| c.axis(l).map_or(1, |x| x.size)).collect();
+    Groups { m, kk, n, a_ms, a_ks, b_ks, b_ns, c_ms, c_ns, bshape }
+}
+
 /// The batched product `c[batch, fa, fb] = a[batch, fa, k] @ b[batch, k, fb]` through `matmul`.
 #[allow(clippy::too_many_arguments)]
 fn product<T: Real>(
@@ -417,13 +446,7 @@ fn product<T: Real>(
     k: &[Label],
     par: Par,
 ) {
-    let (m, a_ms) = a.merged(fa);
-    let (kk, a_ks) = a.merged(k);
-    let (_, b_ks) = b.merged(k);
-    let (n, b_ns) = b.merged(fb);
-    let (_, c_ms) = c.merged(fa);
-    let (_, c_ns) = c.merged(fb);
-    let bshape: Dims = batch.iter().map(|&l| c.axis(l).map_or(1, |x| x.size)).collect();
+    let Groups { m, kk, n, a_ms, a_ks, b_ks, b_ns, c_ms, c_ns, bshape } = groups(a, b, c, batch, fa, fb, k);
     let strides = |v: &TView<T>, tail: [isize; 2]| -> Strides { batch.iter().map(|&l| v.stride(l)).chain(tail).collect() };
     let shape = |r: usize, s: usize| -> Dims { bshape.iter().copied().chain([r, s]).collect() };
     // SAFETY: each view addresses only elements of its tensor (merged groups address exactly
@@ -488,13 +511,7 @@ fn accumulate<T: Real>(
     k: &[Label],
     par: Par,
 ) {
-    let (m, a_ms) = a.merged(fa);
-    let (kk, a_ks) = a.merged(k);
-    let (_, b_ks) = b.merged(k);
-    let (n, b_ns) = b.merged(fb);
-    let (_, c_ms) = c.merged(fa);
-    let (_, c_ns) = c.merged(fb);
-    let bshape: Dims = batch.iter().map(|&l| c.axis(l).map_or(1, |x| x.size)).collect();
+    let Groups { m, kk, n, a_ms, a_ks, b_ks, b_ns, c_ms, c_ns, bshape } = groups(a, b, c, batch, fa, fb, k);
     let lshape: Dims = loops.iter().map(|&l| a.axis(l).map_or(1, |x| x.size)).collect();
     let nbatch: usize = bshape.iter().product();
     let nloop: usize = lshape.iter().product();
