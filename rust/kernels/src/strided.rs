@@ -38,6 +38,27 @@ unsafe impl<T: Sync> Sync for ArrayRef<'_, T> {}
 unsafe impl<T: Send> Send for ArrayMut<'_, T> {}
 unsafe impl<T: Sync> Sync for ArrayMut<'_, T> {}
 
+/// The shape accessors shared by [`ArrayRef`] and [`ArrayMut`].
+macro_rules! view_shape_accessors {
+    () => {
+        pub fn shape(&self) -> &[usize] {
+            &self.shape
+        }
+        pub fn strides(&self) -> &[isize] {
+            &self.strides
+        }
+        pub fn ndim(&self) -> usize {
+            self.shape.len()
+        }
+        pub fn len(&self) -> usize {
+            self.shape.iter().product()
+        }
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    };
+}
+
 impl<'a, T> ArrayRef<'a, T> {
     /// # Safety
     /// For every index `i` within `shape`, `ptr.offset(sum(i[d] * strides[d]))` must point to an
@@ -59,21 +80,7 @@ impl<'a, T> ArrayRef<'a, T> {
     pub fn ptr(&self) -> *const T {
         self.ptr
     }
-    pub fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    pub fn strides(&self) -> &[isize] {
-        &self.strides
-    }
-    pub fn ndim(&self) -> usize {
-        self.shape.len()
-    }
-    pub fn len(&self) -> usize {
-        self.shape.iter().product()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    view_shape_accessors!();
 
     /// The element at a multi-index (checked against the shape in debug builds).
     ///
@@ -110,21 +117,7 @@ impl<'a, T> ArrayMut<'a, T> {
     pub fn ptr(&self) -> *mut T {
         self.ptr
     }
-    pub fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    pub fn strides(&self) -> &[isize] {
-        &self.strides
-    }
-    pub fn ndim(&self) -> usize {
-        self.shape.len()
-    }
-    pub fn len(&self) -> usize {
-        self.shape.iter().product()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    view_shape_accessors!();
 
     /// A read-only view of the same memory.
     pub fn as_ref(&self) -> ArrayRef<'_, T> {
