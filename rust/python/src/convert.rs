@@ -208,6 +208,37 @@ pub fn may_overlap(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>)
     alo < bhi && blo < ahi
 }
 
+/// The result of a call that takes `out=`: `run` fills either a new C-order array of `shape`
+/// (returned as [`scalar_or_array`] returns it) or the caller's `out` (checked by [`out_array`]
+/// and against `shape`) in place. An `out` that may share memory with one of `inputs` gets the
+/// result as if computed first and then copied in, as NumPy does.
+pub fn into_result<'py, T: Float>(
+    py: Python<'py>,
+    shape: &[usize],
+    out: Option<&Bound<'py, PyAny>>,
+    inputs: &[&Bound<'py, PyUntypedArray>],
+    run: impl Fn(&Bound<'py, PyArrayDyn<T>>) -> PyResult<()>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(out) = out else {
+        let result = new_array::<T>(py, shape)?;
+        run(&result)?;
+        return scalar_or_array(result);
+    };
+    let out_arr = out_array::<T>(out)?;
+    if out_arr.shape() != shape {
+        let e = ferrolinalg_kernels::Error::OutShape { expected: shape.to_vec(), got: out_arr.shape().to_vec() };
+        return Err(crate::errors::to_pyerr(py, e));
+    }
+    if inputs.iter().any(|a| may_overlap(out_arr.as_untyped(), a)) {
+        let result = new_array::<T>(py, shape)?;
+        run(&result)?;
+        out_arr.call_method1("__setitem__", ((), result))?;
+    } else {
+        run(&out_arr)?;
+    }
+    Ok(out_arr.into_any())
+}
+
 /// The result of a call: a NumPy scalar for a 0-d result (as NumPy returns), else the array.
 pub fn scalar_or_array<'py, T: Float>(arr: Bound<'py, PyArrayDyn<T>>) -> PyResult<Bound<'py, PyAny>> {
     if arr.ndim() == 0 {

@@ -1,10 +1,10 @@
 //! Bindings of the dense layers: `linear` and the `_Mlp` class behind `ferrolinalg.MLP`.
 
-use crate::convert::{float_array, may_overlap, new_array, out_array, view, view_mut, Float, FloatArray};
+use crate::convert::{float_array, into_result, view, view_mut, Float, FloatArray};
 use crate::errors::{run_detached, to_pyerr};
 use ferrolinalg_kernels::activations::{ActFloat, Activation};
 use ferrolinalg_kernels::dense::{self, Layer, Mlp, WeightLayout};
-use ferrolinalg_kernels::{threads, ArrayMut, Error};
+use ferrolinalg_kernels::{threads, Error};
 use numpy::prelude::*;
 use numpy::{PyArray1, PyArrayDyn};
 use pyo3::prelude::*;
@@ -74,28 +74,13 @@ fn linear_typed<'py, T: Float + ActFloat>(
     let bv = b.map(view);
     let shape = dense::linear_shape(xv.shape(), wv.shape(), layout).map_err(|e| to_pyerr(py, e))?;
     let pool = threads::current();
-    let run = |rv: &mut ArrayMut<'_, T>| run_detached(py, || dense::linear(&xv, &wv, layout, bv.as_ref(), act, rv, pool.par()));
-    let Some(out) = out else {
-        let result = new_array::<T>(py, &shape)?;
-        run(&mut view_mut(&result))?;
-        return Ok(result.into_any());
+    let run = |r: &Bound<'py, PyArrayDyn<T>>| {
+        let mut rv = view_mut(r);
+        run_detached(py, || dense::linear(&xv, &wv, layout, bv.as_ref(), act, &mut rv, pool.par()))
     };
-    let out_arr = out_array::<T>(out)?;
-    if out_arr.shape() != shape.as_slice() {
-        return Err(to_pyerr(py, Error::OutShape { expected: shape.to_vec(), got: out_arr.shape().to_vec() }));
-    }
-    let overlaps = may_overlap(out_arr.as_untyped(), x.as_untyped())
-        || may_overlap(out_arr.as_untyped(), w.as_untyped())
-        || b.is_some_and(|b| may_overlap(out_arr.as_untyped(), b.as_untyped()));
-    if overlaps {
-        // as NumPy: the result as if computed first, then copied in
-        let result = new_array::<T>(py, &shape)?;
-        run(&mut view_mut(&result))?;
-        out_arr.call_method1("__setitem__", ((), result))?;
-    } else {
-        run(&mut view_mut(&out_arr))?;
-    }
-    Ok(out_arr.into_any())
+    let mut inputs = vec![x.as_untyped(), w.as_untyped()];
+    inputs.extend(b.map(|b| b.as_untyped()));
+    into_result(py, &shape, out, &inputs, run)
 }
 
 enum AnyMlp {
@@ -236,22 +221,9 @@ fn forward_typed<'py, T: Float + ActFloat>(
     let xv = view(x);
     let shape = m.out_shape(xv.shape()).map_err(|e| to_pyerr(py, e))?;
     let pool = threads::current();
-    let run = |rv: &mut ArrayMut<'_, T>| run_detached(py, || m.forward(&xv, rv, pool.par()));
-    let Some(out) = out else {
-        let result = new_array::<T>(py, &shape)?;
-        run(&mut view_mut(&result))?;
-        return Ok(result.into_any());
+    let run = |r: &Bound<'py, PyArrayDyn<T>>| {
+        let mut rv = view_mut(r);
+        run_detached(py, || m.forward(&xv, &mut rv, pool.par()))
     };
-    let out_arr = out_array::<T>(out)?;
-    if out_arr.shape() != shape.as_slice() {
-        return Err(to_pyerr(py, Error::OutShape { expected: shape.to_vec(), got: out_arr.shape().to_vec() }));
-    }
-    if may_overlap(out_arr.as_untyped(), x.as_untyped()) {
-        let result = new_array::<T>(py, &shape)?;
-        run(&mut view_mut(&result))?;
-        out_arr.call_method1("__setitem__", ((), result))?;
-    } else {
-        run(&mut view_mut(&out_arr))?;
-    }
-    Ok(out_arr.into_any())
+    into_result(py, &shape, out, &[x.as_untyped()], run)
 }

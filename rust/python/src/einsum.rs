@@ -1,10 +1,11 @@
 //! Bindings of the tensor contractions: `einsum`, `einsum_path` and `ContractExpression` (a plan
 //! made once and run many times). Parsing, planning and execution live in the kernels crate.
 
-use crate::convert::{float_array, may_overlap, new_array, out_array, scalar_or_array, view, view_mut, Float, FloatArray};
+use crate::convert::{float_array, into_result, view, view_mut, Float, FloatArray};
+use numpy::PyUntypedArray;
 use crate::errors::{run_detached, to_pyerr};
 use ferrolinalg_kernels::einsum::{cached_plan, execute, plan as make_plan, Optimize, Plan};
-use ferrolinalg_kernels::{threads, ArrayRef, Error};
+use ferrolinalg_kernels::{threads, ArrayRef};
 use numpy::prelude::*;
 use numpy::PyArrayDyn;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -118,27 +119,12 @@ fn run_typed<'py, T: Float>(
         return Ok((arrays[0].clone(), shape, strides).into_pyobject(py)?.into_any());
     }
     let pool = threads::current();
-    let Some(out) = out else {
-        let result = new_array::<T>(py, &shape)?;
-        let mut rv = view_mut(&result);
-        run_detached(py, || execute(plan, &views, &mut rv, pool.par()))?;
-        return scalar_or_array(result);
+    let run = |r: &Bound<'py, PyArrayDyn<T>>| {
+        let mut rv = view_mut(r);
+        run_detached(py, || execute(plan, &views, &mut rv, pool.par()))
     };
-    let out_arr = out_array::<T>(out)?;
-    if out_arr.shape() != shape.as_slice() {
-        return Err(to_pyerr(py, Error::OutShape { expected: shape, got: out_arr.shape().to_vec() }));
-    }
-    if arrays.iter().any(|a| may_overlap(out_arr.as_untyped(), a.as_untyped())) {
-        // as NumPy: an out= sharing memory with an input gets the result as if computed first
-        let result = new_array::<T>(py, &shape)?;
-        let mut rv = view_mut(&result);
-        run_detached(py, || execute(plan, &views, &mut rv, pool.par()))?;
-        out_arr.call_method1("__setitem__", ((), result))?;
-    } else {
-        let mut ov = view_mut(&out_arr);
-        run_detached(py, || execute(plan, &views, &mut ov, pool.par()))?;
-    }
-    Ok(out_arr.into_any())
+    let inputs: Vec<&Bound<'py, PyUntypedArray>> = arrays.iter().map(|a| a.as_untyped()).collect();
+    into_result(py, &shape, out, &inputs, run)
 }
 
 fn run<'py>(py: Python<'py>, plan: &Plan, ops: Operands<'py>, out: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {

@@ -1,6 +1,6 @@
 //! Bindings of the matrix and vector products.
 
-use crate::convert::{float_pair, may_overlap, new_array, out_array, scalar_or_array, unbound, unbound_mut, view, view_mut, Float, FloatPair};
+use crate::convert::{float_pair, into_result, unbound, unbound_mut, view, view_mut, Float, FloatPair};
 use crate::errors::{run_interruptible, to_pyerr};
 use ferrolinalg_kernels::{matmul as mm, threads};
 use numpy::prelude::*;
@@ -44,26 +44,5 @@ fn matmul_typed<'py, T: Float>(
         let pool = threads::current();
         run_interruptible(py, cost, keep, move || mm::matmul(&av, &bv, &mut rv, pool.par()))
     };
-    let Some(out) = out else {
-        let result = new_array::<T>(py, &shape.out_shape)?;
-        run(&result)?;
-        return scalar_or_array(result);
-    };
-    let out_arr = out_array::<T>(out)?;
-    if out_arr.shape() != shape.out_shape.as_slice() {
-        return Err(to_pyerr(
-            py,
-            ferrolinalg_kernels::Error::OutShape { expected: shape.out_shape.to_vec(), got: out_arr.shape().to_vec() },
-        ));
-    }
-    if may_overlap(out_arr.as_untyped(), a.as_untyped()) || may_overlap(out_arr.as_untyped(), b.as_untyped()) {
-        // NumPy's rule: an out= that shares memory with an input gets the result as if computed
-        // first and then copied in.
-        let result = new_array::<T>(py, &shape.out_shape)?;
-        run(&result)?;
-        out_arr.call_method1("__setitem__", ((), result))?;
-    } else {
-        run(&out_arr)?;
-    }
-    Ok(out_arr.into_any())
+    into_result(py, &shape.out_shape, out, &[a.as_untyped(), b.as_untyped()], run)
 }
