@@ -64,6 +64,36 @@ fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
     }
 }
 
+/// `c += alpha z`, then returns `v . c` (one pass over `c`; partial sums as in [`dot`]).
+#[inline(always)]
+fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
+    let n = c.len().min(z.len()).min(v.len());
+    let (z, c, v) = (&z[..n], &mut c[..n], &v[..n]);
+    let mut acc = [T::ZERO; LANES];
+    let full = n / LANES * LANES;
+    for ((cc, zz), vv) in c[..full].chunks_exact_mut(LANES).zip(z.chunks_exact(LANES)).zip(v.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            let x = cc[l] + alpha * zz[l];
+            cc[l] = x;
+            acc[l] = acc[l] + vv[l] * x;
+        }
+    }
+    let mut tail = T::ZERO;
+    for i in full..n {
+        let x = c[i] + alpha * z[i];
+        c[i] = x;
+        tail = tail + v[i] * x;
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for l in 0..w {
+            acc[l] = acc[l] + acc[l + w];
+        }
+    }
+    acc[0] + tail
+}
+
 /// The 2-norm of `x`; rescaled when the plain sum of squares underflows or overflows.
 #[inline(always)]
 fn norm2<T: Real>(x: &[T]) -> T {
@@ -219,9 +249,23 @@ fn bidiag<T: Real>(
         let zz = &mut z[..h];
         if tp != T::ZERO {
             // z = A_trail u
+            // four columns per pass over z
             zz.copy_from_slice(&trail[i + 1..i + 1 + h]);
-            for k in 1..len {
+            let mut k = 1;
+            while k + 4 <= len {
+                let (u0, u1, u2, u3) = (row[k], row[k + 1], row[k + 2], row[k + 3]);
+                let c0 = &trail[k * m + i + 1..k * m + i + 1 + h];
+                let c1 = &trail[(k + 1) * m + i + 1..(k + 1) * m + i + 1 + h];
+                let c2 = &trail[(k + 2) * m + i + 1..(k + 2) * m + i + 1 + h];
+                let c3 = &trail[(k + 3) * m + i + 1..(k + 3) * m + i + 1 + h];
+                for l in 0..h {
+                    zz[l] = zz[l] + (u0 * c0[l] + u1 * c1[l]) + (u2 * c2[l] + u3 * c3[l]);
+                }
+                k += 4;
+            }
+            while k < len {
                 axpy(row[k], &trail[k * m + i + 1..k * m + i + 1 + h], zz);
+                k += 1;
             }
         }
         // column i+1: the right update, then its own left reflector
@@ -237,12 +281,24 @@ fn bidiag<T: Real>(
         // columns i+2..n: the right update and the left reflector in one pass
         for (k, cj) in rest.chunks_exact_mut(m).enumerate() {
             let cj = &mut cj[i + 1..];
-            if tp != T::ZERO {
-                axpy(T::ZERO - tp * row[k + 1], zz, cj);
+            if tq == T::ZERO {
+                if tp != T::ZERO {
+                    axpy(T::ZERO - tp * row[k + 1], zz, cj);
+                }
+                continue;
             }
-            if tq != T::ZERO {
-                reflect(tq, &c1[1..], cj);
-            }
+            let vt = &c1[1..];
+            let (c0, cr) = cj.split_first_mut().expect("non-empty column");
+            let w = if tp != T::ZERO {
+                let alpha = T::ZERO - tp * row[k + 1];
+                *c0 = *c0 + alpha * zz[0];
+                *c0 + axpy_dot(alpha, &zz[1..], cr, vt)
+            } else {
+                *c0 + dot(vt, cr)
+            };
+            let f = T::ZERO - tq * w;
+            *c0 = *c0 + f;
+            axpy(f, vt, cr);
         }
     }
 }
