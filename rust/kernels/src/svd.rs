@@ -239,8 +239,15 @@ fn svd_one<T: Real>(
     uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>,
     stack: &mut MemStack,
 ) -> core::result::Result<(), ()> {
+    let mut uv = uv;
+    if use_small(a.nrows(), a.ncols(), uv.is_some()) {
+        let uvr = uv.as_mut().map(|(u, v)| (u.rb_mut(), v.rb_mut()));
+        if small_one(a, s.rb_mut(), uvr, stack) {
+            return Ok(());
+        }
+        // a NaN or an infinity, or the QR iteration did not converge: faer's algorithm below
+    }
     let mut amax = T::ZERO;
-    let mut nonfinite = 0usize;
     for j in 0..a.ncols() {
         for x in a.col(j).iter() {
             let ax = x.abs();
@@ -248,7 +255,6 @@ fn svd_one<T: Real>(
             if ax > amax {
                 amax = ax;
             }
-            nonfinite += usize::from(!x.is_finite());
         }
     }
     let scale = scale_for(amax);
@@ -260,14 +266,6 @@ fn svd_one<T: Real>(
         }
         None => a,
     };
-    let mut uv = uv;
-    if use_small(a.nrows(), a.ncols(), uv.is_some()) && nonfinite == 0 {
-        let uvr = uv.as_mut().map(|(u, v)| (u.rb_mut(), v.rb_mut()));
-        if small_one(a, s.rb_mut(), uvr, scale, stack) {
-            return Ok(());
-        }
-        // the QR iteration did not converge: faer's algorithm below
-    }
     let (mut u, mut v) = match uv {
         Some((mut u, mut v)) => {
             // faer's QR path for full U (m > 11/6 n) leaves the top-right block of U as it
@@ -312,14 +310,14 @@ fn svd_one<T: Real>(
     Ok(())
 }
 
-/// One matrix by [`svd_small`] (the caller checked [`use_small`] and that `a` is finite; `a` is
-/// already scaled by `scale`). Writes `s` (scaled back), `u` and `v` with the sign convention;
-/// false if the QR iteration did not converge (nothing useful written then).
+/// One matrix by [`svd_small`] (the caller checked [`use_small`]). Copies `a` (scaled by
+/// [`scale_for`] when near overflow or underflow), writes `s` (scaled back), `u` and `v` with the
+/// sign convention; false if `a` holds a NaN or an infinity or the QR iteration did not converge
+/// (nothing useful written then).
 fn small_one<T: Real>(
     a: MatRef<'_, T>,
     mut s: ColMut<'_, T>,
     uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>,
-    scale: Option<T>,
     stack: &mut MemStack,
 ) -> bool {
     let (m, n) = (a.nrows(), a.ncols());
@@ -333,17 +331,43 @@ fn small_one<T: Real>(
     let kq = if full { mm } else { nn };
     let (mut work, stack) = stack.make_with::<T>(svd_small::work_len(m, n, vectors, full), |_| T::ZERO);
     let (mut perm, _) = stack.make_with::<usize>(kq, |_| 0);
-    // the column-major working copy of A (m >= n) or of A^T
-    for j in 0..nn {
-        let col = &mut work[j * mm..(j + 1) * mm];
-        if trans {
-            for (i, x) in col.iter_mut().enumerate() {
-                *x = a[(j, i)];
+    // the column-major working copy of M = A (m >= n) or A^T, and its largest magnitude, in one
+    // pass that reads the input along its shorter stride
+    let (rs, cs) = if trans { (a.col_stride(), a.row_stride()) } else { (a.row_stride(), a.col_stride()) };
+    let ptr = a.as_ptr();
+    let mut amax = T::ZERO;
+    let mut finite = true;
+    let mut take = |x: T| {
+        let ax = x.abs();
+        finite &= x.is_finite();
+        if ax > amax {
+            amax = ax;
+        }
+        x
+    };
+    if rs.unsigned_abs() <= cs.unsigned_abs() {
+        for j in 0..nn {
+            for i in 0..mm {
+                // SAFETY: (i, j) lies inside M, whose elements are `ptr + i rs + j cs` (a view
+                // of `a`, transposed or not).
+                work[j * mm + i] = take(unsafe { *ptr.offset(i as isize * rs + j as isize * cs) });
             }
-        } else {
-            for (i, x) in col.iter_mut().enumerate() {
-                *x = a[(i, j)];
+        }
+    } else {
+        for i in 0..mm {
+            for j in 0..nn {
+                // SAFETY: as above.
+                work[j * mm + i] = take(unsafe { *ptr.offset(i as isize * rs + j as isize * cs) });
             }
+        }
+    }
+    if !finite {
+        return false;
+    }
+    let scale = scale_for(amax);
+    if let Some(f) = scale {
+        for x in work[..mm * nn].iter_mut() {
+            *x = *x * f;
         }
     }
     let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq) else {

@@ -23,8 +23,16 @@ use crate::scalar::Real;
 /// Iterations allowed: `MAX_ITER * n^2` inner steps in all (LAPACK's `maxitr`).
 const MAX_ITER: usize = 6;
 
-/// Independent partial sums in [`dot`].
+/// Room for the independent partial sums in [`dot`]; [`lanes`] of them are used.
 const LANES: usize = 16;
+
+/// Partial sums per dot product: one 512-bit register's worth (8 for f64, 16 for f32), so short
+/// columns leave short scalar tails.
+#[inline(always)]
+const fn lanes<T>() -> usize {
+    let l = 64 / core::mem::size_of::<T>();
+    if l > LANES { LANES } else { l }
+}
 
 /// Columns per strip when a sweep's rotations are applied to the vectors.
 const STRIP: usize = 32;
@@ -33,12 +41,13 @@ const STRIP: usize = 32;
 fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
+    let lanes = lanes::<T>();
     let mut acc = [T::ZERO; LANES];
-    let ca = a.chunks_exact(LANES);
-    let cb = b.chunks_exact(LANES);
+    let ca = a.chunks_exact(lanes);
+    let cb = b.chunks_exact(lanes);
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for l in 0..LANES {
+        for l in 0..lanes {
             acc[l] = acc[l] + x[l] * y[l];
         }
     }
@@ -46,7 +55,7 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     for (x, y) in ra.iter().zip(rb) {
         tail = tail + *x * *y;
     }
-    let mut w = LANES;
+    let mut w = lanes;
     while w > 1 {
         w /= 2;
         for l in 0..w {
@@ -69,10 +78,11 @@ fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
 fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
     let n = c.len().min(z.len()).min(v.len());
     let (z, c, v) = (&z[..n], &mut c[..n], &v[..n]);
+    let lanes = lanes::<T>();
     let mut acc = [T::ZERO; LANES];
-    let full = n / LANES * LANES;
-    for ((cc, zz), vv) in c[..full].chunks_exact_mut(LANES).zip(z.chunks_exact(LANES)).zip(v.chunks_exact(LANES)) {
-        for l in 0..LANES {
+    let full = n / lanes * lanes;
+    for ((cc, zz), vv) in c[..full].chunks_exact_mut(lanes).zip(z.chunks_exact(lanes)).zip(v.chunks_exact(lanes)) {
+        for l in 0..lanes {
             let x = cc[l] + alpha * zz[l];
             cc[l] = x;
             acc[l] = acc[l] + vv[l] * x;
@@ -84,7 +94,7 @@ fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
         c[i] = x;
         tail = tail + v[i] * x;
     }
-    let mut w = LANES;
+    let mut w = lanes;
     while w > 1 {
         w /= 2;
         for l in 0..w {
@@ -842,10 +852,10 @@ fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
         }
         return true;
     }
-    let (q, rest) = work.split_at_mut(n);
-    let (ee, rest) = rest.split_at_mut(n);
-    let (q2, rest) = rest.split_at_mut(n);
-    let (e2, rest) = rest.split_at_mut(n);
+    let (mut q, rest) = work.split_at_mut(n);
+    let (mut ee, rest) = rest.split_at_mut(n);
+    let (mut q2, rest) = rest.split_at_mut(n);
+    let (mut e2, rest) = rest.split_at_mut(n);
     let vals = &mut rest[..n];
     for i in 0..n {
         q[i] = d[i] * d[i];
@@ -916,6 +926,7 @@ fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
             let mut dd = q[lo] - tau;
             let (mut dm, mut dm1, mut dm2) = (dd, T::INFINITY, T::INFINITY);
             for i in lo..hi {
+                // (d (q / qh), not (d q) / qh: the product d q could overflow)
                 let qh = dd + ee[i];
                 let t = q[i + 1] / qh;
                 e2[i] = ee[i] * t;
@@ -927,8 +938,9 @@ fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
             }
             q2[hi] = dd;
             if dm >= T::ZERO && dd.is_finite() && dm.is_finite() {
-                q[lo..=hi].copy_from_slice(&q2[lo..=hi]);
-                ee[lo..hi].copy_from_slice(&e2[lo..hi]);
+                // the new arrays become the current ones (rows above lo are not used again)
+                core::mem::swap(&mut q, &mut q2);
+                core::mem::swap(&mut ee, &mut e2);
                 sigma = sigma + tau;
                 (dmin, dmin1, dmin2) = (dm, dm1, dm2);
                 break;
