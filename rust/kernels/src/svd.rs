@@ -1,11 +1,16 @@
 //! Singular value decomposition of stacks of matrices: `A = U diag(S) Vh`, singular values
 //! descending, with the sign convention of DESIGN.md (see [`crate::signs`]).
 //!
-//! The decomposition itself is faer's (`faer::linalg::svd::svd`): Householder
-//! bidiagonalization, then the implicit-shift QR algorithm on the bidiagonal below faer's
-//! recursion threshold and divide and conquer above it. A tall matrix (`m / n` above
-//! [`QR_RATIO`]) is first reduced by a QR factorization, the small `R` is decomposed and
-//! `U = Q U_R`; a wide one is handled through its transpose (faer does both).
+//! Small and mid-size matrices (`min(m, n)` up to [`SMALL_MAX_N_VALUES`] for the values only, up
+//! to [`SMALL_MAX_N_VECTORS`] with vectors, and `max / min <= QR_RATIO`) go to our own kernel,
+//! [`crate::svd_small`]: unblocked Householder bidiagonalization, then dqds for the values
+//! (the bidiagonal QR iteration where dqds cannot run) or the bidiagonal QR iteration with the
+//! rotations applied to the accumulated reflectors for the vectors. Everything else is faer's
+//! (`faer::linalg::svd::svd`): blocked bidiagonalization, then the implicit-shift QR algorithm on
+//! the bidiagonal below faer's recursion threshold and divide and conquer above it. A tall matrix
+//! (`m / n` above [`QR_RATIO`]) is first reduced by a QR factorization, the small `R` is
+//! decomposed and `U = Q U_R`; a wide one is handled through its transpose (faer does both).
+//! A matrix our kernel cannot finish (its iteration limit) goes to faer's path.
 //!
 //! What is ours:
 //! - batching: a stack runs in parallel across its matrices ([`Par::for_batch`]), each matrix on
@@ -60,9 +65,12 @@ fn use_small(m: usize, n: usize, vectors: bool) -> bool {
 // 64x64 415 / 265 / 517; NumPy (LAPACK gesdd, incl. call overhead) 8x8 18 / 25 (svdvals / svd),
 // 16x16 24 / 69, 32x32 81 / 139. A one-sided Jacobi sweep costs ~6 m n^2 flops and takes 6-8
 // sweeps: ~1.7 Mflop at 32x32 with vectors (~0.4 ms), 3x faer's time; at 8x8 ~20 kflop, at best
-// on par with faer, which already beats LAPACK there. So it does not pay. What would pay is a
-// faster values-only path: faer's bidiagonal QR takes 9 us at 8x8 and 150 us at 64x64 where
-// LAPACK's dqds takes a fraction of that (not done: see the report).
+// on par with faer, which already beats LAPACK there. So it does not pay. What paid is our own
+// bidiagonalization and dqds (svd_small.rs), per matrix, one thread, busy machine (best of
+// runs; ours / faer, us): values 32x32 42 / 114, 64x64 187 / 391, 128x128 1165 / 2087,
+// 256x256 ~6000 / ~19000, 512x512 ~80000 / ~95000; with vectors 32x32 100 / 140, 64x64
+// 485 / 617, 96x96 1436 / 1667, 128x128 3295 / 2854 (faer's divide and conquer wins from
+// 128: hence SMALL_MAX_N_VECTORS = 96).
 
 /// The outputs of one batched SVD: `s` of shape `(..., k)` and, when the vectors are wanted, `u`
 /// of shape `(..., m, m)` or `(..., m, k)` and `vh` of shape `(..., n, n)` or `(..., k, n)`,
