@@ -32,6 +32,7 @@ pub mod scalar;
 pub mod signs;
 pub mod strided;
 pub mod svd;
+mod svd_small;
 pub mod threads;
 mod workspace;
 pub mod randomized;

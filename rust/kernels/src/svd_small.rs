@@ -1,0 +1,1224 @@
+//! SVD of small and mid-size matrices, our own: unblocked Householder bidiagonalization
+//! (Golub-Kahan, LAPACK's `dgebd2`) on a column-major working copy, then the implicit QR
+//! iteration on the bidiagonal with Demmel and Kahan's zero-shift sweeps and relative
+//! convergence tests (LAPACK's `dbdsqr`), which finds every singular value of the bidiagonal to
+//! high relative accuracy. With vectors, the reflectors are accumulated into `Q` and `P`
+//! (`dorgbr`), and each QR sweep's rotations are collected and applied afterwards in column
+//! strips (`dlasr`), all on contiguous rows.
+//!
+//! Why: faer's SVD is built for large matrices. Per matrix, one thread (svd.rs's notes), at
+//! 32x32 its bidiagonalization alone takes 73 us of its 94 us for the values, and its
+//! bidiagonal QR 150 us at 64x64. This file takes a fraction of that (timings in the test
+//! `small_vs_faer_timing` and in svd.rs).
+//!
+//! The working copy is scaled into a safe range by the caller (svd.rs's `scale_for`), so sums
+//! of squares need no rescaling except where a column underflows (handled in [`norm2`]).
+//! Every inner loop runs over a contiguous column or row; the dot products keep [`LANES`]
+//! independent partial sums, summed in a fixed order, so they vectorize without reassociation
+//! and give the same bits whatever the vector width. The whole kernel is compiled a second time
+//! for AVX-512 (and AVX2) and picked at run time ([`svd_small`]).
+
+use crate::scalar::Real;
+
+/// Iterations allowed: `MAX_ITER * n^2` inner steps in all (LAPACK's `maxitr`).
+const MAX_ITER: usize = 6;
+
+/// Room for the independent partial sums in [`dot`]; [`lanes`] of them are used.
+const LANES: usize = 16;
+
+/// Partial sums per dot product: one 512-bit register's worth (8 for f64, 16 for f32), so short
+/// columns leave short scalar tails.
+#[inline(always)]
+const fn lanes<T>() -> usize {
+    let l = 64 / core::mem::size_of::<T>();
+    if l > LANES { LANES } else { l }
+}
+
+/// Columns per strip when a sweep's rotations are applied to the vectors.
+const STRIP: usize = 32;
+
+#[inline(always)]
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let lanes = lanes::<T>();
+    let mut acc = [T::ZERO; LANES];
+    let ca = a.chunks_exact(lanes);
+    let cb = b.chunks_exact(lanes);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..lanes {
+            acc[l] = acc[l] + x[l] * y[l];
+        }
+    }
+    let mut tail = T::ZERO;
+    for (x, y) in ra.iter().zip(rb) {
+        tail = tail + *x * *y;
+    }
+    let mut w = lanes;
+    while w > 1 {
+        w /= 2;
+        for l in 0..w {
+            acc[l] = acc[l] + acc[l + w];
+        }
+    }
+    acc[0] + tail
+}
+
+/// `y += alpha x`
+#[inline(always)]
+fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi = *yi + alpha * *xi;
+    }
+}
+
+/// `c += alpha z`, then returns `v . c` (one pass over `c`; partial sums as in [`dot`]).
+#[inline(always)]
+fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
+    let n = c.len().min(z.len()).min(v.len());
+    let (z, c, v) = (&z[..n], &mut c[..n], &v[..n]);
+    let lanes = lanes::<T>();
+    let mut acc = [T::ZERO; LANES];
+    let full = n / lanes * lanes;
+    for ((cc, zz), vv) in c[..full].chunks_exact_mut(lanes).zip(z.chunks_exact(lanes)).zip(v.chunks_exact(lanes)) {
+        for l in 0..lanes {
+            let x = cc[l] + alpha * zz[l];
+            cc[l] = x;
+            acc[l] = acc[l] + vv[l] * x;
+        }
+    }
+    let mut tail = T::ZERO;
+    for i in full..n {
+        let x = c[i] + alpha * z[i];
+        c[i] = x;
+        tail = tail + v[i] * x;
+    }
+    let mut w = lanes;
+    while w > 1 {
+        w /= 2;
+        for l in 0..w {
+            acc[l] = acc[l] + acc[l + w];
+        }
+    }
+    acc[0] + tail
+}
+
+/// The 2-norm of `x`; rescaled when the plain sum of squares underflows or overflows.
+#[inline(always)]
+fn norm2<T: Real>(x: &[T]) -> T {
+    let ss = dot(x, x);
+    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
+        return ss.sqrt();
+    }
+    let mut big = T::ZERO;
+    for v in x {
+        if v.abs() > big {
+            big = v.abs();
+        }
+    }
+    if big == T::ZERO || !big.is_finite() {
+        return big;
+    }
+    let inv = T::ONE / big;
+    let mut s = T::ZERO;
+    for v in x {
+        let t = *v * inv;
+        s = s + t * t;
+    }
+    big * s.sqrt()
+}
+
+/// `sqrt(a^2 + b^2)` without harmful overflow or underflow.
+#[inline(always)]
+fn hyp<T: Real>(a: T, b: T) -> T {
+    let ss = a * a + b * b;
+    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
+        return ss.sqrt();
+    }
+    let (x, y) = (a.abs(), b.abs());
+    let (big, small) = if x > y { (x, y) } else { (y, x) };
+    if big == T::ZERO {
+        return T::ZERO;
+    }
+    let r = small / big;
+    big * (T::ONE + r * r).sqrt()
+}
+
+#[inline(always)]
+fn sign<T: Real>(mag: T, s: T) -> T {
+    if s >= T::ZERO {
+        mag.abs()
+    } else {
+        T::ZERO - mag.abs()
+    }
+}
+
+#[inline(always)]
+fn max<T: Real>(a: T, b: T) -> T {
+    if a > b { a } else { b }
+}
+
+#[inline(always)]
+fn min<T: Real>(a: T, b: T) -> T {
+    if a < b { a } else { b }
+}
+
+/// Householder reflector (`dlarfg`): given `alpha` and `x`, finds `beta`, `tau` and `v = [1; x']`
+/// with `(I - tau v v^T) [alpha; x] = [beta; 0]`. `x` is overwritten by `x'`; returns
+/// `(beta, tau)`.
+#[inline(always)]
+fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+    let xnorm = norm2(x);
+    if xnorm == T::ZERO {
+        return (alpha, T::ZERO);
+    }
+    let beta = T::ZERO - sign(hyp(alpha, xnorm), alpha);
+    let tau = (beta - alpha) / beta;
+    let scal = T::ONE / (alpha - beta);
+    for v in x.iter_mut() {
+        *v = *v * scal;
+    }
+    (beta, tau)
+}
+
+/// `c -= tau (v^T c) v` for `v = [1; vt]` (`c` as long as `v`).
+#[inline(always)]
+fn reflect<T: Real>(tau: T, vt: &[T], c: &mut [T]) {
+    let (c0, cr) = c.split_first_mut().expect("non-empty column");
+    let w = *c0 + dot(vt, cr);
+    let f = T::ZERO - tau * w;
+    *c0 = *c0 + f;
+    axpy(f, vt, cr);
+}
+
+/// The scratch one decomposition of an `m x n` matrix needs, in elements of `T`.
+pub(crate) fn work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
+    let (mm, nn) = (m.max(n), m.min(n));
+    let vec_len = if vectors { mm * if full { mm } else { nn } + nn * nn + 4 * nn } else { 5 * nn };
+    mm * nn + 6 * nn + mm + 2 + vec_len
+}
+
+/// Upper bidiagonalization of the column-major `m x n` matrix `a` (`m >= n >= 1`, leading
+/// dimension m): `A = Q B P^T`, `B` with diagonal `d` and superdiagonal `e[..n-1]`. The left
+/// reflectors stay below the diagonal of `a` (scales in `tauq`); the right ones, `u_i` with
+/// `u_i[0] = 1` acting on rows `i+1..n`, go to column `i` of `pv` (`n x n`, column-major) when
+/// given (scales in `taup`). `r` (n) and `z` (m) are scratch.
+///
+/// Each step after the first fuses the right reflector's update of a column with the next left
+/// reflector's: two passes over the trailing matrix per step instead of three.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn bidiag<T: Real>(
+    a: &mut [T],
+    m: usize,
+    n: usize,
+    d: &mut [T],
+    e: &mut [T],
+    tauq: &mut [T],
+    taup: &mut [T],
+    mut pv: Option<&mut [T]>,
+    r: &mut [T],
+    z: &mut [T],
+) {
+    // the first left reflector, applied on its own
+    {
+        let (c0, rest) = a.split_at_mut(m);
+        let (beta, tau) = householder(c0[0], &mut c0[1..]);
+        c0[0] = beta;
+        d[0] = beta;
+        tauq[0] = tau;
+        if tau != T::ZERO {
+            for cj in rest.chunks_exact_mut(m) {
+                reflect(tau, &c0[1..], cj);
+            }
+        }
+    }
+    for i in 0..n {
+        if i + 1 == n {
+            taup[i] = T::ZERO;
+            e[i] = T::ZERO;
+            break;
+        }
+        // the right reflector from row i, columns i+1..n
+        let len = n - i - 1;
+        let row = &mut r[..len];
+        for (k, x) in row.iter_mut().enumerate() {
+            *x = a[(i + 1 + k) * m + i];
+        }
+        let (beta, tp) = householder(row[0], &mut row[1..]);
+        row[0] = T::ONE;
+        e[i] = beta;
+        taup[i] = tp;
+        if let Some(pv) = pv.as_deref_mut() {
+            pv[i * n + i + 1..(i + 1) * n].copy_from_slice(row);
+        }
+        // the trailing block, rows i+1..m, columns i+1..n
+        let (_, trail) = a.split_at_mut((i + 1) * m);
+        let h = m - i - 1;
+        let zz = &mut z[..h];
+        if tp != T::ZERO {
+            // z = A_trail u
+            // four columns per pass over z
+            zz.copy_from_slice(&trail[i + 1..i + 1 + h]);
+            let mut k = 1;
+            while k + 4 <= len {
+                let (u0, u1, u2, u3) = (row[k], row[k + 1], row[k + 2], row[k + 3]);
+                let c0 = &trail[k * m + i + 1..k * m + i + 1 + h];
+                let c1 = &trail[(k + 1) * m + i + 1..(k + 1) * m + i + 1 + h];
+                let c2 = &trail[(k + 2) * m + i + 1..(k + 2) * m + i + 1 + h];
+                let c3 = &trail[(k + 3) * m + i + 1..(k + 3) * m + i + 1 + h];
+                for ((((zl, x0), x1), x2), x3) in zz.iter_mut().zip(c0).zip(c1).zip(c2).zip(c3) {
+                    *zl = *zl + (u0 * *x0 + u1 * *x1) + (u2 * *x2 + u3 * *x3);
+                }
+                k += 4;
+            }
+            while k < len {
+                axpy(row[k], &trail[k * m + i + 1..k * m + i + 1 + h], zz);
+                k += 1;
+            }
+        }
+        // column i+1: the right update, then its own left reflector
+        let (c1, rest) = trail.split_at_mut(m);
+        let c1 = &mut c1[i + 1..];
+        if tp != T::ZERO {
+            axpy(T::ZERO - tp, zz, c1);
+        }
+        let (beta, tq) = householder(c1[0], &mut c1[1..]);
+        c1[0] = beta;
+        d[i + 1] = beta;
+        tauq[i + 1] = tq;
+        // columns i+2..n: the right update and the left reflector in one pass
+        for (k, cj) in rest.chunks_exact_mut(m).enumerate() {
+            let cj = &mut cj[i + 1..];
+            if tq == T::ZERO {
+                if tp != T::ZERO {
+                    axpy(T::ZERO - tp * row[k + 1], zz, cj);
+                }
+                continue;
+            }
+            let vt = &c1[1..];
+            let (c0, cr) = cj.split_first_mut().expect("non-empty column");
+            let w = if tp != T::ZERO {
+                let alpha = T::ZERO - tp * row[k + 1];
+                *c0 = *c0 + alpha * zz[0];
+                *c0 + axpy_dot(alpha, &zz[1..], cr, vt)
+            } else {
+                *c0 + dot(vt, cr)
+            };
+            let f = T::ZERO - tq * w;
+            *c0 = *c0 + f;
+            axpy(f, vt, cr);
+        }
+    }
+}
+
+/// `Q[:, :kq]` (column-major `m x kq`, leading dimension m, into `q`) from the left reflectors
+/// that [`bidiag`] left in `a` (`dorgbr`).
+#[inline(always)]
+fn form_q<T: Real>(a: &[T], m: usize, n: usize, tauq: &[T], q: &mut [T], kq: usize) {
+    q[..m * kq].fill(T::ZERO);
+    for j in 0..kq {
+        q[j * m + j] = T::ONE;
+    }
+    for i in (0..n).rev() {
+        let tau = tauq[i];
+        if tau == T::ZERO {
+            continue;
+        }
+        let v = &a[i * m + i + 1..(i + 1) * m];
+        for cj in q[i * m..kq * m].chunks_exact_mut(m) {
+            reflect(tau, v, &mut cj[i..]);
+        }
+    }
+}
+
+/// `P` (column-major `n x n`: its columns are the rows of `P^T`) from the right reflectors
+/// stored in `pv` by [`bidiag`].
+#[inline(always)]
+fn form_p<T: Real>(pv: &[T], n: usize, taup: &[T], p: &mut [T]) {
+    p[..n * n].fill(T::ZERO);
+    for j in 0..n {
+        p[j * n + j] = T::ONE;
+    }
+    for i in (0..n.saturating_sub(1)).rev() {
+        let tau = taup[i];
+        if tau == T::ZERO {
+            continue;
+        }
+        let u = &pv[i * n + i + 1..(i + 1) * n];
+        for cj in p[(i + 1) * n..n * n].chunks_exact_mut(n) {
+            let cj = &mut cj[i + 1..];
+            let w = dot(u, cj);
+            axpy(T::ZERO - tau * w, u, cj);
+        }
+    }
+}
+
+/// Plane rotation (`dlartg`): `c`, `s`, `r` with `[c s; -s c] [f; g] = [r; 0]`.
+#[inline(always)]
+fn lartg<T: Real>(f: T, g: T) -> (T, T, T) {
+    if g == T::ZERO {
+        return (T::ONE, T::ZERO, f);
+    }
+    if f == T::ZERO {
+        return (T::ZERO, sign(T::ONE, g), g.abs());
+    }
+    let d = hyp(f, g);
+    let c = f.abs() / d;
+    let r = sign(d, f);
+    let s = g / r;
+    (c, s, r)
+}
+
+/// Singular values `(ssmin, ssmax)` of `[f g; 0 h]` (`dlas2`).
+#[inline(always)]
+fn las2<T: Real>(f: T, g: T, h: T) -> (T, T) {
+    let (fa, ga, ha) = (f.abs(), g.abs(), h.abs());
+    let (fhmn, fhmx) = (min(fa, ha), max(fa, ha));
+    let (one, two) = (T::ONE, T::ONE + T::ONE);
+    if fhmn == T::ZERO {
+        let ssmax = if fhmx == T::ZERO {
+            ga
+        } else {
+            let (mx, mn) = (max(fhmx, ga), min(fhmx, ga));
+            mx * (one + (mn / mx) * (mn / mx)).sqrt()
+        };
+        (T::ZERO, ssmax)
+    } else if ga < fhmx {
+        let as_ = one + fhmn / fhmx;
+        let at = (fhmx - fhmn) / fhmx;
+        let au = (ga / fhmx) * (ga / fhmx);
+        let c = two / ((as_ * as_ + au).sqrt() + (at * at + au).sqrt());
+        (fhmn * c, fhmx / c)
+    } else {
+        let au = fhmx / ga;
+        if au == T::ZERO {
+            ((fhmn * fhmx) / ga, ga)
+        } else {
+            let as_ = one + fhmn / fhmx;
+            let at = (fhmx - fhmn) / fhmx;
+            let c = one / ((one + (as_ * au) * (as_ * au)).sqrt() + (one + (at * au) * (at * au)).sqrt());
+            let ssmin = (fhmn * c) * au;
+            (ssmin + ssmin, ga / (c + c))
+        }
+    }
+}
+
+/// SVD of `[f g; 0 h]` (`dlasv2`): `(ssmin, ssmax, snr, csr, snl, csl)` with
+/// `[csl snl; -snl csl] [f g; 0 h] [csr -snr; snr csr] = diag(ssmax, ssmin)`.
+#[inline(always)]
+fn lasv2<T: Real>(f: T, g: T, h: T) -> (T, T, T, T, T, T) {
+    let (one, two, four, half) = (T::ONE, T::ONE + T::ONE, T::from_f64(4.0), T::from_f64(0.5));
+    let (mut ft, mut fa, mut ht, mut ha) = (f, f.abs(), h, h.abs());
+    let mut pmax = 1;
+    let swap = ha > fa;
+    if swap {
+        pmax = 3;
+        core::mem::swap(&mut ft, &mut ht);
+        core::mem::swap(&mut fa, &mut ha);
+    }
+    let (gt, ga) = (g, g.abs());
+    let (mut ssmin, mut ssmax, mut clt, mut crt, mut slt, mut srt);
+    if ga == T::ZERO {
+        ssmin = ha;
+        ssmax = fa;
+        clt = one;
+        crt = one;
+        slt = T::ZERO;
+        srt = T::ZERO;
+    } else {
+        let mut gasmal = true;
+        (ssmin, ssmax, clt, crt, slt, srt) = (T::ZERO, T::ZERO, one, one, T::ZERO, T::ZERO);
+        if ga > fa {
+            pmax = 2;
+            if fa / ga < T::EPSILON {
+                gasmal = false;
+                ssmax = ga;
+                ssmin = if ha > one { fa / (ga / ha) } else { (fa / ga) * ha };
+                clt = one;
+                slt = ht / gt;
+                srt = one;
+                crt = ft / gt;
+            }
+        }
+        if gasmal {
+            let dd = fa - ha;
+            let l = if dd == fa { one } else { dd / fa };
+            let m = gt / ft;
+            let mut t = two - l;
+            let mm = m * m;
+            let tt = t * t;
+            let s = (tt + mm).sqrt();
+            let r = if l == T::ZERO { m.abs() } else { (l * l + mm).sqrt() };
+            let a = half * (s + r);
+            ssmin = ha / a;
+            ssmax = fa * a;
+            if mm == T::ZERO {
+                t = if l == T::ZERO { sign(two, ft) * sign(one, gt) } else { gt / sign(dd, ft) + m / t };
+            } else {
+                t = (m / (s + t) + m / (r + l)) * (one + a);
+            }
+            let l = (t * t + four).sqrt();
+            crt = two / l;
+            srt = t / l;
+            clt = (crt + srt * m) / a;
+            slt = (ht / ft) * srt / a;
+        }
+    }
+    let (csl, snl, csr, snr) = if swap { (srt, crt, slt, clt) } else { (clt, slt, crt, srt) };
+    let tsign = match pmax {
+        1 => sign(one, csr) * sign(one, csl) * sign(one, f),
+        2 => sign(one, snr) * sign(one, csl) * sign(one, g),
+        _ => sign(one, snr) * sign(one, snl) * sign(one, h),
+    };
+    ssmax = sign(ssmax, tsign);
+    ssmin = sign(ssmin, tsign * sign(one, f) * sign(one, h));
+    (ssmin, ssmax, snr, csr, snl, csl)
+}
+
+/// Applies rotations `k = 0..nrot` to the rows `k, k+1` of `rows` (row-major, row length
+/// `len`): `x' = c x + s y`, `y' = c y - s x` for `x` = row k, `y` = row k+1; in the order
+/// k = 0, 1, .. (`forward`) or the reverse. Strips of [`STRIP`] columns carry the moving row in
+/// registers (`dlasr`'s 'V' pivot, applied strip by strip).
+#[inline(always)]
+fn rotate_rows<T: Real>(rows: &mut [T], len: usize, cs: &[T], sn: &[T], forward: bool) {
+    let nrot = cs.len();
+    if nrot == 0 || len == 0 {
+        return;
+    }
+    let mut start = 0;
+    while start < len {
+        let w = STRIP.min(len - start);
+        if w == STRIP {
+            let mut carry = [T::ZERO; STRIP];
+            if forward {
+                carry.copy_from_slice(&rows[start..start + STRIP]);
+                for k in 0..nrot {
+                    let (c, s) = (cs[k], sn[k]);
+                    let (lo, hi) = rows.split_at_mut((k + 1) * len);
+                    let x = &mut lo[k * len + start..k * len + start + STRIP];
+                    let y = &hi[start..start + STRIP];
+                    for l in 0..STRIP {
+                        let (xl, yl) = (carry[l], y[l]);
+                        x[l] = c * xl + s * yl;
+                        carry[l] = c * yl - s * xl;
+                    }
+                }
+                rows[nrot * len + start..nrot * len + start + STRIP].copy_from_slice(&carry);
+            } else {
+                carry.copy_from_slice(&rows[nrot * len + start..nrot * len + start + STRIP]);
+                for k in (0..nrot).rev() {
+                    let (c, s) = (cs[k], sn[k]);
+                    let (lo, hi) = rows.split_at_mut((k + 1) * len);
+                    let x = &lo[k * len + start..k * len + start + STRIP];
+                    let y = &mut hi[start..start + STRIP];
+                    for l in 0..STRIP {
+                        let (xl, yl) = (x[l], carry[l]);
+                        y[l] = c * yl - s * xl;
+                        carry[l] = c * xl + s * yl;
+                    }
+                }
+                rows[start..start + STRIP].copy_from_slice(&carry);
+            }
+        } else {
+            for j in start..start + w {
+                let ks: &mut dyn Iterator<Item = usize> =
+                    if forward { &mut (0..nrot) } else { &mut (0..nrot).rev() };
+                for k in ks {
+                    let (c, s) = (cs[k], sn[k]);
+                    let (xl, yl) = (rows[k * len + j], rows[(k + 1) * len + j]);
+                    rows[k * len + j] = c * xl + s * yl;
+                    rows[(k + 1) * len + j] = c * yl - s * xl;
+                }
+            }
+        }
+        start += w;
+    }
+}
+
+/// The vectors the bidiagonal QR rotates: `ut` rows (length `lu`) are the left vectors, `vt`
+/// rows (length `lv`) the right ones; `cs`/`sn` are scratch of `2 n` each.
+struct Vecs<'a, T> {
+    ut: &'a mut [T],
+    lu: usize,
+    vt: &'a mut [T],
+    lv: usize,
+    cs: &'a mut [T],
+    sn: &'a mut [T],
+}
+
+/// Singular values of the upper bidiagonal (`d`, `e[..n-1]`) by implicit QR (`dbdsqr`), the
+/// rotations applied to the rows of `vecs` when given. The values end in `d`, unsorted, with
+/// signs; `e` is destroyed. Returns false if the iteration did not converge.
+#[inline(always)]
+fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_, T>>) -> bool {
+    let n = d.len();
+    if n <= 1 {
+        return true;
+    }
+    let eps = T::EPSILON;
+    let unfl = T::MIN_POSITIVE;
+    let nf = T::from_f64(n as f64);
+    let tolmul = T::from_f64(eps.to_f64().powf(-0.125).clamp(10.0, 100.0));
+    let tol = tolmul * eps;
+    let maxit = MAX_ITER * n * n;
+    // a lower bound on the smallest singular value, for the absolute threshold
+    let mut sminoa = d[0].abs();
+    if sminoa != T::ZERO {
+        let mut mu = sminoa;
+        for i in 1..n {
+            mu = d[i].abs() * (mu / (mu + e[i - 1].abs()));
+            sminoa = min(sminoa, mu);
+            if sminoa == T::ZERO {
+                break;
+            }
+        }
+    }
+    sminoa = sminoa / nf.sqrt();
+    let thresh = max(tol * sminoa, T::from_f64((MAX_ITER * n * n) as f64) * unfl);
+    let hndrth = T::from_f64(0.01);
+    let mut iter = 0usize;
+    let mut hi = n - 1;
+    let (mut oldll, mut oldm): (isize, isize) = (-1, -1);
+    let mut idir = 0;
+    'outer: loop {
+        if hi == 0 {
+            break;
+        }
+        if iter > maxit {
+            return false;
+        }
+        // the block lo..=hi whose superdiagonal has no negligible entry
+        let mut smax = d[hi].abs();
+        let mut lo = 0;
+        for ll in (0..hi).rev() {
+            let abse = e[ll].abs();
+            if abse <= thresh {
+                e[ll] = T::ZERO;
+                if ll == hi - 1 {
+                    hi -= 1;
+                    continue 'outer;
+                }
+                lo = ll + 1;
+                break;
+            }
+            smax = max(smax, max(d[ll].abs(), abse));
+        }
+        if hi == lo + 1 {
+            // a 2x2 block: directly
+            let (sigmn, sigmx, sinr, cosr, sinl, cosl) = lasv2(d[lo], e[lo], d[hi]);
+            d[lo] = sigmx;
+            e[lo] = T::ZERO;
+            d[hi] = sigmn;
+            if let Some(v) = vecs.as_mut() {
+                rotate_rows(&mut v.vt[lo * v.lv..(hi + 1) * v.lv], v.lv, &[cosr], &[sinr], true);
+                rotate_rows(&mut v.ut[lo * v.lu..(hi + 1) * v.lu], v.lu, &[cosl], &[sinl], true);
+            }
+            if lo == 0 {
+                break;
+            }
+            hi = lo - 1;
+            continue;
+        }
+        // a new block: chase the bulge from the larger end
+        if lo as isize > oldm || (hi as isize) < oldll {
+            idir = if d[lo].abs() >= d[hi].abs() { 1 } else { 2 };
+        }
+        // convergence tests
+        let mut sminl;
+        if idir == 1 {
+            if e[hi - 1].abs() <= tol * d[hi].abs() {
+                e[hi - 1] = T::ZERO;
+                continue;
+            }
+            let mut mu = d[lo].abs();
+            sminl = mu;
+            for l in lo..hi {
+                if e[l].abs() <= tol * mu {
+                    e[l] = T::ZERO;
+                    continue 'outer;
+                }
+                mu = d[l + 1].abs() * (mu / (mu + e[l].abs()));
+                sminl = min(sminl, mu);
+            }
+        } else {
+            if e[lo].abs() <= tol * d[lo].abs() {
+                e[lo] = T::ZERO;
+                continue;
+            }
+            let mut mu = d[hi].abs();
+            sminl = mu;
+            for l in (lo..hi).rev() {
+                if e[l].abs() <= tol * mu {
+                    e[l] = T::ZERO;
+                    continue 'outer;
+                }
+                mu = d[l].abs() * (mu / (mu + e[l].abs()));
+                sminl = min(sminl, mu);
+            }
+        }
+        oldll = lo as isize;
+        oldm = hi as isize;
+        // the shift: zero when it would spoil the relative accuracy of the smallest value
+        let mut shift = T::ZERO;
+        if nf * tol * (sminl / smax) > max(eps, hndrth * tol) {
+            let sll;
+            if idir == 1 {
+                sll = d[lo].abs();
+                shift = las2(d[hi - 1], e[hi - 1], d[hi]).0;
+            } else {
+                sll = d[hi].abs();
+                shift = las2(d[lo], e[lo], d[lo + 1]).0;
+            }
+            if sll > T::ZERO && (shift / sll) * (shift / sll) < eps {
+                shift = T::ZERO;
+            }
+        }
+        iter += hi - lo;
+        let nrot = hi - lo;
+        // rotations of this sweep: (cs, sn)[..nrot] for the right vectors, [n..n+nrot] left
+        let mut rv = vecs.as_mut();
+        macro_rules! save {
+            ($k:expr, $c:expr, $s:expr, $cl:expr, $sl:expr) => {
+                if let Some(v) = rv.as_deref_mut() {
+                    v.cs[$k] = $c;
+                    v.sn[$k] = $s;
+                    v.cs[n + $k] = $cl;
+                    v.sn[n + $k] = $sl;
+                }
+            };
+        }
+        if shift == T::ZERO {
+            // Demmel-Kahan zero-shift sweep
+            let (mut cs, mut oldcs, mut oldsn) = (T::ONE, T::ONE, T::ZERO);
+            if idir == 1 {
+                for i in lo..hi {
+                    let (c, s, r) = lartg(d[i] * cs, e[i]);
+                    cs = c;
+                    if i > lo {
+                        e[i - 1] = oldsn * r;
+                    }
+                    let (oc, os, di) = lartg(oldcs * r, d[i + 1] * s);
+                    (oldcs, oldsn, d[i]) = (oc, os, di);
+                    save!(i - lo, c, s, oc, os);
+                }
+                let h = d[hi] * cs;
+                d[hi] = h * oldcs;
+                e[hi - 1] = h * oldsn;
+                if e[hi - 1].abs() <= thresh {
+                    e[hi - 1] = T::ZERO;
+                }
+            } else {
+                for i in (lo + 1..=hi).rev() {
+                    let (c, s, r) = lartg(d[i] * cs, e[i - 1]);
+                    cs = c;
+                    if i < hi {
+                        e[i] = oldsn * r;
+                    }
+                    let (oc, os, di) = lartg(oldcs * r, d[i - 1] * s);
+                    (oldcs, oldsn, d[i]) = (oc, os, di);
+                    // bottom-up: the left vectors get (c, s), the right ones (oc, os), on the
+                    // pair (i, i-1); stored for the pair (i-1, i) with the sine negated
+                    save!(i - 1 - lo, oc, T::ZERO - os, c, T::ZERO - s);
+                }
+                let h = d[lo] * cs;
+                d[lo] = h * oldcs;
+                e[lo] = h * oldsn;
+                if e[lo].abs() <= thresh {
+                    e[lo] = T::ZERO;
+                }
+            }
+        } else if idir == 1 {
+            // shifted sweep, top to bottom
+            let mut f = (d[lo].abs() - shift) * (sign(T::ONE, d[lo]) + shift / d[lo]);
+            let mut g = e[lo];
+            for i in lo..hi {
+                let (cosr, sinr, r) = lartg(f, g);
+                if i > lo {
+                    e[i - 1] = r;
+                }
+                f = cosr * d[i] + sinr * e[i];
+                e[i] = cosr * e[i] - sinr * d[i];
+                g = sinr * d[i + 1];
+                d[i + 1] = cosr * d[i + 1];
+                let (cosl, sinl, r) = lartg(f, g);
+                d[i] = r;
+                f = cosl * e[i] + sinl * d[i + 1];
+                d[i + 1] = cosl * d[i + 1] - sinl * e[i];
+                if i + 1 < hi {
+                    g = sinl * e[i + 1];
+                    e[i + 1] = cosl * e[i + 1];
+                }
+                save!(i - lo, cosr, sinr, cosl, sinl);
+            }
+            e[hi - 1] = f;
+            if e[hi - 1].abs() <= thresh {
+                e[hi - 1] = T::ZERO;
+            }
+        } else {
+            // shifted sweep, bottom to top
+            let mut f = (d[hi].abs() - shift) * (sign(T::ONE, d[hi]) + shift / d[hi]);
+            let mut g = e[hi - 1];
+            for i in (lo + 1..=hi).rev() {
+                let (cosr, sinr, r) = lartg(f, g);
+                if i < hi {
+                    e[i] = r;
+                }
+                f = cosr * d[i] + sinr * e[i - 1];
+                e[i - 1] = cosr * e[i - 1] - sinr * d[i];
+                g = sinr * d[i - 1];
+                d[i - 1] = cosr * d[i - 1];
+                let (cosl, sinl, r) = lartg(f, g);
+                d[i] = r;
+                f = cosl * e[i - 1] + sinl * d[i - 1];
+                d[i - 1] = cosl * d[i - 1] - sinl * e[i - 1];
+                if i > lo + 1 {
+                    g = sinl * e[i - 2];
+                    e[i - 2] = cosl * e[i - 2];
+                }
+                // row rotations (cosr) act on the left vectors, column ones on the right
+                save!(i - 1 - lo, cosl, T::ZERO - sinl, cosr, T::ZERO - sinr);
+            }
+            e[lo] = f;
+            if e[lo].abs() <= thresh {
+                e[lo] = T::ZERO;
+            }
+        }
+        if let Some(v) = vecs.as_mut() {
+            let fwd = idir == 1;
+            rotate_rows(&mut v.vt[lo * v.lv..(hi + 1) * v.lv], v.lv, &v.cs[..nrot], &v.sn[..nrot], fwd);
+            rotate_rows(&mut v.ut[lo * v.lu..(hi + 1) * v.lu], v.lu, &v.cs[n..n + nrot], &v.sn[n..n + nrot], fwd);
+        }
+    }
+    true
+}
+
+/// Passes allowed per value before [`dqds`] gives up (and [`bdsqr`] is used instead).
+const DQDS_MAX_PASSES: usize = 30;
+
+/// The eigenvalues `(small, big)` of the 2x2 qd block `(q1, e1, q2)` (trace `q1 + e1 + q2`,
+/// determinant `q1 q2`), `e1 > 0`: with `q1 >= q2` and `t = (q1 - q2 + e1) / 2`,
+/// `big = q2 + t + sqrt(t (t + q2 e1 / t))` is a sum of positive terms and `small = q1 q2 / big`,
+/// so both keep high relative accuracy (no cancellation, no overflow of a square).
+#[inline(always)]
+fn qd2<T: Real>(q1: T, e1: T, q2: T) -> (T, T) {
+    let (q1, q2) = if q1 >= q2 { (q1, q2) } else { (q2, q1) };
+    let t = T::from_f64(0.5) * ((q1 - q2) + e1);
+    let s = q2 * (e1 / t);
+    let big = q2 + t + t.sqrt() * (t + s).sqrt();
+    (q1 * (q2 / big), big)
+}
+
+/// The next dqds shift for the block `lo..=hi` (`hi > lo`), given `dmin`, an upper bound of its
+/// smallest eigenvalue (the smallest `d` of the last pass). Gershgorin's discs of the last two
+/// rows of the tridiagonal the qd arrays stand for (diagonal `q[hi]` and `a2 = q[hi-1] +
+/// ee[hi-1]`, off-diagonals `b1 = sqrt(q[hi] ee[hi-1])`, `b2 = sqrt(q[hi-1] ee[hi-2])`): when
+/// the last one is isolated (gap `g > b1`), one Newton-like step `q[hi] - b1^2 / g` bounds the
+/// bottom eigenvalue from below; otherwise the discs' left ends do, more loosely. Never above
+/// `dmin`; a shift that still overshoots is caught by the pass and retried smaller.
+#[inline(always)]
+fn dqds_shift<T: Real>(q: &[T], ee: &[T], lo: usize, hi: usize, dmin: T) -> T {
+    let dn = q[hi];
+    let b1 = q[hi].sqrt() * ee[hi - 1].sqrt();
+    let a2 = q[hi - 1] + ee[hi - 1];
+    let b2 = if hi - 1 > lo { q[hi - 1].sqrt() * ee[hi - 2].sqrt() } else { T::ZERO };
+    let gap1 = a2 - dn - (b1 + b2);
+    let tau = if gap1 > T::ZERO && gap1 > b1 {
+        dn - (b1 / gap1) * b1
+    } else {
+        min(dn - b1, a2 - (b1 + b2))
+    };
+    let tau = min(tau, dmin);
+    if tau > T::ZERO { tau } else { T::ZERO }
+}
+
+/// Singular values of the upper bidiagonal (`d`, `e[..n-1]`) by the dqds algorithm (Fernando and
+/// Parlett): qd arrays `q = d^2`, `ee = e^2`, shifted differential qd passes, each value deflated
+/// at the bottom as `sqrt(shift + q)`. All quantities stay positive, so every value, the tiny
+/// ones included, comes with high relative accuracy. The values end in `d` (unsorted, positive).
+///
+/// The shift is the smaller eigenvalue of the bottom 2x2 block, capped by the smallest `d` of
+/// the last pass (an upper bound of the smallest eigenvalue): a pass whose shift overshoots
+/// (some `d` turns negative) is rejected and retried with a quarter of it, then with none.
+/// Returns false (with `d`, `e` untouched) when an entry is zero or not finite or the passes run
+/// out; [`bdsqr`] handles those.
+#[inline(always)]
+fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
+    let n = d.len();
+    if n <= 1 {
+        for x in d.iter_mut() {
+            *x = x.abs();
+        }
+        return true;
+    }
+    let (mut q, rest) = work.split_at_mut(n);
+    let (mut ee, rest) = rest.split_at_mut(n);
+    let (mut q2, rest) = rest.split_at_mut(n);
+    let (mut e2, rest) = rest.split_at_mut(n);
+    let vals = &mut rest[..n];
+    for i in 0..n {
+        q[i] = d[i] * d[i];
+        ee[i] = if i + 1 < n { e[i] * e[i] } else { T::ZERO };
+        // a zero (or underflowed) pivot, or a zero coupling: the QR iteration copes with those
+        if !(q[i] >= T::MIN_POSITIVE && q[i] <= T::MAX) || (i + 1 < n && !(ee[i] >= T::MIN_POSITIVE && ee[i] <= T::MAX)) {
+            return false;
+        }
+    }
+    let tol = T::EPSILON * T::from_f64(100.0);
+    let tol2 = tol * tol;
+    let mut hi = n - 1;
+    let lo = 0;
+    let mut sigma = T::ZERO;
+    let mut nvals = 0;
+    let mut passes = 0;
+    let max_passes = DQDS_MAX_PASSES * n;
+    // upper bounds of the smallest eigenvalue of the block, and of the block without its last
+    // one or two rows (the smallest d of the last pass, and of all but its last one or two)
+    let (mut dmin, mut dmin1, mut dmin2) = (T::INFINITY, T::INFINITY, T::INFINITY);
+    loop {
+        // deflate at the bottom: one value, or two from a 2x2 block
+        loop {
+            if hi == lo {
+                vals[nvals] = sigma + q[hi];
+                nvals += 1;
+                break;
+            }
+            if ee[hi - 1] <= tol2 * (sigma + q[hi]) {
+                vals[nvals] = sigma + q[hi];
+                nvals += 1;
+                hi -= 1;
+                (dmin, dmin1) = (dmin1, dmin2);
+                continue;
+            }
+            if hi == lo + 1 || ee[hi - 2] <= tol2 * (sigma + q[hi - 1]) {
+                let (small, big) = qd2(q[hi - 1], ee[hi - 1], q[hi]);
+                vals[nvals] = sigma + big;
+                vals[nvals + 1] = sigma + small;
+                nvals += 2;
+                if hi == lo + 1 {
+                    hi = lo;
+                    break;
+                }
+                hi -= 2;
+                (dmin, dmin1) = (dmin2, T::INFINITY);
+                continue;
+            }
+            break;
+        }
+        if nvals == n {
+            break;
+        }
+        if hi == lo {
+            continue;
+        }
+        // the shift
+        let mut tau = dqds_shift(q, ee, lo, hi, dmin);
+        let mut tries = 0;
+        loop {
+            passes += 1;
+            #[cfg(test)]
+            tests::PASSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if passes > max_passes {
+                return false;
+            }
+            // one dqds pass with shift tau, lo..=hi, into q2 / e2
+            let mut dd = q[lo] - tau;
+            let (mut dm, mut dm1, mut dm2) = (dd, T::INFINITY, T::INFINITY);
+            for i in lo..hi {
+                // (d (q / qh), not (d q) / qh: the product d q could overflow)
+                let qh = dd + ee[i];
+                let t = q[i + 1] / qh;
+                e2[i] = ee[i] * t;
+                q2[i] = qh;
+                dd = dd * t - tau;
+                dm2 = dm1;
+                dm1 = dm;
+                dm = min(dm, dd);
+            }
+            q2[hi] = dd;
+            if dm >= T::ZERO && dd.is_finite() && dm.is_finite() {
+                // the new arrays become the current ones (rows above lo are not used again)
+                core::mem::swap(&mut q, &mut q2);
+                core::mem::swap(&mut ee, &mut e2);
+                sigma = sigma + tau;
+                (dmin, dmin1, dmin2) = (dm, dm1, dm2);
+                break;
+            }
+            tries += 1;
+            #[cfg(test)]
+            tests::FAILS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tau = if tries == 1 { tau * T::from_f64(0.25) } else { T::ZERO };
+            if tries > 2 {
+                return false;
+            }
+        }
+    }
+    for (x, v) in d.iter_mut().zip(vals.iter()) {
+        *x = v.sqrt();
+    }
+    true
+}
+
+/// What [`svd_small`] produced: singular values in `s` (descending, non-negative). With vectors,
+/// `(left, lu, right, lv, perm, sgn)`: for `k < n`, the left singular vector of `s[k]` is row
+/// `perm[k]` of `left` (rows of length `lu`) and the right one is row `perm[k]` of `right`
+/// (length `lv`) times `sgn[perm[k]]`; for `n <= k < kq` (full `Q`) the left vector `k` is row
+/// `k` of `left`.
+pub(crate) struct SmallOut<'w, T> {
+    /// the singular values, descending
+    pub s: &'w [T],
+    /// with vectors: (left rows, their length, right rows, their length, order, signs)
+    pub vecs: Option<(&'w [T], usize, &'w [T], usize, &'w [usize], &'w [T])>,
+}
+
+/// The SVD of the column-major `m x n` matrix already copied into `work[..m n]` (`m >= n >= 1`,
+/// see [`work_len`]). With `vectors`, the left vectors are `kq` (n or m) rows of length m, the
+/// right ones n rows of length n. Returns `None` if the QR iteration did not converge.
+#[inline(always)]
+fn svd_small_impl<'w, T: Real>(
+    work: &'w mut [T],
+    perm: &'w mut [usize],
+    m: usize,
+    n: usize,
+    vectors: bool,
+    kq: usize,
+) -> Option<SmallOut<'w, T>> {
+    let (a, rest) = work.split_at_mut(m * n);
+    let (d, rest) = rest.split_at_mut(n);
+    let (e, rest) = rest.split_at_mut(n);
+    let (tauq, rest) = rest.split_at_mut(n);
+    let (taup, rest) = rest.split_at_mut(n);
+    let (r, rest) = rest.split_at_mut(n);
+    let (sgn, rest) = rest.split_at_mut(n);
+    let (z, rest) = rest.split_at_mut(m + 2);
+    if !vectors {
+        bidiag(a, m, n, d, e, tauq, taup, None, r, z);
+        if !dqds(d, &e[..n], rest) && !bdsqr(d, &mut e[..n], None) {
+            return None;
+        }
+        for x in d.iter_mut() {
+            *x = x.abs();
+        }
+        // descending (the QR leaves them almost sorted: insertion sort)
+        for i in 1..n {
+            let x = d[i];
+            let mut j = i;
+            while j > 0 && d[j - 1] < x {
+                d[j] = d[j - 1];
+                j -= 1;
+            }
+            d[j] = x;
+        }
+        return Some(SmallOut { s: d, vecs: None });
+    }
+    let (q, rest) = rest.split_at_mut(m * kq);
+    let (p, rest) = rest.split_at_mut(n * n);
+    let (cs, rest) = rest.split_at_mut(2 * n);
+    let (sn, _) = rest.split_at_mut(2 * n);
+    // the right reflectors go to `p`; P is formed from them into `q` (at least m n >= n n
+    // long, not needed yet) and moved to `p`; then Q is formed into `q`
+    bidiag(a, m, n, d, e, tauq, taup, Some(&mut *p), r, z);
+    form_p(p, n, taup, q);
+    p.copy_from_slice(&q[..n * n]);
+    form_q(a, m, n, tauq, q, kq);
+    let ok = bdsqr(d, &mut e[..n], Some(Vecs { ut: q, lu: m, vt: p, lv: n, cs, sn }));
+    if !ok {
+        return None;
+    }
+    for (x, sg) in d.iter_mut().zip(sgn.iter_mut()) {
+        *sg = if *x < T::ZERO { T::ZERO - T::ONE } else { T::ONE };
+        *x = x.abs();
+    }
+    for (k, pk) in perm.iter_mut().enumerate().take(kq) {
+        *pk = k;
+    }
+    // descending order of d (stable): the first n of perm
+    let dd: &[T] = d;
+    perm[..n].sort_by(|&i, &j| dd[j].partial_cmp(&dd[i]).unwrap_or(core::cmp::Ordering::Equal));
+    for k in 0..n {
+        r[k] = d[perm[k]];
+    }
+    d.copy_from_slice(&r[..n]);
+    Some(SmallOut { s: d, vecs: Some((q, m, p, n, perm, sgn)) })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+unsafe fn svd_small_avx512<'w, T: Real>(
+    work: &'w mut [T],
+    perm: &'w mut [usize],
+    m: usize,
+    n: usize,
+    vectors: bool,
+    kq: usize,
+) -> Option<SmallOut<'w, T>> {
+    svd_small_impl(work, perm, m, n, vectors, kq)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn svd_small_avx2<'w, T: Real>(
+    work: &'w mut [T],
+    perm: &'w mut [usize],
+    m: usize,
+    n: usize,
+    vectors: bool,
+    kq: usize,
+) -> Option<SmallOut<'w, T>> {
+    svd_small_impl(work, perm, m, n, vectors, kq)
+}
+
+/// The SVD of the column-major `m x n` matrix in `work[..m n]` (`m >= n >= 1`; `work` of
+/// [`work_len`]`(m, n, vectors, kq == m)` elements, `perm` of `kq`), compiled for the widest
+/// vector unit this CPU has. No fused multiply-adds are enabled by the wider code paths (Rust
+/// never contracts `a * b + c`), so every path gives the same bits.
+pub(crate) fn svd_small<'w, T: Real>(
+    work: &'w mut [T],
+    perm: &'w mut [usize],
+    m: usize,
+    n: usize,
+    vectors: bool,
+    kq: usize,
+) -> Option<SmallOut<'w, T>> {
+    debug_assert!(m >= n && n >= 1 && work.len() >= work_len(m, n, vectors, kq == m && m != n));
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+        {
+            // SAFETY: the CPU has the features (checked just above).
+            return unsafe { svd_small_avx512(work, perm, m, n, vectors, kq) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: as above.
+            return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq) };
+        }
+    }
+    svd_small_impl(work, perm, m, n, vectors, kq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    pub(super) static PASSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    pub(super) static FAILS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    #[ignore]
+    fn dqds_passes() {
+        use std::sync::atomic::Ordering::Relaxed;
+        for &n in &[32usize, 64, 256] {
+            let mut x = 12345u64;
+            let a: Vec<f64> = (0..n * n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+                })
+                .collect();
+            let mut w = a.clone();
+            let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
+            bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
+            PASSES.store(0, Relaxed);
+            FAILS.store(0, Relaxed);
+            let mut wk = vec![0.0; 5 * n];
+            let ok = dqds(&mut d, &e, &mut wk);
+            println!("n={n} ok={ok} passes/n {:.2} fails {}", PASSES.load(Relaxed) as f64 / n as f64, FAILS.load(Relaxed));
+        }
+    }
+
+    /// The phases per matrix (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn phase_timing() {
+        for &n in &[32usize, 64, 128, 256] {
+            let mut x = 12345u64;
+            let a: Vec<f64> = (0..n * n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+                })
+                .collect();
+            let reps = (2_000_000 / (n * n * n)).clamp(3, 20000);
+            let mut w = a.clone();
+            let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
+            let mut tb = f64::INFINITY;
+            for _ in 0..7 {
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    w.copy_from_slice(&a);
+                    // SAFETY: test on this CPU only when it has AVX-512
+                    unsafe { bidiag_avx512(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, &mut r, &mut z) };
+                }
+                tb = tb.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+            }
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                w.copy_from_slice(&a);
+                bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
+            }
+            let tb0 = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let (d0, e0) = (d.clone(), e.clone());
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                d.copy_from_slice(&d0);
+                e.copy_from_slice(&e0);
+                assert!(bdsqr(&mut d, &mut e, None));
+            }
+            let tq_ = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            let mut wk = vec![0.0; 5 * n];
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                d.copy_from_slice(&d0);
+                assert!(dqds(&mut d, &e0, &mut wk));
+            }
+            let tdq = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
+            println!("n={n:4} bidiag avx512 {tb:9.1} us  plain {tb0:9.1} us   bdsqr values {tq_:9.1} us  dqds {tdq:9.1} us");
+        }
+    }
+
+    /// dqds against the QR iteration on random and graded bidiagonals: the same values to a
+    /// relative few n eps.
+    #[test]
+    fn dqds_matches_bdsqr() {
+        let mut x = 99u64;
+        let mut rnd = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for &n in &[2usize, 3, 5, 10, 33, 64, 150] {
+            for kind in 0..4 {
+                let d0: Vec<f64> = (0..n).map(|i| match kind {
+                    0 => rnd() + 0.01,
+                    1 => 10f64.powf(-30.0 * i as f64 / n as f64) * (1.0 + rnd()),
+                    2 => 10f64.powf(-30.0 * (n - i) as f64 / n as f64) * (1.0 + rnd()),
+                    _ => 1.0 + 1e-9 * rnd(),
+                }).collect();
+                let e0: Vec<f64> = (0..n).map(|i| if i + 1 == n { 0.0 } else { match kind {
+                    1 => 10f64.powf(-30.0 * i as f64 / n as f64) * rnd(),
+                    2 => 10f64.powf(-30.0 * (n - i) as f64 / n as f64) * rnd(),
+                    3 => 1e-5 * rnd(),
+                    _ => rnd(),
+                } }).collect();
+                let (mut d1, mut e1) = (d0.clone(), e0.clone());
+                assert!(bdsqr(&mut d1, &mut e1, None));
+                let mut d2 = d0.clone();
+                let mut wk = vec![0.0; 5 * n];
+                assert!(dqds(&mut d2, &e0, &mut wk), "n={n} kind={kind}");
+                let mut a: Vec<f64> = d1.iter().map(|v| v.abs()).collect();
+                a.sort_by(|x, y| y.partial_cmp(x).unwrap());
+                d2.sort_by(|x, y| y.partial_cmp(x).unwrap());
+                for i in 0..n {
+                    assert!((a[i] - d2[i]).abs() <= 10.0 * n as f64 * f64::EPSILON * a[i], "n={n} kind={kind} i={i} {} {}", a[i], d2[i]);
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn bidiag_avx512(a: &mut [f64], m: usize, n: usize, d: &mut [f64], e: &mut [f64], tq: &mut [f64], tp: &mut [f64], r: &mut [f64], z: &mut [f64]) {
+        bidiag(a, m, n, d, e, tq, tp, None, r, z)
+    }
+}
