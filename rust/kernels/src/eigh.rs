@@ -14,6 +14,8 @@
 
 use crate::error::{Error, Result};
 use crate::jacobi;
+use crate::sytrd;
+#[cfg(test)]
 use crate::tql;
 use crate::scalar::Real;
 use crate::signs;
@@ -54,10 +56,10 @@ pub enum Uplo {
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N: usize = 20;
+pub const TQL_MAX_N: usize = 160;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N_VALUES: usize = 48;
+pub const TQL_MAX_N_VALUES: usize = 256;
 
 /// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
 /// algorithm; below it the hand-off to threads costs more than it saves.
@@ -173,17 +175,19 @@ fn eigh_one<T: Real>(
     // graded f32 matrices) hands the matrix to faer's algorithm below
     let mut small = n <= if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES };
     if small && n > JACOBI_MAX_N {
+        // column-major lower triangle (the strictly upper part is never read)
         work.ja.resize(n * n, T::ZERO);
-        for i in 0..n {
-            for k in 0..=i {
-                work.ja[i * n + k] = src[(i, k)] * scale;
+        for k in 0..n {
+            for i in k..n {
+                work.ja[k * n + i] = src[(i, k)] * scale;
             }
         }
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
-        work.je.resize(n, T::ZERO);
+        work.je.resize(4 * n, T::ZERO);
+        let (je, scratch) = work.je.split_at_mut(n);
         // (non-finite values from finite input are a failure too: the fuzzer found subnormal
         // off-diagonals next to zero diagonals overflowing the QL shift)
-        if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju)
+        if !sytrd::sy_eigh(&mut work.ja, n, vectors, &mut work.w, je, &mut work.ju, scratch)
             || !work.w[..n].iter().all(|x| x.is_finite())
         {
             small = false;
