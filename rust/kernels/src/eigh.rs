@@ -56,7 +56,7 @@ pub enum Uplo {
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N: usize = 160;
+pub const TQL_MAX_N: usize = 128;
 
 /// See [`JACOBI_MAX_N`].
 pub const TQL_MAX_N_VALUES: usize = 256;

@@ -100,6 +100,60 @@ fn norm2<T: Real>(x: &[T]) -> T {
     amax * s.sqrt()
 }
 
+/// Four columns of the lower symmetric product at once: `y += sum_c vj[c] col_c` and returns
+/// `col_c . v` for each c (rows below the 4 x 4 diagonal block).
+#[inline(always)]
+fn symv4<T: Real>(cols: [&[T]; 4], v: &[T], y: &mut [T], vj: [T; 4]) -> [T; 4] {
+    let len = v.len();
+    let (c0, c1, c2, c3) = (&cols[0][..len], &cols[1][..len], &cols[2][..len], &cols[3][..len]);
+    let y = &mut y[..len];
+    let mut acc = [[T::ZERO; 4]; 4];
+    let chunks = len / 4;
+    for q in 0..chunks {
+        for l in 0..4 {
+            let k = q * 4 + l;
+            let (a0, a1, a2, a3) = (c0[k], c1[k], c2[k], c3[k]);
+            let vk = v[k];
+            y[k] = a3.mul_add(vj[3], a2.mul_add(vj[2], a1.mul_add(vj[1], a0.mul_add(vj[0], y[k]))));
+            acc[0][l] = a0.mul_add(vk, acc[0][l]);
+            acc[1][l] = a1.mul_add(vk, acc[1][l]);
+            acc[2][l] = a2.mul_add(vk, acc[2][l]);
+            acc[3][l] = a3.mul_add(vk, acc[3][l]);
+        }
+    }
+    let mut s = [T::ZERO; 4];
+    for k in chunks * 4..len {
+        let (a0, a1, a2, a3) = (c0[k], c1[k], c2[k], c3[k]);
+        let vk = v[k];
+        y[k] = a3.mul_add(vj[3], a2.mul_add(vj[2], a1.mul_add(vj[1], a0.mul_add(vj[0], y[k]))));
+        s[0] = a0.mul_add(vk, s[0]);
+        s[1] = a1.mul_add(vk, s[1]);
+        s[2] = a2.mul_add(vk, s[2]);
+        s[3] = a3.mul_add(vk, s[3]);
+    }
+    let mut out = [T::ZERO; 4];
+    for c in 0..4 {
+        out[c] = ((acc[c][0] + acc[c][2]) + (acc[c][1] + acc[c][3])) + s[c];
+    }
+    out
+}
+
+/// Four columns of the rank-2 update at once: `col_c += nw[c] v + nv[c] w`.
+#[inline(always)]
+fn syr2_4<T: Real>(cols: [&mut [T]; 4], v: &[T], w: &[T], nw: [T; 4], nv: [T; 4]) {
+    let len = v.len();
+    let w = &w[..len];
+    let [c0, c1, c2, c3] = cols;
+    let (c0, c1, c2, c3) = (&mut c0[..len], &mut c1[..len], &mut c2[..len], &mut c3[..len]);
+    for k in 0..len {
+        let (vk, wk) = (v[k], w[k]);
+        c0[k] = vk.mul_add(nw[0], wk.mul_add(nv[0], c0[k]));
+        c1[k] = vk.mul_add(nw[1], wk.mul_add(nv[1], c1[k]));
+        c2[k] = vk.mul_add(nw[2], wk.mul_add(nv[2], c2[k]));
+        c3[k] = vk.mul_add(nw[3], wk.mul_add(nv[3], c3[k]));
+    }
+}
+
 /// LAPACK's `dlarfg`: the reflector `H = I - tau [1; v] [1; v]^T` with `H [alpha; x] = [beta; 0]`;
 /// `x` is overwritten by `v`. Returns `(beta, tau)`; `tau = 0` (H = I) when `x` is zero or
 /// negligible (below the smallest normal number, far under `eps ||A||` for a scaled matrix).
@@ -152,12 +206,37 @@ fn sytd2<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T]
         for yk in y[..m].iter_mut() {
             *yk = T::ZERO;
         }
-        for j in 0..m {
-            let c = (i + 1 + j) * n + i + 1 + j;
+        let o = i + 1;
+        let mut j = 0;
+        // four columns at a time: y and v are loaded once per row for the four
+        while j + 4 <= m {
+            let base = (o + j) * n + o;
+            let (c0, rest) = a[base..base + 3 * n + m].split_at(n);
+            let (c1, rest) = rest.split_at(n);
+            let (c2, c3) = rest.split_at(n);
+            let cc = [c0, c1, c2, c3];
+            for c in 0..4 {
+                y[j + c] = cc[c][j + c].mul_add(v[j + c], y[j + c]);
+                for r in c + 1..4 {
+                    let x = cc[c][j + r];
+                    y[j + r] = x.mul_add(v[j + c], y[j + r]);
+                    y[j + c] = x.mul_add(v[j + r], y[j + c]);
+                }
+            }
+            let vj = [v[j], v[j + 1], v[j + 2], v[j + 3]];
+            let s = symv4([&c0[j + 4..m], &c1[j + 4..m], &c2[j + 4..m], &c3[j + 4..m]], &v[j + 4..m], &mut y[j + 4..m], vj);
+            for c in 0..4 {
+                y[j + c] += s[c];
+            }
+            j += 4;
+        }
+        while j < m {
+            let c = (o + j) * n + o + j;
             let col = &a[c..c + m - j];
             let vj = v[j];
             let s = axpy_dot(vj, &col[1..], &mut y[j + 1..m], &v[j + 1..m]);
             y[j] = col[0].mul_add(vj, y[j]) + s;
+            j += 1;
         }
         for yk in y[..m].iter_mut() {
             *yk *= t;
@@ -165,14 +244,36 @@ fn sytd2<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T]
         // w = y - (t / 2) (y . v) v, kept in y
         let alpha2 = T::ZERO - half * t * dot(&y[..m], &v[..m]);
         axpy(alpha2, &v[..m], &mut y[..m]);
-        // A22 -= v w^T + w v^T (lower triangle)
-        for j in 0..m {
-            let c = (i + 1 + j) * n + i + 1 + j;
+        // A22 -= v w^T + w v^T (lower triangle), four columns at a time
+        let w = &y[..m];
+        let mut j = 0;
+        while j + 4 <= m {
+            let base = (o + j) * n + o;
+            let (c0, rest) = a[base..base + 3 * n + m].split_at_mut(n);
+            let (c1, rest) = rest.split_at_mut(n);
+            let (c2, c3) = rest.split_at_mut(n);
+            let cc = [c0, c1, c2, c3];
+            for c in 0..4 {
+                let (nw, nv) = (T::ZERO - w[j + c], T::ZERO - v[j + c]);
+                for r in c..4 {
+                    let x = &mut cc[c][j + r];
+                    *x = v[j + r].mul_add(nw, w[j + r].mul_add(nv, *x));
+                }
+            }
+            let [c0, c1, c2, c3] = cc;
+            let nw = [T::ZERO - w[j], T::ZERO - w[j + 1], T::ZERO - w[j + 2], T::ZERO - w[j + 3]];
+            let nv = [T::ZERO - v[j], T::ZERO - v[j + 1], T::ZERO - v[j + 2], T::ZERO - v[j + 3]];
+            syr2_4([&mut c0[j + 4..m], &mut c1[j + 4..m], &mut c2[j + 4..m], &mut c3[j + 4..m]], &v[j + 4..m], &w[j + 4..m], nw, nv);
+            j += 4;
+        }
+        while j < m {
+            let c = (o + j) * n + o + j;
             let col = &mut a[c..c + m - j];
-            let (nw, nv) = (T::ZERO - y[j], T::ZERO - v[j]);
-            for ((x, &vk), &wk) in col.iter_mut().zip(&v[j..m]).zip(&y[j..m]) {
+            let (nw, nv) = (T::ZERO - w[j], T::ZERO - v[j]);
+            for ((x, &vk), &wk) in col.iter_mut().zip(&v[j..m]).zip(&w[j..m]) {
                 *x = vk.mul_add(nw, wk.mul_add(nv, *x));
             }
+            j += 1;
         }
     }
     d[n - 1] = a[(n - 1) * n + n - 1];
@@ -276,6 +377,8 @@ fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
     let ssfmin = safmin.sqrt() / eps2;
     let nmaxit = 30 * n;
     let mut jtot = 0;
+    // (timing test only: FL_SLOWDIV=1 measures LAPACK's division order)
+    let min_p = if cfg!(test) && std::env::var("FL_SLOWDIV").is_ok() { T::INFINITY } else { T::MIN_POSITIVE };
     let mut l1 = 0;
     while l1 < n {
         if l1 > 0 {
@@ -383,13 +486,23 @@ fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
                         e[i + 1] = s * r;
                     }
                     let oldc = c;
-                    c = p / r;
-                    s = bb / r;
+                    // 1 / r and 1 / p start together (off the dependency chain of LAPACK's
+                    // two successive divisions c = p / r, p' = gamma^2 / c = gamma^2 r / p)
+                    let rinv = T::ONE / r;
+                    let pinv = if p >= min_p { T::ONE / p } else { T::ZERO };
+                    c = p * rinv;
+                    s = bb * rinv;
                     let oldgam = gamma;
                     let alpha = d[i];
                     gamma = c * (alpha - sigma) - s * oldgam;
                     d[i + 1] = oldgam + (alpha - gamma);
-                    p = if c != T::ZERO { (gamma * gamma) / c } else { oldc * bb };
+                    p = if pinv != T::ZERO && c != T::ZERO {
+                        (gamma * gamma) * (r * pinv)
+                    } else if c != T::ZERO {
+                        (gamma * gamma) / c
+                    } else {
+                        oldc * bb
+                    };
                 }
                 e[l] = s * p;
                 d[l] = sigma + gamma;
@@ -446,13 +559,23 @@ fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
                         e[i - 1] = s * r;
                     }
                     let oldc = c;
-                    c = p / r;
-                    s = bb / r;
+                    // 1 / r and 1 / p start together (off the dependency chain of LAPACK's
+                    // two successive divisions c = p / r, p' = gamma^2 / c = gamma^2 r / p)
+                    let rinv = T::ONE / r;
+                    let pinv = if p >= min_p { T::ONE / p } else { T::ZERO };
+                    c = p * rinv;
+                    s = bb * rinv;
                     let oldgam = gamma;
                     let alpha = d[i + 1];
                     gamma = c * (alpha - sigma) - s * oldgam;
                     d[i] = oldgam + (alpha - gamma);
-                    p = if c != T::ZERO { (gamma * gamma) / c } else { oldc * bb };
+                    p = if pinv != T::ZERO && c != T::ZERO {
+                        (gamma * gamma) * (r * pinv)
+                    } else if c != T::ZERO {
+                        (gamma * gamma) / c
+                    } else {
+                        oldc * bb
+                    };
                 }
                 e[l - 1] = s * p;
                 d[l] = sigma + gamma;
@@ -493,6 +616,12 @@ unsafe fn eigh_avx2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], 
 unsafe fn sytd2_avx2(a: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64], work: &mut [f64]) {
     let (tau, work) = work.split_at_mut(n);
     sytd2(a, n, d, e, tau, work)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
+    form_q(a, n, tau, q)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -580,19 +709,62 @@ mod tests {
     fn sytrd_timing() {
         use faer::dyn_stack::{MemBuffer, MemStack};
         use faer::linalg::evd::{self, ComputeEigenvectors};
+        // this thread's CPU time (the shared machine's other load does not count)
+        #[repr(C)]
+        struct Timespec {
+            sec: i64,
+            nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
+        }
+        let now = || {
+            let mut ts = Timespec { sec: 0, nsec: 0 };
+            // SAFETY: CLOCK_THREAD_CPUTIME_ID (3) writes one timespec.
+            unsafe { clock_gettime(3, &mut ts) };
+            ts.sec as f64 + ts.nsec as f64 * 1e-9
+        };
         let time = |reps: usize, f: &mut dyn FnMut()| {
             let mut best = f64::INFINITY;
             for _ in 0..5 {
-                let t = std::time::Instant::now();
+                let t = now();
                 for _ in 0..reps {
                     f();
                 }
-                best = best.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+                best = best.min((now() - t) / reps as f64 * 1e6);
             }
             best
         };
-        for n in [8usize, 16, 24, 32, 48, 64, 96, 128, 192, 256] {
+        let sizes: Vec<usize> = match std::env::var("FL_SIZES") {
+            Ok(v) => v.split(',').map(|x| x.parse().unwrap()).collect(),
+            Err(_) => vec![8, 16, 24, 32, 48, 64, 96, 128, 192, 256],
+        };
+        for n in sizes {
             let a = sym(n, 7);
+            if std::env::var("FL_AB").is_ok() {
+                let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+                let reps = (200000 / (n * n)).max(3);
+                let (mut ta, mut tb, mut tt) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+                for _ in 0..10 {
+                    std::env::set_var("FL_SLOWDIV", "1");
+                    ta = ta.min(time(reps, &mut || {
+                        w.copy_from_slice(&a);
+                        assert!(sy_eigh(&mut w, n, false, &mut d, &mut e, &mut q, &mut work));
+                    }));
+                    std::env::remove_var("FL_SLOWDIV");
+                    tb = tb.min(time(reps, &mut || {
+                        w.copy_from_slice(&a);
+                        assert!(sy_eigh(&mut w, n, false, &mut d, &mut e, &mut q, &mut work));
+                    }));
+                    tt = tt.min(time(reps, &mut || {
+                        w.copy_from_slice(&a);
+                        unsafe { sytd2_avx2(&mut w, n, &mut d, &mut e, &mut work) };
+                    }));
+                }
+                println!("n={n:4} A/B values: LAPACK divisions {ta:9.1} us, overlapped {tb:9.1} us (of which sytd2 {tt:9.1})");
+                continue;
+            }
+
             let reps = (200000 / (n * n)).max(3);
             let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
             let new_v = time(reps, &mut || {
@@ -625,6 +797,23 @@ mod tests {
                 w.copy_from_slice(&a);
                 unsafe { sytd2_avx2(&mut w, n, &mut d, &mut e, &mut work) };
             });
+            let tau = work[..n].to_vec();
+            let fq = time(reps, &mut || unsafe { form_q_avx2(&w, n, &tau, &mut q) });
+            let (d0, e0) = (d.clone(), e.clone());
+            let mut u = faer::Mat::<f64>::zeros(n, n);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let mut dc = [0.0; 3];
+            for (k, thr) in [16usize, 48, 128].into_iter().enumerate() {
+                let mut params: faer::Spec<evd::SelfAdjointEvdParams, f64> = Default::default();
+                params.config.recursion_threshold = thr;
+                let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
+                let dd = faer::Col::<f64>::from_fn(n, |i| d0[i]);
+                let ee = faer::Col::<f64>::from_fn(n, |i| if i + 1 < n { e0[i + 1] } else { 0.0 });
+                dc[k] = time(reps, &mut || {
+                    evd::tridiagonal_self_adjoint_evd(dd.as_diagonal(), ee.as_diagonal(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), params).unwrap();
+                });
+            }
+            println!("n={n:4} form_q {fq:9.1} us; faer tridiagonal evd (recursion 16/48/128) {:9.1} {:9.1} {:9.1} us", dc[0], dc[1], dc[2]);
             println!("n={n:4} sytd2 {tri:9.1} us, {:.2} GFlop/s", 4.0 / 3.0 * (n * n * n) as f64 / tri / 1e3);
             println!("n={n:4} vectors: new {new_v:9.1} tql {old_v:9.1} faer {faer_v:9.1} | values: new {new_n:9.1} tql {old_n:9.1} faer {faer_n:9.1} us");
         }
