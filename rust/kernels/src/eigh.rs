@@ -4,7 +4,7 @@
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
 //! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
-//! tridiagonalisation + QL ([`crate::tql`], n <= 20, or 48 for eigenvalues only) or faer's blocked tridiagonalisation +
+//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 128, or 256 for eigenvalues only) or faer's blocked tridiagonalisation +
 //! divide and conquer (`self_adjoint_evd`, larger n); crossovers measured, see [`JACOBI_MAX_N`]. Eigenvalues come back
 //! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
 //!
@@ -14,6 +14,8 @@
 
 use crate::error::{Error, Result};
 use crate::jacobi;
+use crate::sytrd;
+#[cfg(test)]
 use crate::tql;
 use crate::scalar::Real;
 use crate::signs;
@@ -34,30 +36,34 @@ pub enum Uplo {
 }
 
 /// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] (with eigenvectors) or
-/// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked tridiagonalisation + QL
-/// ([`crate::tql`]); above, faer's blocked `self_adjoint_evd`. Measured per matrix (float64, one
-/// thread, `cargo test --release -p ferrolinalg-kernels jacobi_vs_faer_timing -- --ignored
-/// --nocapture`, on the shared 2-vCPU VM while others built: noisy, ±30% run to run), in µs:
+/// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked column-major tridiagonalisation +
+/// QL / `dsterf` ([`crate::sytrd`]); above, faer's blocked `self_adjoint_evd`.
 ///
-/// | n | 2 | 3 | 4 | 6 | 8 | 12 | 16 | 24 | 32 | 48 | 64 | 96 |
-/// |---|---|---|---|---|---|---|---|---|---|---|---|---|
-/// | Jacobi, vectors | 0.08 | 1.1 | 1.9 | 2.8 | 7.6 | 28 | 68 | 199 | 376 | 1091 | | |
-/// | tql, vectors | 0.08 | 1.1 | 1.6 | 1.8 | 3.2 | 9.9 | 20 | 62 | 91 | 249 | 617 | |
-/// | faer, vectors | 0.85 | 2.7 | 3.9 | 4.9 | 6.9 | 16 | 27 | 53 | 83 | 207 | 393 | 956 |
-/// | tql, values | 0.06 | 0.40 | 0.66 | 1.7 | 2.6 | 7.2 | 14 | 26 | 55 | 136 | 292 | 835 |
-/// | faer, values | 0.34 | 2.5 | 3.6 | 3.1 | 5.8 | 13 | 22 | 43 | 66 | 161 | 248 | 564 |
+/// Measured per matrix (float64, one thread, this thread's CPU time, best of 5 blocks;
+/// `cargo test --release -p ferrolinalg-kernels sytrd_timing -- --ignored --nocapture`) on the
+/// shared 2-vCPU VM while three others built and benchmarked: noisy, ±30% between runs), in µs:
 ///
-/// (An earlier run, before tql's cheaper rotations, had Jacobi clearly ahead at n = 3, 4: 0.40
-/// and 0.79 µs against tql's 1.1 and 1.6.) Jacobi is kept to n = 4, where it ties or wins and is
-/// the more accurate; its ~6 n^3 flops per sweep lose beyond. With vectors tql wins to n = 16
-/// and ties faer at 24, where faer's blocked code starts to pay; for values only tql wins to 48.
+/// | n | 8 | 16 | 24 | 32 | 48 | 64 | 96 | 128 | 192 | 256 |
+/// |---|---|---|---|---|---|---|---|---|---|---|
+/// | sytrd, vectors | 3.5 | 12 | 25 | 50 | 146 | 284 | 1036 | 2196 | 5320 | 11930 |
+/// | old tql (tred2 + tql2), vectors | 3.6 | 14 | 36 | 78 | 243 | 548 | 1828 | 4689 | 15193 | 43308 |
+/// | faer, vectors | 7.8 | 21 | 48 | 82 | 212 | 411 | 1040 | 1893 | 4000 | 7496 |
+/// | sytrd, values | 3.0 | 8.8 | 18 | 33 | 85 | 154 | 436 | 638 | 1648 | 3493 |
+/// | old tql, values | 2.9 | 11 | 24 | 48 | 139 | 304 | 888 | 1745 | 5369 | 11848 |
+/// | faer, values | 5.1 | 17 | 39 | 67 | 151 | 266 | 627 | 1244 | 2346 | 4266 |
+///
+/// (Before sytrd, with tred2 + tql2: Jacobi won at n = 3, 4, 0.40 and 0.79 µs against 1.1 and 1.6.)
+/// Jacobi is kept to n = 4, where it ties or wins and is the more accurate; its ~6 n^3 flops per
+/// sweep lose beyond. With vectors sytrd wins to ~96 and ties faer at 128 (in other runs it was
+/// 10-15% ahead there: 1580 against 1847 µs); beyond, faer's divide and conquer and blocked
+/// back-transformation win. For values only sytrd wins to 256 in every run (dsterf costs O(n^2)).
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N: usize = 20;
+pub const TQL_MAX_N: usize = 128;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N_VALUES: usize = 48;
+pub const TQL_MAX_N_VALUES: usize = 256;
 
 /// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
 /// algorithm; below it the hand-off to threads costs more than it saves.
@@ -169,21 +175,23 @@ fn eigh_one<T: Real>(
     }
     let scale = safe_scale(amax);
     work.w.resize(n, T::ZERO);
-    // the small-order kernels first; one that does not converge (tql2 can stall on strongly
+    // the small-order kernels first; one that does not converge (QL can stall on strongly
     // graded f32 matrices) hands the matrix to faer's algorithm below
     let mut small = n <= if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES };
     if small && n > JACOBI_MAX_N {
+        // column-major lower triangle (the strictly upper part is never read)
         work.ja.resize(n * n, T::ZERO);
-        for i in 0..n {
-            for k in 0..=i {
-                work.ja[i * n + k] = src[(i, k)] * scale;
+        for k in 0..n {
+            for i in k..n {
+                work.ja[k * n + i] = src[(i, k)] * scale;
             }
         }
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
-        work.je.resize(n, T::ZERO);
+        work.je.resize(4 * n, T::ZERO);
+        let (je, scratch) = work.je.split_at_mut(n);
         // (non-finite values from finite input are a failure too: the fuzzer found subnormal
         // off-diagonals next to zero diagonals overflowing the QL shift)
-        if !tql::tql_eigh(&mut work.ja, n, vectors, &mut work.w, &mut work.je, &mut work.ju)
+        if !sytrd::sy_eigh(&mut work.ja, n, vectors, &mut work.w, je, &mut work.ju, scratch)
             || !work.w[..n].iter().all(|x| x.is_finite())
         {
             small = false;
@@ -247,8 +255,8 @@ fn eigh_one<T: Real>(
     }
     if let Some(mut v) = v_out {
         if small {
-            // eigenvector p is the contiguous slice ju[p n..(p + 1) n] (Jacobi's columns, tql's
-            // rows): pick its sign there (DESIGN.md's convention, as signs::normalize_columns),
+            // eigenvector p is the contiguous slice ju[p n..(p + 1) n] (Jacobi's and sytrd's
+            // columns): pick its sign there (DESIGN.md's convention, as signs::normalize_columns),
             // then write V row by row, contiguous for the usual C-order result
             work.sign.clear();
             for &p in &work.perm {

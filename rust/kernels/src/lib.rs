@@ -25,6 +25,7 @@ pub mod eigh;
 pub mod einsum;
 mod jacobi;
 mod tql;
+mod sytrd;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;

@@ -44,6 +44,7 @@ fn copysign<T: Real>(mag: T, sign: T) -> T {
 /// matrix `a` (row-major, lower triangle read; destroyed). The eigenvectors come back as the
 /// rows of `zt` (`n x n`, row `j` is the eigenvector of `d[j]`). `e` is scratch of length n.
 /// Returns false if QL did not converge.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn tql_eigh<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], zt: &mut [T]) -> bool {
     assert!(a.len() == n * n && d.len() == n && e.len() == n);
     assert!(!vectors || zt.len() == n * n);
@@ -145,7 +146,8 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
 
 /// Implicit QL on the tridiagonal (`d`, sub-diagonal `e[1..]`), accumulating the rotations into
 /// the rows of `zt`. Eigenvalues end in `d`.
-fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -> bool {
+#[inline(always)]
+pub(crate) fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -> bool {
     let eps = T::EPSILON;
     let two = T::ONE + T::ONE;
     for i in 1..n {

@@ -1,0 +1,828 @@
+//! Symmetric eigensolver for small and mid orders (n up to a few hundred): LAPACK's unblocked
+//! `dsytd2` (lower) tridiagonalisation on a column-major working copy; for eigenvalues only,
+//! LAPACK's `dsterf` (Pal-Walker-Kahan root-free QL / QR, [`sterf`]); with eigenvectors,
+//! `dorg2r`-style explicit formation of `Q`, then implicit QL ([`crate::tql::tql2`]) with the
+//! rotations applied to the contiguous columns of `Q`.
+//!
+//! Tried and dropped (slower, measured A/B in one run): applying each QL sweep's rotations to
+//! `Q` afterwards in blocks of 16 rows with the carried column in registers (1.6x slower at
+//! n = 128), and applying the rotations in pairs in one pass over three columns (1.8x slower);
+//! faer's tridiagonal divide and conquer (`tridiagonal_self_adjoint_evd`) on our tridiagonal
+//! costs more at n <= 128 than our whole QL with vectors.
+//!
+//! Why not [`crate::tql`]'s `tred2`: it works on a row-major copy whose inner loops are
+//! reductions along rows and columns alternately, which the compiler cannot vectorise (a float
+//! sum is not reassociated). Here every inner loop is contiguous: the symmetric matrix-vector
+//! product walks the lower triangle column by column doing one `axpy` and one dot product per
+//! column (the dot with 8 independent partial sums, so it vectorises, in a fixed order, so the
+//! result does not depend on threads), the rank-2 update is a column-wise double `axpy`, and
+//! QL's rotations combine two contiguous columns of `Q`. At these orders the matrix sits in L1
+//! (n = 32: 8 KiB) or L2 (n = 128: 128 KiB), so the unblocked algorithm (no `gemm`) is memory
+//! friendly enough, and it avoids the set-up of a blocked one.
+//!
+//! The loops are compiled twice: for AVX2 + FMA (picked at run time when the CPU has them; 4
+//! doubles per instruction, fused multiply-adds) and for the baseline target. One machine
+//! always takes the same branch, so results are the same for any number of threads.
+//!
+//! The input must lie in a safe range (`eigh` scales it by a power of two); the Householder
+//! vector's norm is still computed with a rescaling fallback so that tiny columns lose nothing.
+
+use crate::scalar::Real;
+use crate::tql;
+
+/// `sum x[k] y[k]` with 8 partial sums (vectorisable; fixed order).
+#[inline(always)]
+fn dot<T: Real>(x: &[T], y: &[T]) -> T {
+    let n = x.len();
+    let y = &y[..n];
+    let mut acc = [T::ZERO; 8];
+    let mut xc = x.chunks_exact(8);
+    let mut yc = y.chunks_exact(8);
+    for (a, b) in (&mut xc).zip(&mut yc) {
+        for l in 0..8 {
+            acc[l] = a[l].mul_add(b[l], acc[l]);
+        }
+    }
+    let mut s = T::ZERO;
+    for (a, b) in xc.remainder().iter().zip(yc.remainder()) {
+        s = a.mul_add(*b, s);
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + s
+}
+
+/// `y += a * x` and returns `sum x[k] v[k]` (one pass over `x`).
+#[inline(always)]
+fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
+    let n = x.len();
+    let (y, v) = (&mut y[..n], &v[..n]);
+    let mut acc = [T::ZERO; 8];
+    let mut xc = x.chunks_exact(8);
+    let mut yc = y.chunks_exact_mut(8);
+    let mut vc = v.chunks_exact(8);
+    for ((xs, ys), vs) in (&mut xc).zip(&mut yc).zip(&mut vc) {
+        for l in 0..8 {
+            ys[l] = xs[l].mul_add(a, ys[l]);
+            acc[l] = xs[l].mul_add(vs[l], acc[l]);
+        }
+    }
+    let mut s = T::ZERO;
+    for ((xs, ys), vs) in xc.remainder().iter().zip(yc.into_remainder()).zip(vc.remainder()) {
+        *ys = xs.mul_add(a, *ys);
+        s = xs.mul_add(*vs, s);
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + s
+}
+
+/// `y += a * x`.
+#[inline(always)]
+fn axpy<T: Real>(a: T, x: &[T], y: &mut [T]) {
+    for (ys, xs) in y.iter_mut().zip(x) {
+        *ys = xs.mul_add(a, *ys);
+    }
+}
+
+/// `||x||_2`, rescaled when the plain sum of squares could have under- or overflowed.
+#[inline(always)]
+fn norm2<T: Real>(x: &[T]) -> T {
+    let ss = dot(x, x);
+    let low = T::MIN_POSITIVE / (T::EPSILON * T::EPSILON);
+    if ss >= low && ss <= T::MAX {
+        return ss.sqrt();
+    }
+    let mut amax = T::ZERO;
+    for &v in x {
+        if v.abs() > amax {
+            amax = v.abs();
+        }
+    }
+    if amax == T::ZERO || !amax.is_finite() {
+        return amax;
+    }
+    let inv = T::ONE / amax;
+    let mut s = T::ZERO;
+    for &v in x {
+        let t = v * inv;
+        s = t.mul_add(t, s);
+    }
+    amax * s.sqrt()
+}
+
+/// Four columns of the lower symmetric product at once: `y += sum_c vj[c] col_c` and returns
+/// `col_c . v` for each c (rows below the 4 x 4 diagonal block).
+#[inline(always)]
+fn symv4<T: Real>(cols: [&[T]; 4], v: &[T], y: &mut [T], vj: [T; 4]) -> [T; 4] {
+    let len = v.len();
+    let (c0, c1, c2, c3) = (&cols[0][..len], &cols[1][..len], &cols[2][..len], &cols[3][..len]);
+    let y = &mut y[..len];
+    let mut acc = [[T::ZERO; 4]; 4];
+    let chunks = len / 4;
+    for q in 0..chunks {
+        for l in 0..4 {
+            let k = q * 4 + l;
+            let (a0, a1, a2, a3) = (c0[k], c1[k], c2[k], c3[k]);
+            let vk = v[k];
+            y[k] = a3.mul_add(vj[3], a2.mul_add(vj[2], a1.mul_add(vj[1], a0.mul_add(vj[0], y[k]))));
+            acc[0][l] = a0.mul_add(vk, acc[0][l]);
+            acc[1][l] = a1.mul_add(vk, acc[1][l]);
+            acc[2][l] = a2.mul_add(vk, acc[2][l]);
+            acc[3][l] = a3.mul_add(vk, acc[3][l]);
+        }
+    }
+    let mut s = [T::ZERO; 4];
+    for k in chunks * 4..len {
+        let (a0, a1, a2, a3) = (c0[k], c1[k], c2[k], c3[k]);
+        let vk = v[k];
+        y[k] = a3.mul_add(vj[3], a2.mul_add(vj[2], a1.mul_add(vj[1], a0.mul_add(vj[0], y[k]))));
+        s[0] = a0.mul_add(vk, s[0]);
+        s[1] = a1.mul_add(vk, s[1]);
+        s[2] = a2.mul_add(vk, s[2]);
+        s[3] = a3.mul_add(vk, s[3]);
+    }
+    let mut out = [T::ZERO; 4];
+    for c in 0..4 {
+        out[c] = ((acc[c][0] + acc[c][2]) + (acc[c][1] + acc[c][3])) + s[c];
+    }
+    out
+}
+
+/// Four columns of the rank-2 update at once: `col_c += nw[c] v + nv[c] w`.
+#[inline(always)]
+fn syr2_4<T: Real>(cols: [&mut [T]; 4], v: &[T], w: &[T], nw: [T; 4], nv: [T; 4]) {
+    let len = v.len();
+    let w = &w[..len];
+    let [c0, c1, c2, c3] = cols;
+    let (c0, c1, c2, c3) = (&mut c0[..len], &mut c1[..len], &mut c2[..len], &mut c3[..len]);
+    for k in 0..len {
+        let (vk, wk) = (v[k], w[k]);
+        c0[k] = vk.mul_add(nw[0], wk.mul_add(nv[0], c0[k]));
+        c1[k] = vk.mul_add(nw[1], wk.mul_add(nv[1], c1[k]));
+        c2[k] = vk.mul_add(nw[2], wk.mul_add(nv[2], c2[k]));
+        c3[k] = vk.mul_add(nw[3], wk.mul_add(nv[3], c3[k]));
+    }
+}
+
+/// LAPACK's `dlarfg`: the reflector `H = I - tau [1; v] [1; v]^T` with `H [alpha; x] = [beta; 0]`;
+/// `x` is overwritten by `v`. Returns `(beta, tau)`; `tau = 0` (H = I) when `x` is zero or
+/// negligible (below the smallest normal number, far under `eps ||A||` for a scaled matrix).
+#[inline(always)]
+fn larfg<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+    let xnorm = norm2(x);
+    if xnorm == T::ZERO {
+        return (alpha, T::ZERO);
+    }
+    let (p, q) = (alpha.abs(), xnorm);
+    let (big, small) = if p > q { (p, q) } else { (q, p) };
+    let r = small / big;
+    let h = big * (T::ONE + r * r).sqrt();
+    let beta = if alpha >= T::ZERO { T::ZERO - h } else { h };
+    if beta.abs() < T::MIN_POSITIVE {
+        return (alpha, T::ZERO);
+    }
+    let tau = (beta - alpha) / beta;
+    let scal = T::ONE / (alpha - beta);
+    for v in x.iter_mut() {
+        *v *= scal;
+    }
+    (beta, tau)
+}
+
+/// Reduces the symmetric `a` (`n x n`, column-major, lower triangle read) to tridiagonal form
+/// `T = Q^T A Q`: diagonal in `d`, sub-diagonal `T[i + 1, i]` in `e[i + 1]` (`e[0] = 0`, the layout
+/// [`tql::tql2`] takes). Reflector `i` (acting on rows `i + 1..`) keeps its vector below the
+/// sub-diagonal of column `i` of `a` and its factor in `tau[i]`. `work`: 2 n scratch.
+#[inline(always)]
+fn sytd2<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) {
+    let (v, rest) = work.split_at_mut(n);
+    let y = &mut rest[..n];
+    e[0] = T::ZERO;
+    let half = T::from_f64(0.5);
+    for i in 0..n - 1 {
+        let m = n - i - 1;
+        let ci = i * n;
+        d[i] = a[ci + i];
+        let alpha = a[ci + i + 1];
+        let (beta, t) = larfg(alpha, &mut a[ci + i + 2..ci + n]);
+        e[i + 1] = beta;
+        tau[i] = t;
+        if t == T::ZERO {
+            continue;
+        }
+        v[0] = T::ONE;
+        v[1..m].copy_from_slice(&a[ci + i + 2..ci + n]);
+        // y = t * A22 v, A22 = a[i + 1.., i + 1..] (lower triangle, column by column)
+        for yk in y[..m].iter_mut() {
+            *yk = T::ZERO;
+        }
+        let o = i + 1;
+        let mut j = 0;
+        // four columns at a time: y and v are loaded once per row for the four
+        while j + 4 <= m {
+            let base = (o + j) * n + o;
+            let (c0, rest) = a[base..base + 3 * n + m].split_at(n);
+            let (c1, rest) = rest.split_at(n);
+            let (c2, c3) = rest.split_at(n);
+            let cc = [c0, c1, c2, c3];
+            for c in 0..4 {
+                y[j + c] = cc[c][j + c].mul_add(v[j + c], y[j + c]);
+                for r in c + 1..4 {
+                    let x = cc[c][j + r];
+                    y[j + r] = x.mul_add(v[j + c], y[j + r]);
+                    y[j + c] = x.mul_add(v[j + r], y[j + c]);
+                }
+            }
+            let vj = [v[j], v[j + 1], v[j + 2], v[j + 3]];
+            let s = symv4([&c0[j + 4..m], &c1[j + 4..m], &c2[j + 4..m], &c3[j + 4..m]], &v[j + 4..m], &mut y[j + 4..m], vj);
+            for c in 0..4 {
+                y[j + c] += s[c];
+            }
+            j += 4;
+        }
+        while j < m {
+            let c = (o + j) * n + o + j;
+            let col = &a[c..c + m - j];
+            let vj = v[j];
+            let s = axpy_dot(vj, &col[1..], &mut y[j + 1..m], &v[j + 1..m]);
+            y[j] = col[0].mul_add(vj, y[j]) + s;
+            j += 1;
+        }
+        for yk in y[..m].iter_mut() {
+            *yk *= t;
+        }
+        // w = y - (t / 2) (y . v) v, kept in y
+        let alpha2 = T::ZERO - half * t * dot(&y[..m], &v[..m]);
+        axpy(alpha2, &v[..m], &mut y[..m]);
+        // A22 -= v w^T + w v^T (lower triangle), four columns at a time
+        let w = &y[..m];
+        let mut j = 0;
+        while j + 4 <= m {
+            let base = (o + j) * n + o;
+            let (c0, rest) = a[base..base + 3 * n + m].split_at_mut(n);
+            let (c1, rest) = rest.split_at_mut(n);
+            let (c2, c3) = rest.split_at_mut(n);
+            let cc = [c0, c1, c2, c3];
+            for c in 0..4 {
+                let (nw, nv) = (T::ZERO - w[j + c], T::ZERO - v[j + c]);
+                for r in c..4 {
+                    let x = &mut cc[c][j + r];
+                    *x = v[j + r].mul_add(nw, w[j + r].mul_add(nv, *x));
+                }
+            }
+            let [c0, c1, c2, c3] = cc;
+            let nw = [T::ZERO - w[j], T::ZERO - w[j + 1], T::ZERO - w[j + 2], T::ZERO - w[j + 3]];
+            let nv = [T::ZERO - v[j], T::ZERO - v[j + 1], T::ZERO - v[j + 2], T::ZERO - v[j + 3]];
+            syr2_4([&mut c0[j + 4..m], &mut c1[j + 4..m], &mut c2[j + 4..m], &mut c3[j + 4..m]], &v[j + 4..m], &w[j + 4..m], nw, nv);
+            j += 4;
+        }
+        while j < m {
+            let c = (o + j) * n + o + j;
+            let col = &mut a[c..c + m - j];
+            let (nw, nv) = (T::ZERO - w[j], T::ZERO - v[j]);
+            for ((x, &vk), &wk) in col.iter_mut().zip(&v[j..m]).zip(&w[j..m]) {
+                *x = vk.mul_add(nw, wk.mul_add(nv, *x));
+            }
+            j += 1;
+        }
+    }
+    d[n - 1] = a[(n - 1) * n + n - 1];
+}
+
+/// Forms `Q = H(0) H(1) ... H(n - 2)` (column-major, `n x n`) from [`sytd2`]'s reflectors, as
+/// LAPACK's `dorgtr` + `dorg2r`: backwards, each reflector touching only the columns it changes.
+#[inline(always)]
+fn form_q<T: Real>(a: &[T], n: usize, tau: &[T], q: &mut [T]) {
+    for x in q.iter_mut() {
+        *x = T::ZERO;
+    }
+    q[0] = T::ONE;
+    if n == 1 {
+        return;
+    }
+    q[n * n - 1] = T::ONE;
+    for i in (0..n - 1).rev() {
+        // H(i) acts on rows/columns i + 1..; v = [1; a[i + 2.., i]]
+        let t = tau[i];
+        let ve = &a[i * n + i + 2..i * n + n];
+        let c1 = (i + 1) * n;
+        for j in i + 2..n {
+            // column j: row i + 1 is still 0 (identity) before H(i)
+            let cj = j * n;
+            let s = t * dot(ve, &q[cj + i + 2..cj + n]);
+            q[cj + i + 1] = T::ZERO - s;
+            axpy(T::ZERO - s, ve, &mut q[cj + i + 2..cj + n]);
+        }
+        q[c1 + i + 1] = T::ONE - t;
+        for (x, &vk) in q[c1 + i + 2..c1 + n].iter_mut().zip(ve) {
+            *x = T::ZERO - t * vk;
+        }
+    }
+}
+
+/// Eigenvalues of the symmetric 2 x 2 `[[a, b], [b, c]]` (LAPACK's `dlae2`).
+#[inline(always)]
+fn lae2<T: Real>(a: T, b: T, c: T) -> (T, T) {
+    let half = T::from_f64(0.5);
+    let sm = a + c;
+    let df = a - c;
+    let adf = df.abs();
+    let tb = b + b;
+    let ab = tb.abs();
+    let (acmx, acmn) = if a.abs() > c.abs() { (a, c) } else { (c, a) };
+    let rt = if adf > ab {
+        let r = ab / adf;
+        adf * (T::ONE + r * r).sqrt()
+    } else if adf < ab {
+        let r = adf / ab;
+        ab * (T::ONE + r * r).sqrt()
+    } else {
+        ab * T::from_f64(core::f64::consts::SQRT_2)
+    };
+    if sm < T::ZERO {
+        let rt1 = half * (sm - rt);
+        (rt1, (acmx / rt1) * acmn - (b / rt1) * b)
+    } else if sm > T::ZERO {
+        let rt1 = half * (sm + rt);
+        (rt1, (acmx / rt1) * acmn - (b / rt1) * b)
+    } else {
+        (half * rt, T::ZERO - half * rt)
+    }
+}
+
+/// `sqrt(1 + x^2)` without overflow.
+#[inline(always)]
+fn hyp1<T: Real>(x: T) -> T {
+    let a = x.abs();
+    if a > T::ONE {
+        let r = T::ONE / a;
+        a * (T::ONE + r * r).sqrt()
+    } else {
+        (T::ONE + a * a).sqrt()
+    }
+}
+
+/// A power of two `s` with `s * x` near `target` (exact scaling).
+fn pow2_towards<T: Real>(x: T, target: T) -> T {
+    let e = (target.to_f64() / x.to_f64()).log2().round();
+    T::from_f64(e.exp2())
+}
+
+/// Eigenvalues (unsorted, into `d`) of the symmetric tridiagonal matrix with diagonal `d` and
+/// sub-diagonal `e[0..n - 1]` (`e[i] = T[i + 1, i]`; destroyed): LAPACK's `dsterf`, the
+/// Pal-Walker-Kahan root-free variant of implicit QL / QR (no square root per rotation: the
+/// squares of the off-diagonals are iterated), choosing QL or QR per block by which end has
+/// the larger diagonal, with relative deflation tests and each unreduced block scaled into a
+/// safe range. Returns false if it did not converge in 30 n iterations.
+#[inline(always)]
+fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
+    if n <= 1 {
+        return true;
+    }
+    let eps = T::EPSILON;
+    let eps2 = eps * eps;
+    let two = T::ONE + T::ONE;
+    let safmin = T::MIN_POSITIVE;
+    let ssfmax = (T::ONE / safmin).sqrt() / T::from_f64(3.0);
+    let ssfmin = safmin.sqrt() / eps2;
+    let nmaxit = 30 * n;
+    let mut jtot = 0;
+    // (timing test only: FL_SLOWDIV=1 measures LAPACK's division order)
+    let min_p = if cfg!(test) && std::env::var("FL_SLOWDIV").is_ok() { T::INFINITY } else { T::MIN_POSITIVE };
+    let mut l1 = 0;
+    while l1 < n {
+        if l1 > 0 {
+            e[l1 - 1] = T::ZERO;
+        }
+        let mut m = l1;
+        while m < n - 1 {
+            if e[m].abs() <= (d[m].abs().sqrt() * d[m + 1].abs().sqrt()) * eps {
+                e[m] = T::ZERO;
+                break;
+            }
+            m += 1;
+        }
+        let mut l = l1;
+        let (lsv, lendsv) = (l, m);
+        let mut lend = m;
+        l1 = m + 1;
+        if lend == l {
+            continue;
+        }
+        // scale the block into [ssfmin, ssfmax]
+        let mut anorm = T::ZERO;
+        for i in l..=lend {
+            if d[i].abs() > anorm {
+                anorm = d[i].abs();
+            }
+        }
+        for i in l..lend {
+            if e[i].abs() > anorm {
+                anorm = e[i].abs();
+            }
+        }
+        if anorm == T::ZERO {
+            continue;
+        }
+        let sc = if anorm > ssfmax {
+            pow2_towards(anorm, ssfmax)
+        } else if anorm < ssfmin {
+            pow2_towards(anorm, ssfmin)
+        } else {
+            T::ONE
+        };
+        if sc != T::ONE {
+            for x in d[l..=lend].iter_mut() {
+                *x *= sc;
+            }
+            for x in e[l..lend].iter_mut() {
+                *x *= sc;
+            }
+        }
+        for x in e[l..lend].iter_mut() {
+            *x = *x * *x;
+        }
+        if d[lend].abs() < d[l].abs() {
+            lend = lsv;
+            l = lendsv;
+        }
+        if lend >= l {
+            // QL
+            loop {
+                let mut m = lend;
+                for mm in l..lend {
+                    if e[mm].abs() <= eps2 * (d[mm] * d[mm + 1]).abs() {
+                        m = mm;
+                        break;
+                    }
+                }
+                if m < lend {
+                    e[m] = T::ZERO;
+                }
+                let mut p = d[l];
+                if m == l {
+                    l += 1;
+                    if l <= lend {
+                        continue;
+                    }
+                    break;
+                }
+                if m == l + 1 {
+                    let (rt1, rt2) = lae2(d[l], e[l].sqrt(), d[l + 1]);
+                    d[l] = rt1;
+                    d[l + 1] = rt2;
+                    e[l] = T::ZERO;
+                    l += 2;
+                    if l <= lend {
+                        continue;
+                    }
+                    break;
+                }
+                if jtot == nmaxit {
+                    return false;
+                }
+                jtot += 1;
+                let rte = e[l].sqrt();
+                let mut sigma = (d[l + 1] - p) / (two * rte);
+                let r = hyp1(sigma);
+                sigma = p - rte / (sigma + if sigma >= T::ZERO { r } else { T::ZERO - r });
+                let (mut c, mut s) = (T::ONE, T::ZERO);
+                let mut gamma = d[m] - sigma;
+                p = gamma * gamma;
+                for i in (l..m).rev() {
+                    let bb = e[i];
+                    let r = p + bb;
+                    if i != m - 1 {
+                        e[i + 1] = s * r;
+                    }
+                    let oldc = c;
+                    // 1 / r and 1 / p start together (off the dependency chain of LAPACK's
+                    // two successive divisions c = p / r, p' = gamma^2 / c = gamma^2 r / p)
+                    let rinv = T::ONE / r;
+                    let pinv = if p >= min_p { T::ONE / p } else { T::ZERO };
+                    c = p * rinv;
+                    s = bb * rinv;
+                    let oldgam = gamma;
+                    let alpha = d[i];
+                    gamma = c * (alpha - sigma) - s * oldgam;
+                    d[i + 1] = oldgam + (alpha - gamma);
+                    p = if pinv != T::ZERO && c != T::ZERO {
+                        (gamma * gamma) * (r * pinv)
+                    } else if c != T::ZERO {
+                        (gamma * gamma) / c
+                    } else {
+                        oldc * bb
+                    };
+                }
+                e[l] = s * p;
+                d[l] = sigma + gamma;
+            }
+        } else {
+            // QR
+            loop {
+                let mut m = lend;
+                let mut mm = l;
+                while mm > lend {
+                    if e[mm - 1].abs() <= eps2 * (d[mm] * d[mm - 1]).abs() {
+                        m = mm;
+                        break;
+                    }
+                    mm -= 1;
+                }
+                if m > lend {
+                    e[m - 1] = T::ZERO;
+                }
+                let mut p = d[l];
+                if m == l {
+                    if l == lend {
+                        break;
+                    }
+                    l -= 1;
+                    continue;
+                }
+                if m + 1 == l {
+                    let (rt1, rt2) = lae2(d[l], e[l - 1].sqrt(), d[l - 1]);
+                    d[l] = rt1;
+                    d[l - 1] = rt2;
+                    e[l - 1] = T::ZERO;
+                    if l < lend + 2 {
+                        break;
+                    }
+                    l -= 2;
+                    continue;
+                }
+                if jtot == nmaxit {
+                    return false;
+                }
+                jtot += 1;
+                let rte = e[l - 1].sqrt();
+                let mut sigma = (d[l - 1] - p) / (two * rte);
+                let r = hyp1(sigma);
+                sigma = p - rte / (sigma + if sigma >= T::ZERO { r } else { T::ZERO - r });
+                let (mut c, mut s) = (T::ONE, T::ZERO);
+                let mut gamma = d[m] - sigma;
+                p = gamma * gamma;
+                for i in m..l {
+                    let bb = e[i];
+                    let r = p + bb;
+                    if i != m {
+                        e[i - 1] = s * r;
+                    }
+                    let oldc = c;
+                    // 1 / r and 1 / p start together (off the dependency chain of LAPACK's
+                    // two successive divisions c = p / r, p' = gamma^2 / c = gamma^2 r / p)
+                    let rinv = T::ONE / r;
+                    let pinv = if p >= min_p { T::ONE / p } else { T::ZERO };
+                    c = p * rinv;
+                    s = bb * rinv;
+                    let oldgam = gamma;
+                    let alpha = d[i + 1];
+                    gamma = c * (alpha - sigma) - s * oldgam;
+                    d[i] = oldgam + (alpha - gamma);
+                    p = if pinv != T::ZERO && c != T::ZERO {
+                        (gamma * gamma) * (r * pinv)
+                    } else if c != T::ZERO {
+                        (gamma * gamma) / c
+                    } else {
+                        oldc * bb
+                    };
+                }
+                e[l - 1] = s * p;
+                d[l] = sigma + gamma;
+            }
+        }
+        if sc != T::ONE {
+            let inv = T::ONE / sc;
+            for x in d[lsv..=lendsv].iter_mut() {
+                *x *= inv;
+            }
+        }
+    }
+    true
+}
+
+#[inline(always)]
+fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
+    let (tau, work) = work.split_at_mut(n);
+    sytd2(a, n, d, e, tau, work);
+    if !vectors {
+        // sterf takes e[i] = T[i + 1, i]
+        e.copy_within(1..n, 0);
+        e[n - 1] = T::ZERO;
+        return sterf(n, d, e);
+    }
+    form_q(a, n, tau, q);
+    tql::tql2(n, d, e, Some(q))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn eigh_avx2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
+    eigh_body(a, n, vectors, d, e, q, work)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sytd2_avx2(a: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64], work: &mut [f64]) {
+    let (tau, work) = work.split_at_mut(n);
+    sytd2(a, n, d, e, tau, work)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
+    form_q(a, n, tau, q)
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Eigenvalues (unsorted, into `d`) and, if `vectors`, eigenvectors of the symmetric `n x n`
+/// matrix `a` (column-major, lower triangle read; destroyed). The eigenvectors come back as the
+/// columns of `q` (column-major `n x n`: column `j`, contiguous, belongs to `d[j]`). `e`: n
+/// scratch; `work`: 3 n scratch. Returns false if QL did not converge.
+pub fn sy_eigh<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
+    assert!(a.len() >= n * n && d.len() >= n && e.len() >= n && work.len() >= 3 * n);
+    assert!(!vectors || q.len() >= n * n);
+    if n == 0 {
+        return true;
+    }
+    let (a, d, e) = (&mut a[..n * n], &mut d[..n], &mut e[..n]);
+    let q = if vectors { &mut q[..n * n] } else { &mut q[..0] };
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { eigh_avx2(a, n, vectors, d, e, q, work) };
+    }
+    eigh_body(a, n, vectors, d, e, q, work)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(n: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut r = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+        };
+        let mut a = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..=i {
+                let x = r();
+                a[i * n + j] = x;
+                a[j * n + i] = x;
+            }
+        }
+        a
+    }
+
+    #[test]
+    fn residual_and_orthogonality() {
+        for n in [1usize, 2, 3, 5, 8, 9, 16, 17, 31, 32, 33, 64, 100, 128, 130] {
+            let a = sym(n, n as u64 + 3);
+            let mut w = a.clone();
+            let (mut d, mut e, mut q, mut work) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+            assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
+            let eps = f64::EPSILON;
+            let anorm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-300);
+            let (mut res, mut orth) = (0.0f64, 0.0f64);
+            for k in 0..n {
+                for i in 0..n {
+                    let av: f64 = (0..n).map(|j| a[j * n + i] * q[k * n + j]).sum();
+                    res = res.max((av - d[k] * q[k * n + i]).abs());
+                    let vv: f64 = (0..n).map(|j| q[i * n + j] * q[k * n + j]).sum();
+                    orth = orth.max((vv - if i == k { 1.0 } else { 0.0 }).abs());
+                }
+            }
+            assert!(res / (anorm * n as f64 * eps) < 5.0, "n={n} residual {res}");
+            assert!(orth / (n as f64 * eps) < 5.0, "n={n} orthogonality {orth}");
+            // values only: the same eigenvalues
+            let mut w2 = a.clone();
+            let mut d2 = vec![0.0; n];
+            assert!(sy_eigh(&mut w2, n, false, &mut d2, &mut e, &mut q, &mut work));
+            let (mut s1, mut s2) = (d.clone(), d2.clone());
+            s1.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            s2.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            for (x, y) in s1.iter().zip(&s2) {
+                assert!((x - y).abs() <= 4.0 * n as f64 * eps * anorm, "n={n}");
+            }
+        }
+    }
+
+    /// Per-matrix times of this kernel, tql.rs's and faer's (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn sytrd_timing() {
+        use faer::dyn_stack::{MemBuffer, MemStack};
+        use faer::linalg::evd::{self, ComputeEigenvectors};
+        // this thread's CPU time (the shared machine's other load does not count)
+        #[repr(C)]
+        struct Timespec {
+            sec: i64,
+            nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
+        }
+        let now = || {
+            let mut ts = Timespec { sec: 0, nsec: 0 };
+            // SAFETY: CLOCK_THREAD_CPUTIME_ID (3) writes one timespec.
+            unsafe { clock_gettime(3, &mut ts) };
+            ts.sec as f64 + ts.nsec as f64 * 1e-9
+        };
+        let time = |reps: usize, f: &mut dyn FnMut()| {
+            let mut best = f64::INFINITY;
+            for _ in 0..5 {
+                let t = now();
+                for _ in 0..reps {
+                    f();
+                }
+                best = best.min((now() - t) / reps as f64 * 1e6);
+            }
+            best
+        };
+        let sizes: Vec<usize> = match std::env::var("FL_SIZES") {
+            Ok(v) => v.split(',').map(|x| x.parse().unwrap()).collect(),
+            Err(_) => vec![8, 16, 24, 32, 48, 64, 96, 128, 192, 256],
+        };
+        for n in sizes {
+            let a = sym(n, 7);
+            if std::env::var("FL_AB").is_ok() {
+                let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+                let reps = (200000 / (n * n)).max(3);
+                let (mut ta, mut tb, mut tt) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+                for _ in 0..10 {
+                    std::env::set_var("FL_SLOWDIV", "1");
+                    ta = ta.min(time(reps, &mut || {
+                        w.copy_from_slice(&a);
+                        assert!(sy_eigh(&mut w, n, false, &mut d, &mut e, &mut q, &mut work));
+                    }));
+                    std::env::remove_var("FL_SLOWDIV");
+                    tb = tb.min(time(reps, &mut || {
+                        w.copy_from_slice(&a);
+                        assert!(sy_eigh(&mut w, n, false, &mut d, &mut e, &mut q, &mut work));
+                    }));
+                    tt = tt.min(time(reps, &mut || {
+                        w.copy_from_slice(&a);
+                        unsafe { sytd2_avx2(&mut w, n, &mut d, &mut e, &mut work) };
+                    }));
+                }
+                println!("n={n:4} A/B values: LAPACK divisions {ta:9.1} us, overlapped {tb:9.1} us (of which sytd2 {tt:9.1})");
+                continue;
+            }
+
+            let reps = (200000 / (n * n)).max(3);
+            let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+            let new_v = time(reps, &mut || {
+                w.copy_from_slice(&a);
+                assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
+            });
+            let new_n = time(reps, &mut || {
+                w.copy_from_slice(&a);
+                assert!(sy_eigh(&mut w, n, false, &mut d, &mut e, &mut q, &mut work));
+            });
+            let old_v = time(reps, &mut || {
+                w.copy_from_slice(&a);
+                assert!(tql::tql_eigh(&mut w, n, true, &mut d, &mut e, &mut q));
+            });
+            let old_n = time(reps, &mut || {
+                w.copy_from_slice(&a);
+                assert!(tql::tql_eigh(&mut w, n, false, &mut d, &mut e, &mut q));
+            });
+            let am = faer::Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let mut u = faer::Mat::<f64>::zeros(n, n);
+            let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default()));
+            let faer_v = time(reps, &mut || {
+                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+            });
+            let faer_n = time(reps, &mut || {
+                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+            });
+            let tri = time(reps, &mut || {
+                w.copy_from_slice(&a);
+                unsafe { sytd2_avx2(&mut w, n, &mut d, &mut e, &mut work) };
+            });
+            let tau = work[..n].to_vec();
+            let fq = time(reps, &mut || unsafe { form_q_avx2(&w, n, &tau, &mut q) });
+            let (d0, e0) = (d.clone(), e.clone());
+            let mut u = faer::Mat::<f64>::zeros(n, n);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let mut dc = [0.0; 3];
+            for (k, thr) in [16usize, 48, 128].into_iter().enumerate() {
+                let mut params: faer::Spec<evd::SelfAdjointEvdParams, f64> = Default::default();
+                params.config.recursion_threshold = thr;
+                let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
+                let dd = faer::Col::<f64>::from_fn(n, |i| d0[i]);
+                let ee = faer::Col::<f64>::from_fn(n, |i| if i + 1 < n { e0[i + 1] } else { 0.0 });
+                dc[k] = time(reps, &mut || {
+                    evd::tridiagonal_self_adjoint_evd(dd.as_diagonal(), ee.as_diagonal(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), params).unwrap();
+                });
+            }
+            println!("n={n:4} form_q {fq:9.1} us; faer tridiagonal evd (recursion 16/48/128) {:9.1} {:9.1} {:9.1} us", dc[0], dc[1], dc[2]);
+            println!("n={n:4} sytd2 {tri:9.1} us, {:.2} GFlop/s", 4.0 / 3.0 * (n * n * n) as f64 / tri / 1e3);
+            println!("n={n:4} vectors: new {new_v:9.1} tql {old_v:9.1} faer {faer_v:9.1} | values: new {new_n:9.1} tql {old_n:9.1} faer {faer_n:9.1} us");
+        }
+    }
+}
