@@ -1,0 +1,378 @@
+//! One row times a matrix (batch-1 dense layers): `dst = act(x @ w + bias)` for a single input
+//! row `x` (`1 x k`) and weights `w` (`k x n`).
+//!
+//! Such a product does two flops per weight and reads each weight once, so its speed is the
+//! bandwidth at which the weights arrive: from L2 when a model is called over and over, from L3
+//! or memory when a layer's weights were not used just before. Measured on the 2-core
+//! development VM (f32 784 x 512, 1.6 MB): one core streams ~27 GB/s from L3 and ~60 GB/s from
+//! L2; faer's general GEMM path reaches ~50 GB/s from L2. So the kernels here are plain
+//! streams over the weights in memory order, with the bias and activation applied once the
+//! row is complete, and large weights are cut into two contiguous slabs read by two cores:
+//! - weights with contiguous rows (`x @ w` of a C-order `(in, out)` matrix): slabs of rows,
+//!   each producing a partial sum of the whole output row (`acc += x[p] * w[p, :]`, eight rows
+//!   per pass over `acc`, which stays in L1); the two partial rows are added at the end;
+//! - weights with contiguous columns (PyTorch's C-order `(out, in)`): slabs of columns, each
+//!   column a dot product with `x`.
+//!
+//! The slabs depend only on the shape, never on the thread count, and each is summed in a fixed
+//! order, so one thread and two give the same bits. A model's weights split this way stay with
+//! the core that reads them: `Par::for_each` hands task 0 to the calling thread and task 1 to
+//! the lingering helper, so over repeated calls each core's L2 keeps its own slab.
+
+use crate::activations::{apply_rows, ActFloat, Activation};
+use crate::gemm::{gemm_seq, Mat};
+use crate::scalar::Real;
+use crate::strided::SendPtr;
+use crate::threads::Par;
+
+/// Weights of at least this many bytes are read by two threads, one slab each. Below it the
+/// hand-off (about 1 µs to a lingering helper) costs more than half the stream saves: at
+/// ~27 GB/s, 256 KiB take ~10 µs on one core.
+pub(crate) const SPLIT_BYTES: usize = 1 << 18;
+
+/// Slab boundaries fall on multiples of this many rows or columns.
+const SLAB_ALIGN: usize = 16;
+
+/// How many slabs (1 or 2) a `k x n` product of `T`s is cut into, and where the cut is, for
+/// `len` rows (or columns) along the cut.
+fn slabs<T>(k: usize, n: usize, len: usize) -> (usize, usize) {
+    let bytes = k.saturating_mul(n).saturating_mul(core::mem::size_of::<T>());
+    if bytes >= SPLIT_BYTES && len >= 2 * SLAB_ALIGN {
+        (2, (len / 2).next_multiple_of(SLAB_ALIGN).min(len))
+    } else {
+        (1, len)
+    }
+}
+
+/// Scratch elements [`row_layer`] needs for a `k x n` product.
+pub(crate) fn scratch_len(k: usize, n: usize) -> usize {
+    // a partial row, a contiguous copy of the output, a contiguous copy of x
+    2 * n + k
+}
+
+/// `dst[j * dcs] = act(sum_p x[p * xs] * w[p, j] + bias[j])` for `j < n`: one row times a
+/// `k x n` matrix `w` (any strides), with the bias (empty for none) and activation applied to
+/// the finished row. Two threads of `par` share large weights (see the module docs).
+///
+/// # Safety
+/// `x` holds `k` readable elements at stride `xs`, `w` describes readable memory, `dst` holds
+/// `n` writable elements at stride `dcs` that overlap no input, `scratch` holds
+/// [`scratch_len`] writable elements that overlap nothing else.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn row_layer<T: ActFloat>(
+    dst: *mut T,
+    dcs: isize,
+    x: *const T,
+    xs: isize,
+    w: Mat<T>,
+    bias: &[T],
+    act: Activation,
+    par: Par,
+    scratch: *mut T,
+) {
+    let (k, n) = (w.rows, w.cols);
+    if n == 0 {
+        return;
+    }
+    // the row is built contiguously: in dst itself when it is, else in scratch
+    let out = if dcs == 1 { dst } else { scratch.add(n) };
+    let part = scratch;
+    if k == 0 {
+        core::slice::from_raw_parts_mut(out, n).fill(T::ZERO);
+    } else if w.cs == 1 {
+        // rows of w contiguous: a stream of rows, cut into slabs of rows
+        let (ns, k0) = slabs::<T>(k, n, k);
+        let (op, pp, xp) = (SendPtr(out), SendPtr(part), SendPtr(x as *mut T));
+        let slab = |s: usize| {
+            let (op, pp, xp, w) = (op, pp, xp, w); // whole Sync wrappers, not their fields
+            let (p0, p1) = if s == 0 { (0, k0) } else { (k0, k) };
+            let acc = if s == 0 { op.get() } else { pp.get() };
+            // SAFETY: rows p0..p1 of w and x; slab s writes only its own partial row.
+            unsafe { vm_rows_dispatch(acc, n, xp.get().offset(p0 as isize * xs), xs, w.ptr.offset(p0 as isize * w.rs), w.rs, p1 - p0) };
+        };
+        run_slabs(par, ns, &slab);
+        if ns == 2 {
+            let (o, p) = (core::slice::from_raw_parts_mut(out, n), core::slice::from_raw_parts(part, n));
+            for (o, &p) in o.iter_mut().zip(p) {
+                *o += p;
+            }
+        }
+    } else if w.rs == 1 {
+        // columns of w contiguous: dot products, cut into slabs of columns
+        let xc = if xs == 1 {
+            x
+        } else {
+            let c = scratch.add(2 * n);
+            for p in 0..k {
+                *c.add(p) = *x.offset(p as isize * xs);
+            }
+            c as *const T
+        };
+        let (ns, c0) = slabs::<T>(k, n, n);
+        let (op, xp) = (SendPtr(out), SendPtr(xc as *mut T));
+        let slab = |s: usize| {
+            let (op, xp, w) = (op, xp, w);
+            let (j0, j1) = if s == 0 { (0, c0) } else { (c0, n) };
+            // SAFETY: columns j0..j1 of w and of the output row, this slab's alone.
+            unsafe { vm_cols_dispatch(op.get().add(j0), j1 - j0, xp.get(), w.ptr.offset(j0 as isize * w.cs), w.cs, k) };
+        };
+        run_slabs(par, ns, &slab);
+    } else {
+        // neither rows nor columns contiguous: the general product, on this thread
+        let a = Mat { ptr: x as *mut T, rows: 1, cols: k, rs: 0, cs: xs };
+        gemm_seq(Mat { ptr: out, rows: 1, cols: n, rs: n as isize, cs: 1 }, a, w, &mut Vec::new());
+    }
+    apply_rows(act, out, 1, n, 0, bias);
+    if dcs != 1 {
+        for j in 0..n {
+            *dst.offset(j as isize * dcs) = *out.add(j);
+        }
+    }
+}
+
+/// Runs `ns` slabs, on two threads when `par` has them.
+fn run_slabs(par: Par, ns: usize, slab: &(dyn Fn(usize) + Sync)) {
+    if ns > 1 && par.is_parallel() {
+        par.for_each(ns, slab);
+    } else {
+        (0..ns).for_each(slab);
+    }
+}
+
+#[inline(always)]
+unsafe fn vm_rows_dispatch<T: Real>(acc: *mut T, n: usize, x: *const T, xs: isize, w: *const T, rs: isize, k: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return vm_rows_avx2(acc, n, x, xs, w, rs, k);
+    }
+    vm_rows(acc, n, x, xs, w, rs, k)
+}
+
+#[inline(always)]
+unsafe fn vm_cols_dispatch<T: Real>(out: *mut T, n: usize, x: *const T, w: *const T, cs: isize, k: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return vm_cols_avx2(out, n, x, w, cs, k);
+    }
+    vm_cols(out, n, x, w, cs, k)
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// The same loops compiled for AVX2 (same operations, same bits: Rust never fuses `a * b + c`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn vm_rows_avx2<T: Real>(acc: *mut T, n: usize, x: *const T, xs: isize, w: *const T, rs: isize, k: usize) {
+    vm_rows(acc, n, x, xs, w, rs, k)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn vm_cols_avx2<T: Real>(out: *mut T, n: usize, x: *const T, w: *const T, cs: isize, k: usize) {
+    vm_cols(out, n, x, w, cs, k)
+}
+
+/// `acc[j] = sum_p x[p * xs] * w[p * rs + j]` for `j < n`, `p < k`: contiguous rows of `w`
+/// eight at a time, each pass adding their weighted sum to `acc` (in L1), so the weights are
+/// read once, in memory order.
+#[inline(always)]
+unsafe fn vm_rows<T: Real>(acc: *mut T, n: usize, x: *const T, xs: isize, w: *const T, rs: isize, k: usize) {
+    // SAFETY (whole function): every index stays within the shapes the caller vouched for.
+    let out = core::slice::from_raw_parts_mut(acc, n);
+    out.fill(T::ZERO);
+    let xv = |p: usize| *x.offset(p as isize * xs);
+    let row = |p: usize| core::slice::from_raw_parts(w.offset(p as isize * rs), n);
+    let mut p = 0;
+    while p + 8 <= k {
+        let xx: [T; 8] = core::array::from_fn(|i| xv(p + i));
+        let r: [&[T]; 8] = core::array::from_fn(|i| row(p + i));
+        for j in 0..n {
+            let a = (xx[0] * r[0][j] + xx[1] * r[1][j]) + (xx[2] * r[2][j] + xx[3] * r[3][j]);
+            let b = (xx[4] * r[4][j] + xx[5] * r[5][j]) + (xx[6] * r[6][j] + xx[7] * r[7][j]);
+            out[j] += a + b;
+        }
+        p += 8;
+    }
+    while p < k {
+        let (x0, r0) = (xv(p), row(p));
+        for j in 0..n {
+            out[j] += x0 * r0[j];
+        }
+        p += 1;
+    }
+}
+
+/// Lanes of partial sums per dot product (one cache line's worth of `T`).
+const LANES: usize = 16;
+
+/// `out[j] = sum_p x[p] * w[j * cs + p]` for `j < n`: dot products of `x` (contiguous) with the
+/// contiguous columns of `w`, four columns at a time, each summed in [`LANES`] partial sums
+/// (vectorisable; fixed order) that are added pairwise at the end.
+#[inline(always)]
+unsafe fn vm_cols<T: Real>(out: *mut T, n: usize, x: *const T, w: *const T, cs: isize, k: usize) {
+    // SAFETY (whole function): every index stays within the shapes the caller vouched for.
+    let x = core::slice::from_raw_parts(x, k);
+    let col = |j: usize| core::slice::from_raw_parts(w.offset(j as isize * cs), k);
+    let body = k / LANES * LANES;
+    let finish = |lanes: &[T; LANES], c: &[T]| {
+        let mut l = *lanes;
+        let mut width = LANES;
+        while width > 1 {
+            width /= 2;
+            for i in 0..width {
+                l[i] = l[i] + l[i + width];
+            }
+        }
+        let mut s = l[0];
+        for p in body..k {
+            s += x[p] * c[p];
+        }
+        s
+    };
+    let xb = x[..body].chunks_exact(LANES);
+    let mut j = 0;
+    while j + 4 <= n {
+        let (c0, c1, c2, c3) = (col(j), col(j + 1), col(j + 2), col(j + 3));
+        let (mut a0, mut a1, mut a2, mut a3) = ([T::ZERO; LANES], [T::ZERO; LANES], [T::ZERO; LANES], [T::ZERO; LANES]);
+        let chunks = c0[..body].chunks_exact(LANES).zip(c1[..body].chunks_exact(LANES)).zip(c2[..body].chunks_exact(LANES)).zip(c3[..body].chunks_exact(LANES));
+        for (xc, (((w0, w1), w2), w3)) in xb.clone().zip(chunks) {
+            for l in 0..LANES {
+                a0[l] += xc[l] * w0[l];
+                a1[l] += xc[l] * w1[l];
+                a2[l] += xc[l] * w2[l];
+                a3[l] += xc[l] * w3[l];
+            }
+        }
+        *out.add(j) = finish(&a0, c0);
+        *out.add(j + 1) = finish(&a1, c1);
+        *out.add(j + 2) = finish(&a2, c2);
+        *out.add(j + 3) = finish(&a3, c3);
+        j += 4;
+    }
+    while j < n {
+        let c = col(j);
+        let mut a = [T::ZERO; LANES];
+        for (xc, wc) in xb.clone().zip(c[..body].chunks_exact(LANES)) {
+            for l in 0..LANES {
+                a[l] += xc[l] * wc[l];
+            }
+        }
+        *out.add(j) = finish(&a, c);
+        j += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::threads;
+    use std::arch::x86_64::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn stream_sum(p: *const f32, len: usize) -> f32 {
+        let mut acc = [_mm256_setzero_ps(); 8];
+        let mut i = 0;
+        while i + 64 <= len {
+            for a in 0..8 {
+                acc[a] = _mm256_add_ps(acc[a], _mm256_loadu_ps(p.add(i + 8 * a)));
+            }
+            i += 64;
+        }
+        let mut s = _mm256_setzero_ps();
+        for a in acc {
+            s = _mm256_add_ps(s, a);
+        }
+        let mut o = [0f32; 8];
+        _mm256_storeu_ps(o.as_mut_ptr(), s);
+        o.iter().sum()
+    }
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    }
+
+    /// Runs every variant over all sets, interleaved round by round; prints median and min.
+    fn compare(title: &str, mb: f64, nsets: usize, rounds: usize, vs: &mut [(&str, &mut dyn FnMut(usize))]) {
+        let mut ts: Vec<Vec<f64>> = vec![Vec::new(); vs.len()];
+        for r in 0..rounds + 5 {
+            for (v, (_, f)) in vs.iter_mut().enumerate() {
+                let t0 = std::time::Instant::now();
+                for i in 0..nsets {
+                    f(i);
+                }
+                if r >= 5 {
+                    ts[v].push(t0.elapsed().as_secs_f64() / nsets as f64 * 1e6);
+                }
+            }
+        }
+        for (v, (name, _)) in vs.iter().enumerate() {
+            let min = ts[v].iter().cloned().fold(f64::INFINITY, f64::min);
+            let med = median(ts[v].clone());
+            println!("{title}: {name:<34} median {med:6.1} us ({:5.1} GB/s)  min {min:6.1} us ({:5.1} GB/s)", mb / med * 1e3, mb / min * 1e3);
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn timing_stream() {
+        threads::set_num_threads(2);
+        let pool = threads::current();
+        let par = pool.par();
+        let (k, n) = (784usize, 512usize);
+        let len = k * n;
+        let bufs: Vec<Vec<f32>> = (0..16).map(|s| (0..len).map(|i| ((i + s) % 13) as f32).collect()).collect();
+        let ptrs: Vec<SendPtr<f32>> = bufs.iter().map(|b| SendPtr(b.as_ptr() as *mut f32)).collect();
+        let x: Vec<f32> = (0..k).map(|i| (i % 7) as f32).collect();
+        let xp = SendPtr(x.as_ptr() as *mut f32);
+        let mut outs = vec![0f32; 2 * n];
+        let op = SendPtr(outs.as_mut_ptr());
+        let mb = (len * 4) as f64 / 1e6;
+        let sink = AtomicU32::new(0);
+        let wm = |i: usize| Mat { ptr: ptrs[i].get(), rows: k, cols: n, rs: n as isize, cs: 1 };
+        let wt = |i: usize| Mat { ptr: ptrs[i].get(), rows: k, cols: n, rs: 1, cs: k as isize };
+        let mut scr = vec![0f32; scratch_len(k, n)];
+        let sp = scr.as_mut_ptr();
+        for (name, nsets) in [("L3 rot16", 16usize), ("same buf", 1)] {
+            let mut v1 = |i: usize| unsafe {
+                sink.fetch_add(stream_sum(ptrs[i].get(), len) as u32, Ordering::Relaxed);
+            };
+            let mut v2 = |i: usize| {
+                let p = ptrs[i];
+                par.for_each(2, &|h| unsafe {
+                    let p = p;
+                    sink.fetch_add(stream_sum(p.get().add(h * len / 2), len / 2) as u32, Ordering::Relaxed);
+                });
+            };
+            let mut v3 = |i: usize| unsafe { vm_rows_avx2::<f32>(op.get(), n, xp.get(), 1, ptrs[i].get(), n as isize, k) };
+            let mut v5 = |i: usize| unsafe { row_layer(op.get(), 1, xp.get(), 1, wm(i), &[], Activation::Relu, Par::SEQ, sp) };
+            let mut v6 = |i: usize| unsafe { row_layer(op.get(), 1, xp.get(), 1, wm(i), &[], Activation::Relu, par, sp) };
+            let mut v7 = |i: usize| unsafe { row_layer(op.get(), 1, xp.get(), 1, wt(i), &[], Activation::Relu, Par::SEQ, sp) };
+            let mut v8 = |i: usize| unsafe { row_layer(op.get(), 1, xp.get(), 1, wt(i), &[], Activation::Relu, par, sp) };
+            let mut v9 = |i: usize| {
+                let p = ptrs[i];
+                par.for_each(2, &|h| unsafe {
+                    let (p, xp, op) = (p, xp, op);
+                    vm_rows_avx2::<f32>(op.get().add(h * n / 2), n / 2, xp.get(), 1, p.get().add(h * n / 2), n as isize, k)
+                });
+            };
+            compare(name, mb, nsets, 60, &mut [
+                ("stream 1t", &mut v1),
+                ("stream 2t halves", &mut v2),
+                ("vm_rows 1t", &mut v3),
+                ("row_layer SEQ (2 k-slabs)", &mut v5),
+                ("row_layer 2t (k-slabs)", &mut v6),
+                ("row_layer dot form SEQ", &mut v7),
+                ("row_layer dot form 2t", &mut v8),
+                ("vm_rows 2t col halves", &mut v9),
+            ]);
+        }
+        drop(outs);
+    }
+}
