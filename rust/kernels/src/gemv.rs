@@ -417,4 +417,70 @@ mod tests {
         }
         drop(outs);
     }
+
+    /// The MLP of the benchmark (784-512-512-10 relu, f32) at batch 1: one thread against two.
+    #[test]
+    #[ignore]
+    fn timing_mlp_batch1() {
+        use crate::dense::{Layer, Mlp, WeightLayout};
+        use crate::strided::{ArrayMut, ArrayRef};
+        threads::set_num_threads(2);
+        let pool = threads::current();
+        let sizes = [784usize, 512, 512, 10];
+        let ws: Vec<Vec<f32>> = (0..3).map(|i| data(sizes[i] * sizes[i + 1], i as u64).iter().map(|&v| v as f32).collect()).collect();
+        let bs: Vec<Vec<f32>> = (0..3).map(|i| data(sizes[i + 1], 10 + i as u64).iter().map(|&v| v as f32).collect()).collect();
+        let layers = (0..3)
+            .map(|i| {
+                let act = if i < 2 { Activation::Relu } else { Activation::Identity };
+                let w = ArrayRef::from_slice(&ws[i], &[sizes[i], sizes[i + 1]]);
+                let b = ArrayRef::from_slice(&bs[i], &[sizes[i + 1]]);
+                Layer::new(&w, WeightLayout::InOut, Some(&b), act, i).unwrap()
+            })
+            .collect();
+        let mlp = Mlp::new(layers).unwrap();
+        let xs: Vec<Vec<f32>> = (0..16).map(|s| data(784, 100 + s).iter().map(|&v| v as f32).collect()).collect();
+        let mut out = vec![0f32; 10];
+        let op = SendPtr(out.as_mut_ptr());
+        let par = pool.par();
+        let mut seq = |i: usize| {
+            let mut o = ArrayMut::from_slice(unsafe { core::slice::from_raw_parts_mut(op.get(), 10) }, &[1, 10]);
+            mlp.forward(&ArrayRef::from_slice(&xs[i], &[1, 784]), &mut o, Par::SEQ).unwrap()
+        };
+        let mut two = |i: usize| {
+            let mut o = ArrayMut::from_slice(unsafe { core::slice::from_raw_parts_mut(op.get(), 10) }, &[1, 10]);
+            mlp.forward(&ArrayRef::from_slice(&xs[i], &[1, 784]), &mut o, par).unwrap()
+        };
+        let mb = (784 * 512 + 512 * 512 + 5120) as f64 * 4e-6;
+        compare("MLP b1", mb, 16, 200, &mut [("1 thread", &mut seq), ("2 threads", &mut two)]);
+    }
+
+    /// GF/s of one thread's sequential GEMM (faer through gemm_seq) on the MLP's batch-256 shapes
+    /// against a large square product.
+    #[test]
+    #[ignore]
+    fn timing_gemm_shapes() {
+        for &(m, k, n) in &[(256usize, 784usize, 512usize), (256, 784, 256), (256, 512, 256), (128, 784, 512), (256, 512, 512), (128, 512, 512), (128, 512, 10), (64, 784, 512)] {
+            let a: Vec<f32> = data(m * k, 1).iter().map(|&v| v as f32).collect();
+            let b: Vec<f32> = data(k * n, 2).iter().map(|&v| v as f32).collect();
+            let mut c = vec![0f32; m * n];
+            let mut scratch = Vec::new();
+            let mut ts = Vec::new();
+            for _ in 0..(if m == 2048 { 5 } else { 200 }) {
+                let t0 = std::time::Instant::now();
+                // SAFETY: the views describe the vectors above (row-major x @ w as the MLP does).
+                unsafe {
+                    gemm_seq(
+                        Mat { ptr: c.as_mut_ptr(), rows: m, cols: n, rs: n as isize, cs: 1 },
+                        Mat { ptr: a.as_ptr() as *mut f32, rows: m, cols: k, rs: k as isize, cs: 1 },
+                        Mat { ptr: b.as_ptr() as *mut f32, rows: k, cols: n, rs: n as isize, cs: 1 },
+                        &mut scratch,
+                    )
+                };
+                ts.push(t0.elapsed().as_secs_f64());
+            }
+            let best = ts.iter().cloned().fold(f64::INFINITY, f64::min);
+            let fl = 2.0 * (m * n * k) as f64;
+            println!("gemm_seq f32 {m}x{k}x{n}: best {:.1} us = {:.0} GF/s, median {:.0} GF/s", best * 1e6, fl / best / 1e9, fl / median(ts) / 1e9);
+        }
+    }
 }
