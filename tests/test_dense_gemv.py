@@ -165,3 +165,30 @@ def test_mlp_batch_one_through_split_layers(rng, restore_threads, dtype, acts):
             for w, b, act in layers:
                 h = fl.linear(h, w, b, act)
             np.testing.assert_array_equal(h, results[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m", [5, 33, 256, 511])
+def test_mlp_small_batches_share_each_layer(rng, restore_threads, dtype, m):
+    """Batches under 512 rows with large layers run layer by layer, each layer's columns (or rows,
+    for narrow or softmax layers) split between the threads: the same values as the reference,
+    one thread and two bit-identical."""
+    sizes = (300, 257, 513, 100, 10)
+    acts = ("relu", "softmax", "gelu", None)
+    layers = [
+        ((rng.standard_normal((a, c)) / np.sqrt(a)).astype(dtype), rng.standard_normal(c).astype(dtype), act)
+        for a, c, act in zip(sizes[:-1], sizes[1:], acts)
+    ]
+    mlp = fl.MLP(layers)
+    x = rng.standard_normal((m, 600)).astype(dtype)[:, ::2]
+    want = mlp_reference(x, layers)
+    results = []
+    for threads in (1, 2):
+        fl.set_num_threads(threads)
+        got = checked(mlp, x)
+        np.testing.assert_allclose(got, want, rtol=300 * eps(dtype), atol=300 * eps(dtype))
+        out = np.empty((10, m), dtype).T
+        assert mlp(x, out=out) is out
+        np.testing.assert_array_equal(out, got)
+        results.append(got)
+    np.testing.assert_array_equal(results[0], results[1])
