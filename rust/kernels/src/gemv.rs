@@ -225,7 +225,8 @@ unsafe fn vm_cols<T: Real>(out: *mut T, n: usize, x: *const T, w: *const T, cs: 
         while width > 1 {
             width /= 2;
             for i in 0..width {
-                l[i] = l[i] + l[i + width];
+                let hi = l[i + width];
+                l[i] += hi;
             }
         }
         let mut s = l[0];
@@ -321,8 +322,8 @@ mod tests {
         let mut acc = [_mm256_setzero_ps(); 8];
         let mut i = 0;
         while i + 64 <= len {
-            for a in 0..8 {
-                acc[a] = _mm256_add_ps(acc[a], _mm256_loadu_ps(p.add(i + 8 * a)));
+            for (a, v) in acc.iter_mut().enumerate() {
+                *v = _mm256_add_ps(*v, _mm256_loadu_ps(p.add(i + 8 * a)));
             }
             i += 64;
         }
@@ -388,7 +389,6 @@ mod tests {
             let mut v2 = |i: usize| {
                 let p = ptrs[i];
                 par.for_each(2, &|h| unsafe {
-                    let p = p;
                     sink.fetch_add(stream_sum(p.get().add(h * len / 2), len / 2) as u32, Ordering::Relaxed);
                 });
             };
