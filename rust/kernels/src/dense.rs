@@ -11,6 +11,7 @@
 use crate::activations::{apply_rows, ActFloat, Activation};
 use crate::error::{Error, Result};
 use crate::gemm::{gemm_seq, worth_splitting, Mat};
+use crate::gemv;
 use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, Dims, SendPtr};
 use crate::threads::Par;
 use std::sync::Mutex;
@@ -27,22 +28,23 @@ const ROW_BLOCK: usize = 1024;
 /// cost more in repacked weights than the epilogue gained from L2 (the measurements above).
 const TILE_BYTES: usize = 4 << 20;
 
-/// A single row (batch 1) against weights of at least this many bytes is split by columns across
-/// threads. Such a product is a stream over the weights, bound by the bandwidth one core gets
-/// from L3 or memory (~17 GB/s here: 94 µs for 784 x 512 f32); two cores streaming half each
-/// nearly double it. Below this size the hand-off to a second thread costs more than it saves.
-const GEMV_SPLIT_BYTES: usize = 1 << 18;
+/// An MLP's batch is split into row blocks (each through every layer on one thread) only if the
+/// blocks have at least this many rows; smaller batches share each layer between the threads.
+const LAYER_SPLIT_ROWS: usize = 256;
 
-/// Whether a `rows`-row product with `k x n` weights of `T` streams enough weight bytes to be
-/// split by columns across threads.
-fn split_gemv<T>(rows: usize, k: usize, n: usize) -> bool {
-    rows == 1 && n >= 128 && k.saturating_mul(n).saturating_mul(core::mem::size_of::<T>()) >= GEMV_SPLIT_BYTES
-}
-
-/// Column blocks for a split row product: two, on multiples of 64 columns (from the shape alone,
-/// so results do not depend on the thread count: a column's arithmetic is the same either way).
-fn gemv_block<T>(n: usize) -> usize {
-    n.div_ceil(2).next_multiple_of(64).min(n)
+/// Tiles `(row block, column block)` of one layer of an MLP run layer by layer: two column
+/// halves of a wide layer, else two row halves (softmax needs whole rows), else one tile; from
+/// the shape alone, so results do not depend on the thread count.
+fn layer_tiles<T>(m: usize, k: usize, n: usize, whole_rows: bool) -> (usize, usize) {
+    if !worth_splitting::<T>(m, n, k) {
+        (m.max(1), n.max(1))
+    } else if n >= 128 && !whole_rows {
+        (m.max(1), (n / 2).next_multiple_of(16))
+    } else if m >= 32 {
+        ((m / 2).next_multiple_of(16), n.max(1))
+    } else {
+        (m.max(1), n.max(1))
+    }
 }
 
 /// How the weight matrix is stored.
@@ -204,11 +206,16 @@ pub fn linear<T: ActFloat>(
     let (m, xrs, ors, groups) = row_groups(x, out);
     let xcs = x.strides()[x.ndim() - 1];
     let ocs = out.strides()[out.ndim() - 1];
-    let (mb, mut nb) = tile_sizes::<T>(m, n, k, act.needs_whole_rows());
-    let split_row = split_gemv::<T>(m * groups.len(), k, n) && !act.needs_whole_rows();
-    if split_row {
-        nb = gemv_block::<T>(n);
+    if m * groups.len() == 1 {
+        // one row (batch 1): a stream over the weights, on two cores when they are large
+        let [xo, oo] = groups[0];
+        let mut scratch = Vec::<T>::with_capacity(gemv::scratch_len(k, n));
+        // SAFETY: the offsets come from the views; the scratch is written before it is read
+        // (row_layer's contract) and overlaps nothing.
+        unsafe { gemv::row_layer(out.ptr().offset(oo), ocs, x.ptr().offset(xo), xcs, wm, bias, act, par, scratch.as_mut_ptr()) };
+        return Ok(());
     }
+    let (mb, nb) = tile_sizes::<T>(m, n, k, act.needs_whole_rows());
     let (nrb, ncb) = (m.div_ceil(mb), n.div_ceil(nb));
     let per_group = nrb * ncb;
     let ntasks = groups.len() * per_group;
@@ -231,7 +238,7 @@ pub fn linear<T: ActFloat>(
             tile_product(dst, ors, ocs, rows, cols, a, bm, bias, act, scratch, tile);
         }
     };
-    if par.is_parallel() && ntasks > 1 && (split_row || worth_splitting::<T>(m * groups.len(), n, k)) {
+    if par.is_parallel() && ntasks > 1 && worth_splitting::<T>(m * groups.len(), n, k) {
         par.for_each(ntasks, &|t| task(t, &mut Vec::new(), &mut Vec::new()));
     } else {
         let (mut scratch, mut tile) = (Vec::new(), Vec::new());
@@ -262,10 +269,11 @@ unsafe fn tile_product<T: ActFloat>(
     scratch: &mut Vec<T>,
     tile: &mut Vec<T>,
 ) {
-    if rows == 1 && b.cs == 1 && cs == 1 {
-        // one row against row-major weights (batch 1): our own vector-matrix product
-        gemv(dst, a, b);
-        apply_rows(act, dst, 1, cols, 0, bias);
+    if rows == 1 {
+        // one row (the last of a batch): the vector-matrix kernels of batch 1, on this thread
+        scratch.clear();
+        scratch.reserve(gemv::scratch_len(a.cols, cols));
+        gemv::row_layer(dst, cs, a.ptr, a.cs, b, bias, act, Par::SEQ, scratch.as_mut_ptr());
         return;
     }
     if cs == 1 || cols == 1 {
@@ -283,53 +291,6 @@ unsafe fn tile_product<T: ActFloat>(
         for j in 0..cols {
             *dst.offset(i as isize * rs + j as isize * cs) = *t.add(i * cols + j);
         }
-    }
-}
-
-/// `dst[0..n] = a @ b` for a `1 x k` row `a` and a `k x n` matrix `b` with contiguous rows:
-/// `dst` accumulates four rows of `b` at a time, each scaled by its element of `a`, so `b` is
-/// streamed once in memory order and `dst` stays in L1.
-///
-/// # Safety
-/// `dst` must hold `n` writable elements; `a` and `b` as for `gemm_seq`, `b.cs == 1`.
-unsafe fn gemv<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return gemv_avx2(dst, a, b);
-    }
-    gemv_inner(dst, a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn gemv_avx2<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
-    gemv_inner(dst, a, b)
-}
-
-#[inline(always)]
-unsafe fn gemv_inner<T: ActFloat>(dst: *mut T, a: Mat<T>, b: Mat<T>) {
-    let (k, n) = (b.rows, b.cols);
-    // SAFETY (whole function): indices stay within the shapes the caller vouched for.
-    let out = core::slice::from_raw_parts_mut(dst, n);
-    out.fill(T::ZERO);
-    let x = |p: usize| *a.ptr.offset(p as isize * a.cs);
-    let row = |p: usize| core::slice::from_raw_parts(b.ptr.offset(p as isize * b.rs), n);
-    let mut p = 0;
-    while p + 4 <= k {
-        let (x0, x1, x2, x3) = (x(p), x(p + 1), x(p + 2), x(p + 3));
-        let (r0, r1, r2, r3) = (row(p), row(p + 1), row(p + 2), row(p + 3));
-        for j in 0..n {
-            out[j] += (x0 * r0[j] + x1 * r1[j]) + (x2 * r2[j] + x3 * r3[j]);
-        }
-        p += 4;
-    }
-    while p < k {
-        let (x0, r0) = (x(p), row(p));
-        for j in 0..n {
-            out[j] += x0 * r0[j];
-        }
-        p += 1;
     }
 }
 
@@ -485,7 +446,9 @@ impl<T: ActFloat> Mlp<T> {
         // Each row block runs through every layer on one thread, so threads share the batch by
         // rows: a large batch of at least 2 x 64 rows is split in two or more (from the shape
         // alone, so results do not depend on the thread count).
-        let mb = if big && m >= 128 { m.div_ceil(m.div_ceil(ROW_BLOCK / 4).max(2)).next_multiple_of(16) } else { m };
+        // Smaller batches (one group of rows) share each layer instead, see `layer_split` below.
+        let layer_split = big && groups.len() == 1 && (2..2 * LAYER_SPLIT_ROWS).contains(&m);
+        let mb = if big && m >= 128 && !layer_split { m.div_ceil(m.div_ceil(ROW_BLOCK / 4).max(2)).next_multiple_of(16) } else { m };
         let mb = mb.clamp(1, m.max(1));
         let parallel = par.is_parallel() && big;
         let nrb = m.div_ceil(mb);
@@ -493,7 +456,8 @@ impl<T: ActFloat> Mlp<T> {
         // two ping-pong buffers of mb x widest per task
         let per_task = 2 * mb * widest;
         let mut buf = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_default();
-        let need = per_task * if parallel { ntasks } else { 1 };
+        let widest_in = self.layers.iter().map(|l| l.k).max().unwrap_or(0);
+        let need = (per_task * if parallel { ntasks } else { 1 }).max(2 * widest + gemv::scratch_len(widest_in, widest));
         if buf.len() < need {
             buf.resize(need, T::ZERO);
         }
@@ -524,37 +488,68 @@ impl<T: ActFloat> Mlp<T> {
                 }
             }
         };
-        // Batch 1 with large weights: each layer streams its weights once, so both cores take
-        // half of every layer's columns (a join between layers; whole-row activations such as
-        // softmax are applied after it)
-        let split_row = m * groups.len() == 1
-            && par.is_parallel()
-            && self.layers.iter().any(|l| split_gemv::<T>(1, l.k, l.n));
-        if split_row {
+        if m * groups.len() == 1 {
+            // Batch 1: each layer is a stream over its weights (gemv.rs), large ones split in
+            // two slabs, one per core; the caller's thread takes slab 0 and the lingering
+            // helper slab 1 of every layer, so each core's L2 keeps its own slabs across calls.
             let [xo, oo] = groups[0];
-            // SAFETY: one row: the layers ping-pong between the two halves of the buffer's first
-            // slot; each column block writes its own columns of the layer's output.
+            // SAFETY: one row; the layers ping-pong between the first two widths of the buffer,
+            // the rest is row_layer's scratch; offsets come from the views.
             unsafe {
                 let slots = [bp.get(), bp.get().add(widest)];
-                let mut input = Mat { ptr: xp.get().offset(xo), rows: 1, cols: 0, rs: xrs, cs: xcs };
+                let scratch = bp.get().add(2 * widest);
+                let (mut input, mut ics) = (xp.get().offset(xo) as *const T, xcs);
                 let last = self.layers.len() - 1;
                 for (i, l) in self.layers.iter().enumerate() {
-                    input.cols = l.k;
                     let (dst, dcs) = if i == last { (op.get().offset(oo), ocs) } else { (slots[i % 2], 1) };
-                    let whole = l.act.needs_whole_rows();
-                    let block = if split_gemv::<T>(1, l.k, l.n) && !whole { gemv_block::<T>(l.n) } else { l.n };
-                    let blocks = l.n.div_ceil(block);
-                    let (dp, inp, lm) = (SendPtr(dst), input, l.mat());
-                    par.for_each(blocks, &|c| {
-                        let (lm, inp) = (lm, inp); // whole `Mat`s (Sync), not their pointer fields
-                        let c0 = c * block;
-                        let cols = block.min(l.n - c0);
-                        let bias: &[T] = if l.bias.is_empty() { &l.bias } else { &l.bias[c0..c0 + cols] };
-                        let bm = Mat { ptr: lm.ptr.offset(c0 as isize * lm.cs), cols, ..lm };
-                        tile_product(dp.get().offset(c0 as isize * dcs), 0, dcs, 1, cols, inp, bm, bias, l.act, &mut Vec::new(), &mut Vec::new());
-                    });
-                    input = Mat { ptr: dst, rows: 1, cols: 0, rs: 0, cs: dcs };
+                    gemv::row_layer(dst, dcs, input, ics, l.mat(), &l.bias, l.act, par, scratch);
+                    (input, ics) = (dst, dcs);
                 }
+            }
+        } else if layer_split {
+            // A batch too small for two row blocks of LAYER_SPLIT_ROWS: the threads share each
+            // layer instead (a join between layers), by columns where the layer is wide, else
+            // by rows. Measured (one core, f32): 256 x 784 x 512 as two column halves runs at
+            // 165 GF/s, as two 128-row halves at 149 GF/s.
+            let [xo, oo] = groups[0];
+            let last = self.layers.len() - 1;
+            // SAFETY (pointers of this block): offsets of the views' first rows, and the two
+            // m x widest halves of the buffer (sized for them above).
+            let mut input = Mat { ptr: unsafe { xp.get().offset(xo) }, rows: m, cols: 0, rs: xrs, cs: xcs };
+            for (i, l) in self.layers.iter().enumerate() {
+                input.cols = l.k;
+                let (dst, drs, dcs) = if i == last {
+                    (unsafe { op.get().offset(oo) }, ors, ocs)
+                } else {
+                    (unsafe { bp.get().add((i % 2) * m * widest) }, l.n as isize, 1)
+                };
+                let (rb, cb) = layer_tiles::<T>(m, l.k, l.n, l.act.needs_whole_rows());
+                let ncb = l.n.div_ceil(cb);
+                let ntiles = m.div_ceil(rb) * ncb;
+                let (dp, inp, lm) = (SendPtr(dst), input, l.mat());
+                let tile = |t: usize, scratch: &mut Vec<T>, tile: &mut Vec<T>| {
+                    let (dp, inp, lm) = (dp, inp, lm); // whole Sync wrappers, not their fields
+                    let (r0, c0) = ((t / ncb) * rb, (t % ncb) * cb);
+                    let (rows, cols) = (rb.min(m - r0), cb.min(l.n - c0));
+                    let bias: &[T] = if l.bias.is_empty() { &l.bias } else { &l.bias[c0..c0 + cols] };
+                    // SAFETY: each tile writes its own rows and columns of the layer's output;
+                    // offsets come from the views' shapes and strides and the buffer's size.
+                    unsafe {
+                        let a = Mat { ptr: inp.ptr.offset(r0 as isize * inp.rs), rows, ..inp };
+                        let b = Mat { ptr: lm.ptr.offset(c0 as isize * lm.cs), cols, ..lm };
+                        let d = dp.get().offset(r0 as isize * drs + c0 as isize * dcs);
+                        tile_product(d, drs, dcs, rows, cols, a, b, bias, l.act, scratch, tile);
+                    }
+                };
+                if parallel && ntiles > 1 {
+                    par.for_each(ntiles, &|t| tile(t, &mut Vec::new(), &mut Vec::new()));
+                } else {
+                    let (mut scratch, mut t_buf) = (Vec::new(), Vec::new());
+                    for t in 0..ntiles {
+                        tile(t, &mut scratch, &mut t_buf);
+                    }
+                }
+                input = Mat { ptr: dst, rows: m, cols: 0, rs: drs, cs: dcs };
             }
         } else if parallel && ntasks > 1 {
             par.for_each(ntasks, &|t| task(t, t, &mut Vec::new(), &mut Vec::new()));
@@ -626,32 +621,5 @@ mod tests {
         for (g, e) in out.iter().zip(&want) {
             assert!((g - e).abs() < 1e-12);
         }
-    }
-
-    /// Our vector-matrix product against faer's through gemm_seq (run with `--ignored
-    /// --nocapture`, release profile).
-    #[test]
-    #[ignore]
-    fn timing_gemv() {
-        let (k, n) = (784, 512);
-        let x: Vec<f32> = (0..k).map(|i| (i % 7) as f32 - 3.0).collect();
-        let w: Vec<f32> = (0..k * n).map(|i| (i % 11) as f32 - 5.0).collect();
-        let mut o1 = vec![0f32; n];
-        let mut o2 = vec![0f32; n];
-        let a = Mat { ptr: x.as_ptr() as *mut f32, rows: 1, cols: k, rs: k as isize, cs: 1 };
-        let b = Mat { ptr: w.as_ptr() as *mut f32, rows: k, cols: n, rs: n as isize, cs: 1 };
-        let (mut t1, mut t2) = (f64::INFINITY, f64::INFINITY);
-        for _ in 0..200 {
-            let t0 = std::time::Instant::now();
-            // SAFETY: the views describe the vectors above.
-            unsafe { gemv(o1.as_mut_ptr(), a, b) };
-            t1 = t1.min(t0.elapsed().as_secs_f64());
-            let t0 = std::time::Instant::now();
-            // SAFETY: as above.
-            unsafe { gemm_seq(Mat { ptr: o2.as_mut_ptr(), rows: 1, cols: n, rs: n as isize, cs: 1 }, a, b, &mut Vec::new()) };
-            t2 = t2.min(t0.elapsed().as_secs_f64());
-        }
-        assert_eq!(o1, o2);
-        println!("gemv 1x{k}x{n} f32: ours {:.1} us, gemm_seq {:.1} us", t1 * 1e6, t2 * 1e6);
     }
 }

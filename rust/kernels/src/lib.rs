@@ -18,6 +18,7 @@ mod batch;
 pub mod factor;
 pub mod activations;
 pub mod dense;
+mod gemv;
 mod gemm;
 pub mod checks;
 pub mod lu;
