@@ -107,6 +107,27 @@ def test_large_batches(rng, dtype, shapes):
         assert_matmul_close(checked(fl.matmul, va, vb), a, b)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("mn", [(32, 32), (9, 33), (64, 8)], ids=str)
+def test_stacks_larger_than_the_caches(rng, dtype, mn):
+    """Stacks whose results exceed 16 MiB: C- and Fortran-order results (new or out=), and an
+    out= whose matrices start off vector alignment (a view one element into its buffer)."""
+    m, n = mn
+    itemsize = np.dtype(dtype).itemsize
+    batch = (17 << 20) // (m * n * itemsize) + 3
+    a, b = randn(rng, (batch, m, 24), dtype), randn(rng, (batch, 24, n), dtype)
+    assert_matmul_close(checked(fl.matmul, a, b), a, b)
+    f_out = np.zeros((batch, n, m), dtype).transpose(0, 2, 1)
+    assert fl.matmul(a, b, out=f_out) is f_out
+    assert_matmul_close(f_out, a, b)
+    buf = np.zeros(batch * m * n + 1, dtype)
+    shifted = buf[1:].reshape(batch, m, n)
+    fl.matmul(a, b, out=shifted)
+    assert buf[0] == 0
+    np.testing.assert_array_equal(shifted, fl.matmul(a, b))
+    assert_matmul_close(shifted, a, b)
+
+
 # --------------------------------------------------------------------------------------------
 # NumPy's shape rules: 1-D promotion, broadcasting
 
