@@ -373,22 +373,7 @@ pub fn eigh<T: Real>(
 mod tests {
     use super::*;
 
-    fn sym(n: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let mut r = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-        };
-        let mut a = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                let x = r();
-                a[i * n + j] = x;
-                a[j * n + i] = x;
-            }
-        }
-        a
-    }
+    use crate::testing::symmetric as sym;
 
     fn check(n: usize) {
         let a = sym(n, n as u64);

@@ -83,3 +83,30 @@ macro_rules! impl_real {
 }
 impl_real!(f32);
 impl_real!(f64);
+
+/// `sqrt(a^2 + b^2)` without overflow or harmful underflow: the plain formula when the sum of
+/// squares is a normal number (the common case: one square root, no division), else rescaled.
+#[inline(always)]
+pub(crate) fn hyp<T: Real>(a: T, b: T) -> T {
+    let ss = a * a + b * b;
+    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
+        return ss.sqrt();
+    }
+    let (x, y) = (a.abs(), b.abs());
+    let (big, small) = if x > y { (x, y) } else { (y, x) };
+    if big == T::ZERO {
+        return T::ZERO;
+    }
+    let r = small / big;
+    big * (T::ONE + r * r).sqrt()
+}
+
+/// `|mag|` with the sign of `sign` (`+` for a zero `sign`), as Fortran's `SIGN`.
+#[inline(always)]
+pub(crate) fn copysign<T: Real>(mag: T, sign: T) -> T {
+    if sign >= T::ZERO {
+        mag.abs()
+    } else {
+        T::ZERO - mag.abs()
+    }
+}

@@ -18,7 +18,7 @@
 //! and give the same bits whatever the vector width. The whole kernel is compiled a second time
 //! for AVX-512 (and AVX2) and picked at run time ([`svd_small`]).
 
-use crate::scalar::Real;
+use crate::scalar::{copysign, hyp, Real};
 
 /// Iterations allowed: `MAX_ITER * n^2` inner steps in all (LAPACK's `maxitr`).
 const MAX_ITER: usize = 6;
@@ -55,6 +55,12 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     for (x, y) in ra.iter().zip(rb) {
         tail = tail + *x * *y;
     }
+    sum_lanes(&mut acc, lanes) + tail
+}
+
+/// The sum of the first `lanes` partial sums (a power of two), pairwise in a fixed order.
+#[inline(always)]
+fn sum_lanes<T: Real>(acc: &mut [T], lanes: usize) -> T {
     let mut w = lanes;
     while w > 1 {
         w /= 2;
@@ -62,7 +68,7 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
             acc[l] = acc[l] + acc[l + w];
         }
     }
-    acc[0] + tail
+    acc[0]
 }
 
 /// `y += alpha x`
@@ -94,14 +100,7 @@ fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
         c[i] = x;
         tail = tail + v[i] * x;
     }
-    let mut w = lanes;
-    while w > 1 {
-        w /= 2;
-        for l in 0..w {
-            acc[l] = acc[l] + acc[l + w];
-        }
-    }
-    acc[0] + tail
+    sum_lanes(&mut acc, lanes) + tail
 }
 
 /// The 2-norm of `x`; rescaled when the plain sum of squares underflows or overflows.
@@ -129,31 +128,6 @@ fn norm2<T: Real>(x: &[T]) -> T {
     big * s.sqrt()
 }
 
-/// `sqrt(a^2 + b^2)` without harmful overflow or underflow.
-#[inline(always)]
-fn hyp<T: Real>(a: T, b: T) -> T {
-    let ss = a * a + b * b;
-    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
-        return ss.sqrt();
-    }
-    let (x, y) = (a.abs(), b.abs());
-    let (big, small) = if x > y { (x, y) } else { (y, x) };
-    if big == T::ZERO {
-        return T::ZERO;
-    }
-    let r = small / big;
-    big * (T::ONE + r * r).sqrt()
-}
-
-#[inline(always)]
-fn sign<T: Real>(mag: T, s: T) -> T {
-    if s >= T::ZERO {
-        mag.abs()
-    } else {
-        T::ZERO - mag.abs()
-    }
-}
-
 #[inline(always)]
 fn max<T: Real>(a: T, b: T) -> T {
     if a > b { a } else { b }
@@ -173,7 +147,7 @@ fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
     if xnorm == T::ZERO {
         return (alpha, T::ZERO);
     }
-    let beta = T::ZERO - sign(hyp(alpha, xnorm), alpha);
+    let beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
     let tau = (beta - alpha) / beta;
     let scal = T::ONE / (alpha - beta);
     for v in x.iter_mut() {
@@ -362,11 +336,11 @@ fn lartg<T: Real>(f: T, g: T) -> (T, T, T) {
         return (T::ONE, T::ZERO, f);
     }
     if f == T::ZERO {
-        return (T::ZERO, sign(T::ONE, g), g.abs());
+        return (T::ZERO, copysign(T::ONE, g), g.abs());
     }
     let d = hyp(f, g);
     let c = f.abs() / d;
-    let r = sign(d, f);
+    let r = copysign(d, f);
     let s = g / r;
     (c, s, r)
 }
@@ -455,7 +429,7 @@ fn lasv2<T: Real>(f: T, g: T, h: T) -> (T, T, T, T, T, T) {
             ssmin = ha / a;
             ssmax = fa * a;
             if mm == T::ZERO {
-                t = if l == T::ZERO { sign(two, ft) * sign(one, gt) } else { gt / sign(dd, ft) + m / t };
+                t = if l == T::ZERO { copysign(two, ft) * copysign(one, gt) } else { gt / copysign(dd, ft) + m / t };
             } else {
                 t = (m / (s + t) + m / (r + l)) * (one + a);
             }
@@ -468,12 +442,12 @@ fn lasv2<T: Real>(f: T, g: T, h: T) -> (T, T, T, T, T, T) {
     }
     let (csl, snl, csr, snr) = if swap { (srt, crt, slt, clt) } else { (clt, slt, crt, srt) };
     let tsign = match pmax {
-        1 => sign(one, csr) * sign(one, csl) * sign(one, f),
-        2 => sign(one, snr) * sign(one, csl) * sign(one, g),
-        _ => sign(one, snr) * sign(one, snl) * sign(one, h),
+        1 => copysign(one, csr) * copysign(one, csl) * copysign(one, f),
+        2 => copysign(one, snr) * copysign(one, csl) * copysign(one, g),
+        _ => copysign(one, snr) * copysign(one, snl) * copysign(one, h),
     };
-    ssmax = sign(ssmax, tsign);
-    ssmin = sign(ssmin, tsign * sign(one, f) * sign(one, h));
+    ssmax = copysign(ssmax, tsign);
+    ssmin = copysign(ssmin, tsign * copysign(one, f) * copysign(one, h));
     (ssmin, ssmax, snr, csr, snl, csl)
 }
 
@@ -731,7 +705,7 @@ fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_, T>>) -> bo
             }
         } else if idir == 1 {
             // shifted sweep, top to bottom
-            let mut f = (d[lo].abs() - shift) * (sign(T::ONE, d[lo]) + shift / d[lo]);
+            let mut f = (d[lo].abs() - shift) * (copysign(T::ONE, d[lo]) + shift / d[lo]);
             let mut g = e[lo];
             for i in lo..hi {
                 let (cosr, sinr, r) = lartg(f, g);
@@ -758,7 +732,7 @@ fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_, T>>) -> bo
             }
         } else {
             // shifted sweep, bottom to top
-            let mut f = (d[hi].abs() - shift) * (sign(T::ONE, d[hi]) + shift / d[hi]);
+            let mut f = (d[hi].abs() - shift) * (copysign(T::ONE, d[hi]) + shift / d[hi]);
             let mut g = e[hi - 1];
             for i in (lo + 1..=hi).rev() {
                 let (cosr, sinr, r) = lartg(f, g);

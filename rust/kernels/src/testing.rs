@@ -23,3 +23,21 @@ pub fn naive_matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f
     }
     c
 }
+
+/// A reproducible random symmetric `n x n` matrix (row-major), entries in [-0.5, 0.5).
+pub fn symmetric(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut r = || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+    };
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let x = r();
+            a[i * n + j] = x;
+            a[j * n + i] = x;
+        }
+    }
+    a
+}

@@ -9,36 +9,10 @@
 //! The input must already lie in a safe range (`eigh` scales it), so the plain sums of squares
 //! here neither overflow nor underflow harmfully.
 
-use crate::scalar::Real;
+use crate::scalar::{copysign, hyp, Real};
 
 /// Iterations allowed per eigenvalue before giving up (QL converges in ~2 per eigenvalue).
 const MAX_ITERS: usize = 60;
-
-/// `sqrt(a^2 + b^2)` without overflow or harmful underflow: the plain formula when the sum of
-/// squares is a normal number (the common case: one square root, no division), else rescaled.
-#[inline(always)]
-fn hyp<T: Real>(a: T, b: T) -> T {
-    let ss = a * a + b * b;
-    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
-        return ss.sqrt();
-    }
-    let (x, y) = (a.abs(), b.abs());
-    let (big, small) = if x > y { (x, y) } else { (y, x) };
-    if big == T::ZERO {
-        return T::ZERO;
-    }
-    let r = small / big;
-    big * (T::ONE + r * r).sqrt()
-}
-
-#[inline(always)]
-fn copysign<T: Real>(mag: T, sign: T) -> T {
-    if sign >= T::ZERO {
-        mag.abs()
-    } else {
-        T::ZERO - mag.abs()
-    }
-}
 
 /// Eigenvalues (unsorted, into `d`) and, if `vectors`, eigenvectors of the symmetric `n x n`
 /// matrix `a` (row-major, lower triangle read; destroyed). The eigenvectors come back as the
