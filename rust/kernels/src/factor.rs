@@ -231,37 +231,54 @@ pub(crate) fn cholesky_parallel<T: Real>(a: MatMut<'_, T>, par: Par) -> bool {
     debug_assert!(a.ncols() == n && a.row_stride() == 1);
     let cs = a.col_stride();
     let base = SendPtr(a.as_ptr_mut());
-    let at = |i: usize, j: usize| -> *mut T { base.get().wrapping_offset(i as isize + j as isize * cs) };
+    let at = move |i: usize, j: usize| -> *mut T { base.get().wrapping_offset(i as isize + j as isize * cs) };
     let req = llt::cholesky_in_place_scratch::<T>(CHOL_BLOCK, faer::Par::Seq, Default::default());
-    let Ok(mut buf) = crate::workspace::buffer(req) else { return false };
-    let mut neg: Vec<T> = Vec::new();
+    // the diagonal block at `j0` factored in place; false if it is not positive definite
+    let factor_diagonal = |j0: usize| -> bool {
+        let jb = CHOL_BLOCK.min(n - j0);
+        let Ok(mut buf) = crate::workspace::buffer(req) else { return false };
+        // SAFETY: the block lies inside `a`, and no other task touches it meanwhile.
+        let mut d = unsafe { MatMut::from_raw_parts_mut(at(j0, j0), jb, jb, 1, cs) };
+        let ok = llt::cholesky_in_place(d.rb_mut(), Default::default(), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).is_ok();
+        ok && (0..jb).all(|i| d[(i, i)].is_finite())
+    };
+    if n == 0 {
+        return true;
+    }
+    if !factor_diagonal(0) {
+        return false;
+    }
+    // -L21 of the current step, column-major (`rest` rows)
+    let mut neg: Vec<T> = vec![T::ZERO; n.saturating_sub(CHOL_BLOCK) * CHOL_BLOCK];
+    let next_ok = std::sync::atomic::AtomicBool::new(true);
     for j0 in (0..n).step_by(CHOL_BLOCK) {
         let jb = CHOL_BLOCK.min(n - j0);
         let rest = n - j0 - jb;
-        // SAFETY (this block): every view below lies inside `a`; concurrent tasks write
+        if rest == 0 {
+            break;
+        }
+        let negp = SendPtr(neg.as_mut_ptr());
+        // SAFETY (this block): every view below lies inside `a` or `neg`; concurrent tasks write
         // disjoint row ranges (panel) or column blocks (update) and read only the panel.
         unsafe {
-            let mut d = MatMut::from_raw_parts_mut(at(j0, j0), jb, jb, 1, cs);
-            let ok = llt::cholesky_in_place(d.rb_mut(), Default::default(), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).is_ok();
-            if !ok || !(0..jb).all(|i| d[(i, i)].is_finite()) {
-                return false;
-            }
-            if rest == 0 {
-                break;
-            }
             let l11 = MatRef::from_raw_parts(at(j0, j0) as *const T, jb, jb, 1, cs);
-            // L21 = A21 L11^-T, as L11 X = A21^T on row ranges of A21
+            // L21 = A21 L11^-T, as L11 X = A21^T on row ranges of A21; and -L21 for the update
             let tasks = rest.div_ceil(CHOL_PANEL_ROWS);
             par.for_each(tasks, &|t| {
-                let r0 = j0 + jb + t * CHOL_PANEL_ROWS;
-                let nr = CHOL_PANEL_ROWS.min(n - r0);
-                let x = MatMut::from_raw_parts_mut(at(r0, j0), jb, nr, cs, 1);
+                let r0 = t * CHOL_PANEL_ROWS;
+                let nr = CHOL_PANEL_ROWS.min(rest - r0);
+                let x = MatMut::from_raw_parts_mut(at(j0 + jb + r0, j0), jb, nr, cs, 1);
                 faer::linalg::triangular_solve::solve_lower_triangular_in_place(l11, x, faer::Par::Seq);
+                for p in 0..jb {
+                    for i in r0..r0 + nr {
+                        *negp.get().add(p * rest + i) = -*at(j0 + jb + i, j0 + p);
+                    }
+                }
             });
-            // A22 -= L21 L21^T, lower part, one block of columns per task: C += (-L21) L21^T
-            neg.clear();
-            neg.extend((0..jb).flat_map(|p| (0..rest).map(move |i| (p, i))).map(|(p, i)| -*at(j0 + jb + i, j0 + p)));
-            let negp = SendPtr(neg.as_mut_ptr());
+            // A22 -= L21 L21^T, lower part, one block of columns per task: C += (-L21) L21^T.
+            // The first block holds the next diagonal block, complete once its update is: its
+            // task factors it (tasks are claimed in order, so it starts first), off the
+            // critical path of the other updates.
             let blocks = rest.div_ceil(CHOL_BLOCK);
             par.for_each(blocks, &|t| {
                 let c0 = t * CHOL_BLOCK;
@@ -272,7 +289,13 @@ pub(crate) fn cholesky_parallel<T: Real>(a: MatMut<'_, T>, par: Par) -> bool {
                 let lt = GMat { ptr: at(j0 + jb + c0, j0), rows: jb, cols: nc, rs: cs, cs: 1 };
                 let mut scratch = Vec::new();
                 crate::gemm::gemm_seq_with(c, l, lt, true, &mut scratch);
+                if t == 0 && !factor_diagonal(j0 + jb) {
+                    next_ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                }
             });
+        }
+        if !next_ok.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
         }
     }
     true
