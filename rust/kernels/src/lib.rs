@@ -35,6 +35,7 @@ pub mod signs;
 pub mod strided;
 pub mod svd;
 mod svd_small;
+mod tsqr;
 pub mod threads;
 mod workspace;
 pub mod randomized;
