@@ -65,8 +65,8 @@ pub const TQL_MAX_N: usize = 128;
 /// See [`JACOBI_MAX_N`].
 pub const TQL_MAX_N_VALUES: usize = 256;
 
-/// From this order up, a single matrix (or a batch too short to split) uses faer's parallel
-/// algorithm; below it the hand-off to threads costs more than it saves.
+/// From this order up, a single matrix uses faer's parallel algorithm (with a fixed degree, see
+/// [`Par::install_fixed`]); below it the hand-off to threads costs more than it saves.
 const PAR_MIN_N: usize = 192;
 
 
@@ -358,10 +358,12 @@ pub fn eigh<T: Real>(
 
     // work per matrix: tridiagonalisation and back-transformation, ~ 4 n^3 multiply-adds
     let work_per_item = 4 * n * n * n;
-    if nbatch >= 2 * par.num_threads() || n < PAR_MIN_N {
+    // (the choice depends on the shape alone: a batch-parallel matrix is computed sequentially,
+    // a single one with faer's threads, and each must come out the same for any thread count)
+    if nbatch >= 2 || n < PAR_MIN_N {
         par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, faer::Par::Seq));
     } else {
-        par.install(|| run_range(0, nbatch, par.faer()));
+        par.install_fixed(|fpar| run_range(0, nbatch, fpar));
     }
     match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some((_, err)) => Err(err),

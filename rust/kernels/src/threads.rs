@@ -103,6 +103,10 @@ pub const BATCH_PAR_MIN_WORK: usize = 1 << 17;
 /// A batch-parallel task carries at least this much work, so scheduling stays negligible.
 pub const TASK_MIN_WORK: usize = 1 << 15;
 
+/// The degree of faer's parallel algorithms run by [`Par::install_fixed`]: fixed, so that their
+/// results do not depend on the thread count.
+pub const FAER_DEGREE: usize = 2;
+
 /// Rounds of pure spinning (a pause instruction each, ~50 ns on this CPU) before `backoff` also
 /// yields: a yield is a system call, which on the VM could delay the reaction to new work by
 /// microseconds, longer than half of a 64x64 product.
@@ -217,13 +221,11 @@ pub fn reset_after_fork() {
 #[derive(Clone)]
 pub struct Pool(Option<Arc<PoolInner>>);
 
-/// The library's pool as configured now (built on first use). With one thread there is no pool
-/// and kernels run on the calling thread.
+/// The library's pool as configured now (built on first use). With one thread the pool has one
+/// worker, which only [`Par::install_fixed`] uses (kernels otherwise run on the calling thread
+/// when there is one thread).
 pub fn current() -> Pool {
     let n = num_threads();
-    if n <= 1 {
-        return Pool(None);
-    }
     // A panic cannot leave the slot half-written (it is assigned whole), so a poisoned lock is
     // simply taken over.
     let mut slot = state().pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -370,6 +372,24 @@ impl<'a> Par<'a> {
                 pool.rayon.install(op)
             }
             _ => op(),
+        }
+    }
+
+    /// Runs `op` with faer's parallelism of a fixed degree ([`FAER_DEGREE`]) inside the pool, even
+    /// a one-thread pool; with no pool ([`Par::SEQ`]), with `faer::Par::Seq` on this thread.
+    ///
+    /// faer's parallel algorithms split their work by the degree they are given, and its
+    /// parallel eigendecomposition does not round as its sequential one does (eigh of a 600x600
+    /// matrix differed by ~5e-13 between one thread and two). A degree fixed whatever the thread
+    /// count makes them compute the same bits on one thread (rayon runs the pieces in turn) as on
+    /// many.
+    pub fn install_fixed<R: Send>(self, op: impl FnOnce(faer::Par) -> R + Send) -> R {
+        match self.pool {
+            Some(pool) => {
+                pool.shared.stand_down.store(true, Ordering::Relaxed);
+                pool.rayon.install(|| op(faer::Par::rayon(FAER_DEGREE)))
+            }
+            None => op(faer::Par::Seq),
         }
     }
 
