@@ -188,19 +188,18 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
                 let v = MatMut::from_raw_parts_mut(p.vh.offset(offs[3]), dims.n, dims.kv, vh_strides[nb + 1], vh_strides[nb]);
                 (u, v)
             });
-            svd_one(am, s, uv, stack)
+            svd_one(am, s, uv, stack, faer::Par::Seq)
         }
     };
     let strides: [&[isize]; 4] = [&a_strides[..nb], &s_strides[..nb], &u_strides[..nb], &vh_strides[..nb]];
-    let (cu, cv) = dims.compute();
     // the scaled copy of a matrix near overflow or underflow (see `svd_one`) is the one
     // allocation outside the workspace
     workspace::check_available::<T>(dims.m * dims.n)?;
-    let scratch = one_scratch::<T>(&dims);
-    let failed = if nbatch == 1 && use_tsqr(&dims) {
-        let (_, _) = (cu, cv);
+    let scratch = one_scratch::<T>(&dims, faer::Par::Seq);
+    let (tall, parallel) = (use_tsqr(&dims), use_parallel(&dims));
+    let failed = if nbatch == 1 && (tall || parallel) {
         // SAFETY: the one matrix of each array, as `one` addresses batch position 0.
-        let done = unsafe {
+        let (am, s, uv) = unsafe {
             let am = MatRef::from_raw_parts(ptrs.a, dims.m, dims.n, a_strides[nb], a_strides[nb + 1]);
             let s = ColMut::from_raw_parts_mut(ptrs.s, dims.k(), s_strides[nb]);
             let uv = (!ptrs.u.is_null()).then(|| {
@@ -208,7 +207,15 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
                 let v = MatMut::from_raw_parts_mut(ptrs.vh, dims.n, dims.kv, vh_strides[nb + 1], vh_strides[nb]);
                 (u, v)
             });
+            (am, s, uv)
+        };
+        let done = if tall {
             svd_tall(am, s, uv, par)?
+        } else {
+            par.install_fixed(|fpar| -> Result<Option<bool>> {
+                let mut buf = workspace::buffer(one_scratch::<T>(&dims, fpar))?;
+                Ok(Some(svd_one(am, s, uv, MemStack::new(&mut buf), fpar).is_ok()))
+            })?
         };
         match done {
             Some(true) => None,
@@ -229,9 +236,9 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
 }
 
 /// faer's and our small kernel's workspace for one matrix of `dims`.
-fn one_scratch<T: Real>(dims: &Dims) -> StackReq {
+fn one_scratch<T: Real>(dims: &Dims, fpar: faer::Par) -> StackReq {
     let (cu, cv) = dims.compute();
-    let mut scratch = fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, faer::Par::Seq, params::<T>());
+    let mut scratch = fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, fpar, params::<T>());
     let vectors = dims.vectors != ComputeSvdVectors::No;
     if use_small(dims.m, dims.n, vectors) {
         let full = dims.ku.max(dims.kv) == dims.m.max(dims.n) && dims.m != dims.n;
@@ -249,6 +256,15 @@ fn use_tsqr(dims: &Dims) -> bool {
     let (m, n) = (dims.m, dims.n);
     let thin = dims.vectors == ComputeSvdVectors::No || (dims.ku == n && dims.kv == n);
     thin && tsqr::blocks(m, n) >= 2 && m.saturating_mul(n).saturating_mul(n) >= 1 << 22
+}
+
+/// From this `min(m, n)` up, a single matrix that is neither small nor tall runs faer's parallel
+/// SVD, with a fixed degree so that the result does not depend on the thread count
+/// ([`Par::install_fixed`]).
+const PAR_MIN_K: usize = 192;
+
+fn use_parallel(dims: &Dims) -> bool {
+    !use_small(dims.m, dims.n, dims.vectors != ComputeSvdVectors::No) && dims.m.min(dims.n) >= PAR_MIN_K
 }
 
 /// A tall matrix by TSQR on all threads ([`tsqr`]), then the SVD of its `R` (`R = U_R S V^T`,
@@ -271,13 +287,13 @@ fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<
     let r = qr.r();
     let vectors = uv.is_some();
     let dims = Dims { m: n, n, ku: if vectors { n } else { 0 }, kv: if vectors { n } else { 0 }, vectors: if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No } };
-    let mut buf = workspace::buffer(one_scratch::<T>(&dims))?;
+    let mut buf = workspace::buffer(one_scratch::<T>(&dims, faer::Par::Seq))?;
     let stack = MemStack::new(&mut buf);
     match uv {
-        None => Ok(Some(svd_one(r.as_ref(), s.rb_mut(), None, stack).is_ok())),
+        None => Ok(Some(svd_one(r.as_ref(), s.rb_mut(), None, stack, faer::Par::Seq).is_ok())),
         Some((u, v)) => {
             let mut ur = faer::Mat::<T>::zeros(n, n);
-            if svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), stack).is_err() {
+            if svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), stack, faer::Par::Seq).is_err() {
                 return Ok(Some(false));
             }
             // V's sign convention carries over: U = Q U_R flips with U_R's columns
@@ -320,6 +336,7 @@ fn svd_one<T: Real>(
     mut s: ColMut<'_, T>,
     uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>,
     stack: &mut MemStack,
+    fpar: faer::Par,
 ) -> core::result::Result<(), ()> {
     let mut uv = uv;
     if use_small(a.nrows(), a.ncols(), uv.is_some()) {
@@ -367,7 +384,7 @@ fn svd_one<T: Real>(
         s.rb_mut().as_diagonal_mut(),
         u.as_mut().map(|u| u.rb_mut()),
         v.as_mut().map(|v| v.rb_mut()),
-        faer::Par::Seq,
+        fpar,
         stack,
         params::<T>(),
     )
@@ -692,7 +709,7 @@ mod tall_timing {
         let pool = crate::threads::current();
         for vectors in [false, true] {
             let dims = Dims { m, n, ku: if vectors { n } else { 0 }, kv: if vectors { n } else { 0 }, vectors: if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No } };
-            let mut buf = workspace::buffer(one_scratch::<f64>(&dims)).unwrap();
+            let mut buf = workspace::buffer(one_scratch::<f64>(&dims, faer::Par::Seq)).unwrap();
             let (mut best_f, mut best_1, mut best_2) = (1e9f64, 1e9f64, 1e9f64);
             for _ in 0..4 {
                 let mut s = faer::Col::<f64>::zeros(n);
@@ -700,7 +717,7 @@ mod tall_timing {
                 let mut v = faer::Mat::<f64>::zeros(n, n);
                 let t = std::time::Instant::now();
                 let uv = vectors.then(|| (u.as_mut(), v.as_mut()));
-                svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf)).unwrap();
+                svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), faer::Par::Seq).unwrap();
                 best_f = best_f.min(t.elapsed().as_secs_f64());
                 let s_ref = s.clone();
                 for (par, best) in [(Par::SEQ, &mut best_1), (pool.par(), &mut best_2)] {
