@@ -1,4 +1,4 @@
-"""The SVD of one tall matrix through TSQR (rust/kernels/src/tsqr.rs): row blocks factored in
+"""The SVD of one tall (or, through its transpose, wide) matrix through TSQR (rust/kernels/src/tsqr.rs): row blocks factored in
 parallel, their stacked R factored again, then the SVD of R and U = Q U_R.
 
 A single matrix with at least two row blocks of 2n rows and ~4M multiply-adds in its QR goes this
@@ -15,12 +15,13 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id, randn
 from test_svd import RATIO, _with_singular_values, check_svd
 
-# (rows, cols): all take the TSQR path (2 to 4 row blocks)
+# (rows, cols): all take the TSQR path (2 to 4 row blocks); wide ones through the transpose
 TALL = [(2000, 64), (1000, 100), (600, 150), (4000, 40), (2003, 67)]
+WIDE = [(64, 2000), (150, 600), (67, 2003)]
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
-@pytest.mark.parametrize("shape", TALL, ids=str)
+@pytest.mark.parametrize("shape", TALL + WIDE, ids=str)
 def test_tall_svd_against_numpy(rng, dtype, shape):
     a = randn(rng, shape, dtype)
     got = checked(fl.svd, a, full_matrices=False)
@@ -29,15 +30,16 @@ def test_tall_svd_against_numpy(rng, dtype, shape):
     assert s.dtype == dtype
     ref = np.linalg.svd(a.astype(np.float64), compute_uv=False)
     assert np.max(np.abs(s - ref)) <= RATIO * eps(dtype) * max(shape) * ref[0]
-    if shape[0] <= 1000:
+    if max(shape) <= 1000:
         # the full U (not through TSQR)
         full = fl.svd(a, full_matrices=True)
         check_svd(a, full, full_matrices=True)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
-def test_tall_layouts_give_identical_results(rng, dtype):
-    a = randn(rng, (1500, 48), dtype)
+@pytest.mark.parametrize("shape", [(1500, 48), (48, 1500)], ids=str)
+def test_tall_layouts_give_identical_results(rng, dtype, shape):
+    a = randn(rng, shape, dtype)
     want = fl.svd(a, full_matrices=False)
     want_s = fl.svdvals(a)
     for name, view in layouts(a):
@@ -47,8 +49,9 @@ def test_tall_layouts_give_identical_results(rng, dtype):
         assert np.array_equal(checked(fl.svdvals, view), want_s), name
 
 
-def test_tall_threads_bit_identical(rng, restore_threads):
-    a = rng.standard_normal((3000, 80))
+@pytest.mark.parametrize("shape", [(3000, 80), (80, 3000)], ids=str)
+def test_tall_threads_bit_identical(rng, restore_threads, shape):
+    a = rng.standard_normal(shape)
     results = []
     for n in (1, 2, 1, 2):
         fl.set_num_threads(n)
@@ -79,6 +82,8 @@ def _tall_nasty(rng, dtype):
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
 def test_tall_nasty_matrices(rng, dtype):
     for name, a in _tall_nasty(rng, dtype).items():
+        if name.startswith("graded"):
+            a = a.T.copy()  # and a wide one
         got = fl.svd(a, full_matrices=False)
         assert all(np.all(np.isfinite(x)) for x in got), name
         # checked on a / max|a| (the ratios are scale-invariant; the check's own products would

@@ -209,8 +209,18 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
             });
             (am, s, uv)
         };
-        let done = if tall {
+        let done = if tall && dims.m >= dims.n {
             svd_tall(am, s, uv, par)?
+        } else if tall {
+            // A^T = U' S V'^T, so A = V' S U'^T: U and V swap sides, and the sign convention
+            // (on A's right singular vectors, U' here) is applied again afterwards
+            let mut uv = uv;
+            let swapped = uv.as_mut().map(|(u, v)| (v.rb_mut(), u.rb_mut()));
+            let done = svd_tall(am.transpose(), s, swapped, par)?;
+            if let (Some(true), Some((u, v))) = (done, uv) {
+                normalize_svd(u, v.transpose_mut());
+            }
+            done
         } else {
             par.install_fixed(|fpar| -> Result<Option<bool>> {
                 let mut buf = workspace::buffer(one_scratch::<T>(&dims, fpar))?;
@@ -249,11 +259,12 @@ fn one_scratch<T: Real>(dims: &Dims, fpar: faer::Par) -> StackReq {
     scratch
 }
 
-/// Whether one matrix of `dims` goes through [`svd_tall`]: tall enough for at least two TSQR
-/// blocks, large enough that splitting pays (~4M multiply-adds in its QR), and with thin or no
+/// Whether one matrix of `dims` goes through [`svd_tall`] (a wide one through its transpose):
+/// tall enough for at least two TSQR blocks, large enough that splitting pays (~4M multiply-adds in its QR), and with thin or no
 /// vectors (a full `U` needs the complement of `Q`, which faer's path forms).
 fn use_tsqr(dims: &Dims) -> bool {
-    let (m, n) = (dims.m, dims.n);
+    // a wide matrix through its transpose
+    let (m, n) = (dims.m.max(dims.n), dims.m.min(dims.n));
     let thin = dims.vectors == ComputeSvdVectors::No || (dims.ku == n && dims.kv == n);
     thin && tsqr::blocks(m, n) >= 2 && m.saturating_mul(n).saturating_mul(n) >= 1 << 22
 }
