@@ -274,8 +274,12 @@ fn use_tsqr(dims: &Dims) -> bool {
 /// ([`Par::install_fixed`]).
 const PAR_MIN_K: usize = 192;
 
+/// Only with vectors: faer's bidiagonalization does not gain from threads, its divide and conquer
+/// and the vectors' back-transformation do (`square_svd_par_timing`, busy machine, ms: values of
+/// 1024x1024 339 sequential / 342 parallel, with vectors 641 / 510).
 fn use_parallel(dims: &Dims) -> bool {
-    !use_small(dims.m, dims.n, dims.vectors != ComputeSvdVectors::No) && dims.m.min(dims.n) >= PAR_MIN_K
+    let vectors = dims.vectors != ComputeSvdVectors::No;
+    vectors && !use_small(dims.m, dims.n, vectors) && dims.m.min(dims.n) >= PAR_MIN_K
 }
 
 /// A tall matrix by TSQR on all threads ([`tsqr`]), then the SVD of its `R` (`R = U_R S V^T`,
@@ -740,6 +744,45 @@ mod tall_timing {
                 }
             }
             println!("{m}x{n} vectors {vectors}: faer {:.1} ms, tsqr 1 thread {:.1} ms, 2 threads {:.1} ms", best_f * 1e3, best_1 * 1e3, best_2 * 1e3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod par_timing {
+    use super::*;
+    /// faer's SVD of one square matrix, sequential against the fixed-degree parallel one
+    /// (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn square_svd_par_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let par = pool.par();
+        for n in [256usize, 512, 1024] {
+            let a = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(5, (i * n + j) as u64));
+            for vectors in [false, true] {
+                let dims = Dims { m: n, n, ku: if vectors { n } else { 0 }, kv: if vectors { n } else { 0 }, vectors: if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No } };
+                let (mut best_s, mut best_p) = (1e9f64, 1e9f64);
+                for _ in 0..3 {
+                    let mut s = faer::Col::<f64>::zeros(n);
+                    let mut u = faer::Mat::<f64>::zeros(n, n);
+                    let mut v = faer::Mat::<f64>::zeros(n, n);
+                    let mut buf = workspace::buffer(one_scratch::<f64>(&dims, faer::Par::Seq)).unwrap();
+                    let t = std::time::Instant::now();
+                    let uv = vectors.then(|| (u.as_mut(), v.as_mut()));
+                    svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), faer::Par::Seq).unwrap();
+                    best_s = best_s.min(t.elapsed().as_secs_f64());
+                    let t = std::time::Instant::now();
+                    par.install_fixed(|fpar| {
+                        let mut buf = workspace::buffer(one_scratch::<f64>(&dims, fpar)).unwrap();
+                        let uv = vectors.then(|| (u.as_mut(), v.as_mut()));
+                        svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), fpar).unwrap();
+                    });
+                    best_p = best_p.min(t.elapsed().as_secs_f64());
+                }
+                println!("svd {n} vectors {vectors}: sequential {:.1} ms, degree 2 on 2 threads {:.1} ms", best_s * 1e3, best_p * 1e3);
+            }
         }
     }
 }
