@@ -158,8 +158,7 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
     let (m, n) = (c.rows, c.cols);
     // small products: our register-blocked kernel (see small_gemm.rs for why and the timings);
     // it reads B where it is and needs A column-major (packed here if it is not)
-    let vector = 64 / core::mem::size_of::<T>();
-    if m % vector == 0 && m.max(n).max(k) <= small_gemm::SMALL_MAX && c.rs == 1 && small_gemm::available() {
+    if m.max(n).max(k) <= small_gemm::SMALL_MAX && c.rs == 1 && small_gemm::available() {
         let a = if a.rs == 1 { Some(a) } else { pack_col_major(a, scratch) };
         if let Some(a) = a {
             return small_gemm::gemm_small(c, a, b, accumulate);

@@ -3,23 +3,62 @@
 //! At these sizes faer's general GEMM spends more on dispatch and blocking decisions than on
 //! arithmetic: a 32x32x32 float64 product took 3.4 us on one core (19 GFLOP/s), and a stack of
 //! them ran at that speed, bound by the kernel rather than by memory (two threads were 2.0x one
-//! thread on 10000 products). This kernel keeps a block of `C` (4 vectors of rows by 4 columns:
-//! 16 of the 32 AVX-512 registers) in registers for the whole inner dimension, loading a column
-//! of `A` and broadcasting entries of `B`, with fused multiply-adds. It is compiled for
-//! AVX-512F + FMA and used only where the CPU has them (checked once per call, a cached flag);
-//! elsewhere faer's kernel runs as before.
+//! thread on 10000 products). This kernel keeps a block of `C` (up to 4 vectors of rows by 4 or 8
+//! columns, at most 16 of the 32 AVX-512 registers) in registers for the whole inner dimension,
+//! loading a column of `A` and broadcasting entries of `B`, with fused multiply-adds. Rows past a
+//! multiple of the vector width are handled with masked loads and stores, so any `m` takes it.
 //!
-//! Each entry of `C` is one chain of fused multiply-adds over `p = 0..k` in order, whatever the
-//! block it falls in, so results do not depend on how a product is cut (batches, threads).
+//! It is written with explicit AVX-512 intrinsics, one monomorphic function per type with the
+//! target features (`#[inline(never)]` at that boundary), and `accumulate` as a const parameter.
+//! A first version wrote the same loops over arrays of generic scalars and left the
+//! vectorisation to LLVM: its f64 instance reached 40 GFLOP/s when called with constant
+//! arguments (LLVM cloned it for the timing test) but the general instance, the one `gemm_seq`
+//! calls, kept its 16 accumulators in a stack array and stored all of them on every step of the
+//! inner loop (16 vector stores per 16 FMAs: 2.5x slower).
+//!
+//! Used only where the CPU has AVX-512F and FMA (detected once, cached); elsewhere, or when the
+//! environment variable `FERROLINALG_NO_AVX512` is set to a non-empty value other than `0` (for
+//! testing that path), faer's kernel runs as before.
+//!
+//! Each entry of `C` is one chain of fused multiply-adds over `p = 0..k` in order, starting from
+//! zero, whatever the block it falls in, so results do not depend on how a product is cut
+//! (batches, threads). With `accumulate`, that chain's result is added to `C` at the end.
 
 use crate::gemm::Mat;
 use crate::scalar::Real;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Largest `m`, `n` and `k` the kernel takes.
 pub(crate) const SMALL_MAX: usize = 64;
 
-/// Whether this CPU runs the kernel (AVX-512F and FMA).
+/// 0: not yet known, 1: the kernel runs, 2: it does not.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether the kernel runs on this CPU (AVX-512F and FMA, and not disabled by
+/// `FERROLINALG_NO_AVX512`). Detected on the first call, then one relaxed load.
+#[inline]
 pub(crate) fn available() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let yes = detect();
+            STATE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+#[cold]
+fn detect() -> bool {
+    detect_with(std::env::var_os("FERROLINALG_NO_AVX512"))
+}
+
+/// [`detect`] given the value of `FERROLINALG_NO_AVX512`.
+fn detect_with(no_avx512: Option<std::ffi::OsString>) -> bool {
+    if no_avx512.is_some_and(|v| !v.is_empty() && v != "0") {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
@@ -37,167 +76,355 @@ pub(crate) fn available() -> bool {
 /// The views are valid for their shapes, `c` does not overlap `a` or `b`, `c.rs == a.rs == 1`,
 /// and [`available`] returned true.
 pub(crate) unsafe fn gemm_small<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) {
-    debug_assert!(c.rs == 1 && a.rs == 1);
+    debug_assert!(c.rs == 1 && a.rs == 1 && available());
     #[cfg(target_arch = "x86_64")]
     {
+        // `Real` is f32 or f64: the size tells which, and the casts only rename the pointee type
+        fn cast<T, U>(m: Mat<T>) -> Mat<U> {
+            Mat { ptr: m.ptr as *mut U, rows: m.rows, cols: m.cols, rs: m.rs, cs: m.cs }
+        }
         if core::mem::size_of::<T>() == 8 {
-            drive_avx512::<T, 32, 8>(c, a, b, accumulate)
+            f64_avx512::gemm(cast(c), cast(a), cast(b), accumulate)
         } else {
-            drive_avx512::<T, 64, 16>(c, a, b, accumulate)
+            f32_avx512::gemm(cast(c), cast(a), cast(b), accumulate)
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("gemm_small without AVX-512")
 }
 
-/// Rows in blocks of `MR` (4 vectors), then of `V` (one vector), then one at a time.
+/// One AVX-512 kernel per type: `$t` elements, `$lanes` per vector of type `$v`, masks `$mask`.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn drive_avx512<T: Real, const MR: usize, const V: usize>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) {
-    let m = c.rows;
-    let mut i0 = 0;
-    while i0 + MR <= m {
-        row_block::<T, MR>(i0, c, a, b, accumulate);
-        i0 += MR;
-    }
-    while i0 + V <= m {
-        row_block::<T, V>(i0, c, a, b, accumulate);
-        i0 += V;
-    }
-    while i0 < m {
-        row_block::<T, 1>(i0, c, a, b, accumulate);
-        i0 += 1;
-    }
-}
+macro_rules! avx512_kernel {
+    ($name:ident, $t:ty, $lanes:expr, $v:ty, $mask:ty,
+     $zero:ident, $loadz:ident, $storem:ident, $set1:ident, $fmadd:ident, $add:ident) => {
+        mod $name {
+            use crate::gemm::Mat;
+            use core::arch::x86_64::*;
 
-/// Rows `i0..i0 + R` of `c`, in blocks of 4 columns, then one at a time.
-#[inline(always)]
-unsafe fn row_block<T: Real, const R: usize>(i0: usize, c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) {
-    let n = c.cols;
-    let mut j0 = 0;
-    while j0 + 4 <= n {
-        tile::<T, R, 4>(i0, j0, c, a, b, accumulate);
-        j0 += 4;
-    }
-    while j0 < n {
-        tile::<T, R, 1>(i0, j0, c, a, b, accumulate);
-        j0 += 1;
-    }
-}
+            const L: usize = $lanes;
+            const FULL: $mask = !0;
 
-/// The `R x NR` block of `c` at `(i0, j0)`, accumulated in registers over the whole inner
-/// dimension.
-#[inline(always)]
-unsafe fn tile<T: Real, const R: usize, const NR: usize>(i0: usize, j0: usize, c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) {
-    let k = a.cols;
-    let mut acc = [[T::ZERO; R]; NR];
-    let a0 = a.ptr.add(i0);
-    let b0 = b.ptr.offset(j0 as isize * b.cs);
-    for p in 0..k {
-        let ap = a0.offset(p as isize * a.cs);
-        let mut av = [T::ZERO; R];
-        for (i, x) in av.iter_mut().enumerate() {
-            *x = *ap.add(i);
-        }
-        let bp = b0.offset(p as isize * b.rs);
-        for (j, col) in acc.iter_mut().enumerate() {
-            let bj = *bp.offset(j as isize * b.cs);
-            for (x, &ai) in col.iter_mut().zip(&av) {
-                *x = ai.fused_mul_add(bj, *x);
+            /// See [`super::gemm_small`].
+            #[target_feature(enable = "avx512f,fma")]
+            #[inline(never)]
+            pub(super) unsafe fn gemm(c: Mat<$t>, a: Mat<$t>, b: Mat<$t>, accumulate: bool) {
+                if accumulate {
+                    drive::<true>(c, a, b)
+                } else {
+                    drive::<false>(c, a, b)
+                }
+            }
+
+            /// Rows in blocks of up to 4 vectors, as even as the vector count allows (5 vectors:
+            /// 3 + 2, not 4 + 1, so that no block is left with too few independent FMA chains).
+            #[target_feature(enable = "avx512f,fma")]
+            #[inline]
+            unsafe fn drive<const ACC: bool>(c: Mat<$t>, a: Mat<$t>, b: Mat<$t>) {
+                let m = c.rows;
+                let nvec = m.div_ceil(L);
+                let nblocks = nvec.div_ceil(4);
+                let rem = m % L;
+                let last_mask: $mask = if rem == 0 { FULL } else { ((1 as $mask) << rem) - 1 };
+                let mut v0 = 0;
+                for blk in 0..nblocks {
+                    // the first `nvec % nblocks` blocks take one vector more
+                    let nv = nvec / nblocks + usize::from(blk < nvec % nblocks);
+                    let lm = if v0 + nv == nvec { last_mask } else { FULL };
+                    match nv {
+                        4 => cols::<4, 4, ACC>(v0 * L, lm, c, a, b),
+                        3 => cols::<3, 4, ACC>(v0 * L, lm, c, a, b),
+                        2 => cols::<2, 8, ACC>(v0 * L, lm, c, a, b),
+                        _ => cols::<1, 8, ACC>(v0 * L, lm, c, a, b),
+                    }
+                    v0 += nv;
+                }
+            }
+
+            /// Rows `i0..i0 + MV * L` (the last vector masked by `lm`): columns in tiles of `NR`,
+            /// the remainder in tiles of 4, 2 and 1.
+            #[target_feature(enable = "avx512f,fma")]
+            #[inline]
+            unsafe fn cols<const MV: usize, const NR: usize, const ACC: bool>(
+                i0: usize,
+                lm: $mask,
+                c: Mat<$t>,
+                a: Mat<$t>,
+                b: Mat<$t>,
+            ) {
+                let n = c.cols;
+                let mut j0 = 0;
+                while j0 + NR <= n {
+                    tile::<MV, NR, ACC>(i0, j0, lm, c, a, b);
+                    j0 += NR;
+                }
+                if NR > 4 && j0 + 4 <= n {
+                    tile::<MV, 4, ACC>(i0, j0, lm, c, a, b);
+                    j0 += 4;
+                }
+                if j0 + 2 <= n {
+                    tile::<MV, 2, ACC>(i0, j0, lm, c, a, b);
+                    j0 += 2;
+                }
+                if j0 < n {
+                    tile::<MV, 1, ACC>(i0, j0, lm, c, a, b);
+                }
+            }
+
+            /// The block of `c` at rows `i0..` (`MV` vectors) and columns `j0..j0 + NR`, summed in
+            /// registers over the whole inner dimension, then stored (or added) once.
+            #[target_feature(enable = "avx512f,fma")]
+            #[inline]
+            unsafe fn tile<const MV: usize, const NR: usize, const ACC: bool>(
+                i0: usize,
+                j0: usize,
+                lm: $mask,
+                c: Mat<$t>,
+                a: Mat<$t>,
+                b: Mat<$t>,
+            ) {
+                let mask = |v: usize| if v + 1 == MV { lm } else { FULL };
+                let mut acc: [[$v; MV]; NR] = [[$zero(); MV]; NR];
+                let mut ap = a.ptr.add(i0) as *const $t;
+                let mut bp = b.ptr.offset(j0 as isize * b.cs) as *const $t;
+                for _ in 0..a.cols {
+                    let mut av: [$v; MV] = [$zero(); MV];
+                    for (v, x) in av.iter_mut().enumerate() {
+                        // SAFETY (whole loop): rows i0.. of column p of `a` (masked past row m,
+                        // and masked-off lanes are never read), entry (p, j0 + j) of `b`.
+                        *x = $loadz(mask(v), ap.add(v * L));
+                    }
+                    for (j, row) in acc.iter_mut().enumerate() {
+                        let bj = $set1(*bp.offset(j as isize * b.cs));
+                        for (x, &y) in row.iter_mut().zip(&av) {
+                            *x = $fmadd(y, bj, *x);
+                        }
+                    }
+                    ap = ap.offset(a.cs);
+                    bp = bp.offset(b.rs);
+                }
+                for (j, row) in acc.iter().enumerate() {
+                    let cp = c.ptr.add(i0).offset((j0 + j) as isize * c.cs);
+                    for (v, &x) in row.iter().enumerate() {
+                        // SAFETY: rows i0.. of column j0 + j of `c`, masked past row m.
+                        let p = cp.add(v * L);
+                        let x = if ACC { $add($loadz(mask(v), p), x) } else { x };
+                        $storem(p, mask(v), x);
+                    }
+                }
             }
         }
-    }
-    let c0 = c.ptr.add(i0).offset(j0 as isize * c.cs);
-    for (j, col) in acc.iter().enumerate() {
-        let cp = c0.offset(j as isize * c.cs);
-        for (i, &x) in col.iter().enumerate() {
-            *cp.add(i) = if accumulate { *cp.add(i) + x } else { x };
-        }
-    }
+    };
 }
+
+#[cfg(target_arch = "x86_64")]
+avx512_kernel!(f64_avx512, f64, 8, __m512d, u8,
+    _mm512_setzero_pd, _mm512_maskz_loadu_pd, _mm512_mask_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd);
+#[cfg(target_arch = "x86_64")]
+avx512_kernel!(f32_avx512, f32, 16, __m512, u16,
+    _mm512_setzero_ps, _mm512_maskz_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strided::{ArrayMut, ArrayRef};
+    use crate::threads::Par;
 
-    fn naive(m: usize, n: usize, k: usize, a: &[f64], b: &[f64]) -> Vec<f64> {
-        // column-major a (m x k), b (k x n); result column-major
-        let mut c = vec![0.0; m * n];
+    /// Deterministic values in [-1, 1) with some exact zeros.
+    fn values(len: usize, seed: u64) -> Vec<f64> {
+        crate::testing::data(len, seed).into_iter().enumerate().map(|(i, x)| if i % 17 == 5 { 0.0 } else { 2.0 * x }).collect()
+    }
+
+    /// The kernel's arithmetic, written plainly: one FMA chain per entry from zero, in `p` order.
+    fn reference<T: Fused>(m: usize, n: usize, k: usize, a: &dyn Fn(usize, usize) -> T, b: &dyn Fn(usize, usize) -> T) -> Vec<T> {
+        let mut c = vec![T::ZERO; m * n];
         for j in 0..n {
-            for p in 0..k {
-                for i in 0..m {
-                    c[j * m + i] += a[p * m + i] * b[j * k + p];
+            for i in 0..m {
+                let mut s = T::ZERO;
+                for p in 0..k {
+                    s = T::fused(a(i, p), b(p, j), s);
                 }
+                c[j * m + i] = s;
             }
         }
         c
     }
 
-    #[test]
-    fn matches_a_naive_product_at_every_size_and_both_forms() {
-        if !available() {
-            return;
+    trait Fused: Real {
+        fn fused(a: Self, b: Self, c: Self) -> Self;
+    }
+    impl Fused for f64 {
+        fn fused(a: f64, b: f64, c: f64) -> f64 {
+            a.mul_add(b, c)
         }
-        for m in [1usize, 7, 8, 9, 16, 31, 32, 33, 40, 64] {
-            for n in [1usize, 3, 4, 5, 17, 64] {
-                for k in [1usize, 2, 13, 64] {
-                    let a: Vec<f64> = (0..m * k).map(|x| ((x * 7 + 3) % 11) as f64 - 5.0).collect();
-                    let b: Vec<f64> = (0..k * n).map(|x| ((x * 5 + 1) % 13) as f64 - 6.0).collect();
-                    let want = naive(m, n, k, &a, &b);
-                    let mut c = vec![1.0; m * n];
-                    let cm = Mat { ptr: c.as_mut_ptr(), rows: m, cols: n, rs: 1, cs: m as isize };
-                    let am = Mat { ptr: a.as_ptr() as *mut f64, rows: m, cols: k, rs: 1, cs: m as isize };
-                    // b row-major: any strides are read
-                    let bt: Vec<f64> = (0..k * n).map(|x| b[(x % n) * k + x / n]).collect();
-                    let bm = Mat { ptr: bt.as_ptr() as *mut f64, rows: k, cols: n, rs: n as isize, cs: 1 };
-                    unsafe { gemm_small(cm, am, bm, false) };
-                    assert_eq!(c, want, "{m}x{n}x{k}");
-                    unsafe { gemm_small(cm, am, bm, true) };
-                    let twice: Vec<f64> = want.iter().map(|x| 2.0 * x).collect();
-                    assert_eq!(c, twice, "{m}x{n}x{k} accumulate");
-                    // float32 through the same kernel
-                    let a32: Vec<f32> = a.iter().map(|&x| x as f32).collect();
-                    let b32: Vec<f32> = bt.iter().map(|&x| x as f32).collect();
-                    let mut c32 = vec![0.0f32; m * n];
-                    let cm = Mat { ptr: c32.as_mut_ptr(), rows: m, cols: n, rs: 1, cs: m as isize };
-                    let am = Mat { ptr: a32.as_ptr() as *mut f32, rows: m, cols: k, rs: 1, cs: m as isize };
-                    let bm = Mat { ptr: b32.as_ptr() as *mut f32, rows: k, cols: n, rs: n as isize, cs: 1 };
-                    unsafe { gemm_small(cm, am, bm, false) };
-                    assert!(c32.iter().zip(&want).all(|(&x, &y)| x as f64 == y), "{m}x{n}x{k} f32");
+    }
+    impl Fused for f32 {
+        fn fused(a: f32, b: f32, c: f32) -> f32 {
+            a.mul_add(b, c)
+        }
+    }
+
+    /// Every size class (vector multiples and not, each row-block split, each column-tile
+    /// remainder), `b` in three layouts, `c` with a padded column stride whose padding must stay
+    /// untouched, both forms: bit-identical to the plain FMA chains.
+    fn check_sizes<T: Fused>() {
+        let sizes = [1usize, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 47, 48, 63, 64];
+        for (si, &m) in sizes.iter().enumerate() {
+            for &n in &[1usize, 2, 3, 4, 5, 7, 8, 9, 13, 31, 64] {
+                for &k in &[1usize, 2, 5, 16, 33, 64] {
+                    let seed = (si * 1000 + n * 10 + k) as u64;
+                    let av: Vec<T> = values(m * k, seed).into_iter().map(T::from_f64).collect();
+                    let bv: Vec<T> = values(k * n, seed + 1).into_iter().map(T::from_f64).collect();
+                    // a column-major with a padded column stride
+                    let lda = m + 3;
+                    let mut a = vec![T::ZERO; lda * k];
+                    for p in 0..k {
+                        a[p * lda..][..m].copy_from_slice(&av[p * m..][..m]);
+                    }
+                    let want = reference::<T>(m, n, k, &|i, p| av[p * m + i], &|p, j| bv[j * k + p]);
+                    // b: column-major, row-major, and every other entry of a wider row-major buffer
+                    let b_col = bv.clone();
+                    let b_row: Vec<T> = (0..k * n).map(|x| bv[(x % n) * k + x / n]).collect();
+                    let b_str: Vec<T> = (0..2 * k * n).map(|x| if x % 2 == 0 { b_row[x / 2] } else { T::from_f64(f64::NAN) }).collect();
+                    let b_layouts = [(&b_col, 1isize, k as isize), (&b_row, n as isize, 1), (&b_str, 2 * n as isize, 2)];
+                    for (bl, &(bdata, rs, cs)) in b_layouts.iter().enumerate() {
+                        let ldc = m + 5;
+                        let sentinel = T::from_f64(7.0);
+                        let mut c = vec![sentinel; ldc * n];
+                        let cm = Mat { ptr: c.as_mut_ptr(), rows: m, cols: n, rs: 1, cs: ldc as isize };
+                        let am = Mat { ptr: a.as_ptr() as *mut T, rows: m, cols: k, rs: 1, cs: lda as isize };
+                        let bm = Mat { ptr: bdata.as_ptr() as *mut T, rows: k, cols: n, rs, cs };
+                        // SAFETY: the views address the buffers above; c is separate.
+                        unsafe { gemm_small(cm, am, bm, false) };
+                        for j in 0..n {
+                            for i in 0..ldc {
+                                let got = c[j * ldc + i];
+                                if i < m {
+                                    assert!(got == want[j * m + i], "{m}x{n}x{k} b layout {bl} ({i}, {j}): {got:?} vs {:?}", want[j * m + i]);
+                                } else {
+                                    assert!(got == sentinel, "{m}x{n}x{k}: padding written at ({i}, {j})");
+                                }
+                            }
+                        }
+                        // SAFETY: as above.
+                        unsafe { gemm_small(cm, am, bm, true) };
+                        for j in 0..n {
+                            for i in 0..m {
+                                assert!(c[j * ldc + i] == want[j * m + i] + want[j * m + i], "{m}x{n}x{k} accumulate");
+                            }
+                            assert!(c[j * ldc + m] == sentinel);
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// Our kernel against faer's on square products, in us per product (one thread, in cache;
-    /// run with `--ignored --nocapture`).
+    #[test]
+    fn matches_plain_fma_chains_at_every_size_layout_and_form_f64() {
+        if available() {
+            check_sizes::<f64>();
+        }
+    }
+
+    #[test]
+    fn matches_plain_fma_chains_at_every_size_layout_and_form_f32() {
+        if available() {
+            check_sizes::<f32>();
+        }
+    }
+
+    #[test]
+    fn the_environment_variable_turns_the_kernel_off() {
+        let cpu = detect_with(None);
+        assert_eq!(detect_with(Some("".into())), cpu);
+        assert_eq!(detect_with(Some("0".into())), cpu);
+        assert!(!detect_with(Some("1".into())));
+        assert!(!detect_with(Some("yes".into())));
+        assert_eq!(available(), detect());
+    }
+
+    #[test]
+    fn nan_and_inf_propagate_as_in_ieee_arithmetic() {
+        if !available() {
+            return;
+        }
+        // (inf * 0 = nan; nan anywhere in a row of a or column of b gives nan; inf alone gives inf)
+        let (m, n, k) = (9, 5, 3);
+        let mut a = vec![1.0f64; m * k];
+        let mut b = vec![1.0f64; k * n];
+        a[0] = f64::INFINITY; // a(0, 0)
+        b[k] = 0.0; // b(0, 1): inf * 0 in c(0, 1)
+        a[2 * m + 4] = f64::NAN; // a(4, 2)
+        a[1] = f64::NEG_INFINITY; // a(1, 0)
+        let mut c = vec![0.0f64; m * n];
+        let cm = Mat { ptr: c.as_mut_ptr(), rows: m, cols: n, rs: 1, cs: m as isize };
+        let am = Mat { ptr: a.as_mut_ptr(), rows: m, cols: k, rs: 1, cs: m as isize };
+        let bm = Mat { ptr: b.as_mut_ptr(), rows: k, cols: n, rs: 1, cs: k as isize };
+        // SAFETY: the views address the buffers above.
+        unsafe { gemm_small(cm, am, bm, false) };
+        for j in 0..n {
+            assert!(c[j * m + 4].is_nan());
+            assert_eq!(c[j * m + 2], if j == 1 { 2.0 } else { 3.0 }); // b(0, 1) = 0
+            if j == 1 {
+                assert!(c[j * m].is_nan() && c[j * m + 1].is_nan());
+            } else {
+                assert_eq!(c[j * m], f64::INFINITY);
+                assert_eq!(c[j * m + 1], f64::NEG_INFINITY);
+            }
+        }
+    }
+
+    /// Through the public entry point on C-order data, as the Python binding calls it, against
+    /// the kernel called directly and faer's GEMM, in us per product (one thread, operands in
+    /// cache; run with `--ignored --nocapture`).
     #[test]
     #[ignore]
     fn small_vs_faer_timing() {
-        for n in [8usize, 12, 16, 24, 32, 48, 64] {
-            let a = faer::Mat::<f64>::from_fn(n, n, |i, j| (i * 3 + j) as f64 * 0.01);
-            let b = faer::Mat::<f64>::from_fn(n, n, |i, j| (i + 2 * j) as f64 * 0.01);
-            let mut c = faer::Mat::<f64>::zeros(n, n);
-            let reps = (20_000_000 / (n * n * n)).max(10);
-            let time = |f: &mut dyn FnMut()| {
-                let mut best = f64::MAX;
-                for _ in 0..5 {
-                    let t = std::time::Instant::now();
-                    for _ in 0..reps {
-                        f();
-                    }
-                    best = best.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+        fn time(reps: usize, f: &mut dyn FnMut()) -> f64 {
+            let mut best = f64::MAX;
+            for _ in 0..7 {
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    f();
                 }
-                best
-            };
-            let ours = time(&mut || unsafe {
-                let cm = Mat { ptr: c.as_ptr_mut(), rows: n, cols: n, rs: 1, cs: c.col_stride() };
-                let am = Mat { ptr: a.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: a.col_stride() };
-                let bm = Mat { ptr: b.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: b.col_stride() };
-                gemm_small(cm, am, bm, false);
+                best = best.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+            }
+            best
+        }
+        for n in [8usize, 12, 16, 24, 32, 48, 64] {
+            let reps = (20_000_000 / (n * n * n)).max(10);
+            let a = values(n * n, 1);
+            let b = values(n * n, 2);
+            let mut c = vec![0.0; n * n];
+            let entry = time(reps, &mut || {
+                let av = ArrayRef::from_slice(&a, &[n, n]);
+                let bv = ArrayRef::from_slice(&b, &[n, n]);
+                crate::matmul::matmul(&av, &bv, &mut ArrayMut::from_slice(&mut c, &[n, n]), Par::SEQ).unwrap();
             });
-            let theirs = time(&mut || faer::linalg::matmul::matmul(c.as_mut(), faer::Accum::Replace, a.as_ref(), b.as_ref(), 1.0, faer::Par::Seq));
-            println!("n {n}: ours {ours:.3} us ({:.1} GF/s), faer {theirs:.3} us", 2.0 * (n * n * n) as f64 / ours / 1e3);
+            let direct = if available() {
+                time(reps, &mut || {
+                    let cm = Mat { ptr: c.as_mut_ptr(), rows: n, cols: n, rs: 1, cs: n as isize };
+                    let am = Mat { ptr: a.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
+                    let bm = Mat { ptr: b.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
+                    // SAFETY: the views address the buffers above.
+                    unsafe { gemm_small(cm, am, bm, false) }
+                })
+            } else {
+                f64::NAN
+            };
+            let fa = faer::MatRef::from_column_major_slice(&a, n, n);
+            let fb = faer::MatRef::from_column_major_slice(&b, n, n);
+            let faer_t = time(reps, &mut || {
+                let fc = faer::MatMut::from_column_major_slice_mut(&mut c, n, n);
+                faer::linalg::matmul::matmul(fc, faer::Accum::Replace, fa, fb, 1.0, faer::Par::Seq)
+            });
+            let gf = |t: f64| 2.0 * (n * n * n) as f64 / t / 1e3;
+            println!(
+                "f64 n {n}: matmul C-order {entry:.3} us ({:.1} GF/s), kernel {direct:.3} us ({:.1} GF/s), faer {faer_t:.3} us",
+                gf(entry),
+                gf(direct)
+            );
         }
     }
 }
