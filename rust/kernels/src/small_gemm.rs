@@ -375,6 +375,33 @@ mod tests {
         }
     }
 
+    /// Stacks of C-order products through `matmul`, one and two threads, in us per product: how
+    /// the time grows once the stack leaves the caches (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn batched_timing() {
+        for &(n, nb) in &[(32usize, 1usize), (32, 100), (32, 1000), (32, 10000), (64, 100), (64, 1000)] {
+            let a = values(nb * n * n, 1);
+            let b = values(nb * n * n, 2);
+            let mut c = vec![0.0; nb * n * n];
+            let reps = (2_000_000 / (nb * n * n)).max(2);
+            crate::threads::set_num_threads(2);
+            let pool = crate::threads::current();
+            let mut best = [f64::MAX; 2];
+            for round in 0..14 {
+                let par = if round % 2 == 0 { Par::SEQ } else { pool.par() };
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    let av = ArrayRef::from_slice(&a, &[nb, n, n]);
+                    let bv = ArrayRef::from_slice(&b, &[nb, n, n]);
+                    crate::matmul::matmul(&av, &bv, &mut ArrayMut::from_slice(&mut c, &[nb, n, n]), par).unwrap();
+                }
+                best[round % 2] = best[round % 2].min(t.elapsed().as_secs_f64() / (reps * nb) as f64 * 1e6);
+            }
+            println!("f64 {nb}x{n}x{n}: {:.3} us per product on one thread, {:.3} on two", best[0], best[1]);
+        }
+    }
+
     /// Through the public entry point on C-order data, as the Python binding calls it, against
     /// the kernel called directly and faer's GEMM, in us per product (one thread, operands in
     /// cache; run with `--ignored --nocapture`).
