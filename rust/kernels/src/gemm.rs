@@ -157,9 +157,17 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
     let (c, a, b) = if c.is_row_major() { (c.t(), b.t(), a.t()) } else { (c, a, b) };
     let (m, n) = (c.rows, c.cols);
     // small products: our register-blocked kernel (see small_gemm.rs for why and the timings);
-    // it reads B where it is and needs A column-major (packed here if it is not)
+    // it reads B where it is and needs A column-major (packed here if it is not: a row-major A by
+    // register transposes, anything else the general way)
     if m.max(n).max(k) <= small_gemm::SMALL_MAX && c.rs == 1 && small_gemm::available() {
-        let a = if a.rs == 1 { Some(a) } else { pack_col_major(a, scratch) };
+        let a = if a.rs == 1 {
+            Some(a)
+        } else {
+            match small_gemm::pack_rows(a, scratch) {
+                Some(packed) => Some(packed),
+                None => pack_col_major(a, scratch),
+            }
+        };
         if let Some(a) = a {
             return small_gemm::gemm_small(c, a, b, accumulate);
         }

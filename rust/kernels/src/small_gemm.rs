@@ -93,6 +93,130 @@ pub(crate) unsafe fn gemm_small<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumu
     unreachable!("gemm_small without AVX-512")
 }
 
+/// A column-major copy of a row-major `a` (`cs == 1`) in `scratch`, for the kernel: 8x8 blocks
+/// transposed in registers, the edges one element at a time. `None` if `a` is not row-major or the
+/// scratch cannot be allocated (the caller then packs it the general way).
+///
+/// The general 8x8-tiled copy (`gemm::pack_col_major`) moves one element at a time: a 64x64
+/// operand took ~3.5 us of a ~10 us product (C-order `a` with Fortran-order `b` into a C-order
+/// result, or any transposed `a`). With this one, such a product takes 1.27x (f64 64x64),
+/// 1.17x (f32 64x64), 1.15x (f32 32x32) the time of the all-C-order one (was 1.4x, 1.6x, 1.5x).
+///
+/// # Safety
+/// `a` is valid for its shape and [`available`] returned true.
+pub(crate) unsafe fn pack_rows<T: Real>(a: Mat<T>, scratch: &mut Vec<T>) -> Option<Mat<T>> {
+    if a.cs != 1 {
+        return None;
+    }
+    let (m, k) = (a.rows, a.cols);
+    scratch.clear();
+    scratch.try_reserve(m * k).ok()?;
+    let dst = scratch.as_mut_ptr();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if core::mem::size_of::<T>() == 8 {
+            transpose_f64(a.ptr as *const f64, a.rs, m, k, dst as *mut f64);
+        } else {
+            transpose_f32(a.ptr as *const f32, a.rs, m, k, dst as *mut f32);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("pack_rows without AVX-512");
+    // SAFETY: the transposition wrote all m * k elements.
+    scratch.set_len(m * k);
+    Some(Mat { ptr: dst, rows: m, cols: k, rs: 1, cs: m as isize })
+}
+
+/// `dst[p * m + i] = src[i * rs + p]` for an `m x k` row-major `src`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+unsafe fn transpose_f64(src: *const f64, rs: isize, m: usize, k: usize, dst: *mut f64) {
+    use core::arch::x86_64::*;
+    let (m8, k8) = (m - m % 8, k - k % 8);
+    // _mm512_set_epi64 lists lanes from the highest: these are [0,1,8,9,4,5,12,13] etc.
+    let idx1 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    let idx2 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    let idx3 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+    let idx4 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+    for i0 in (0..m8).step_by(8) {
+        for p0 in (0..k8).step_by(8) {
+            let row = |x: usize| src.offset((i0 + x) as isize * rs).add(p0);
+            let (r0, r1, r2, r3) = (_mm512_loadu_pd(row(0)), _mm512_loadu_pd(row(1)), _mm512_loadu_pd(row(2)), _mm512_loadu_pd(row(3)));
+            let (r4, r5, r6, r7) = (_mm512_loadu_pd(row(4)), _mm512_loadu_pd(row(5)), _mm512_loadu_pd(row(6)), _mm512_loadu_pd(row(7)));
+            // pairs of rows interleaved: t0 = [r0_0 r1_0 r0_2 r1_2 r0_4 r1_4 r0_6 r1_6], t1 the odd columns
+            let (t0, t1) = (_mm512_unpacklo_pd(r0, r1), _mm512_unpackhi_pd(r0, r1));
+            let (t2, t3) = (_mm512_unpacklo_pd(r2, r3), _mm512_unpackhi_pd(r2, r3));
+            let (t4, t5) = (_mm512_unpacklo_pd(r4, r5), _mm512_unpackhi_pd(r4, r5));
+            let (t6, t7) = (_mm512_unpacklo_pd(r6, r7), _mm512_unpackhi_pd(r6, r7));
+            // rows 0-3 (u0..u3) and 4-7 (u4..u7) of columns (0, 4), (1, 5), (2, 6), (3, 7)
+            let (u0, u2) = (_mm512_permutex2var_pd(t0, idx1, t2), _mm512_permutex2var_pd(t0, idx2, t2));
+            let (u1, u3) = (_mm512_permutex2var_pd(t1, idx1, t3), _mm512_permutex2var_pd(t1, idx2, t3));
+            let (u4, u6) = (_mm512_permutex2var_pd(t4, idx1, t6), _mm512_permutex2var_pd(t4, idx2, t6));
+            let (u5, u7) = (_mm512_permutex2var_pd(t5, idx1, t7), _mm512_permutex2var_pd(t5, idx2, t7));
+            let col = |c: usize| dst.add((p0 + c) * m + i0);
+            _mm512_storeu_pd(col(0), _mm512_permutex2var_pd(u0, idx3, u4));
+            _mm512_storeu_pd(col(4), _mm512_permutex2var_pd(u0, idx4, u4));
+            _mm512_storeu_pd(col(1), _mm512_permutex2var_pd(u1, idx3, u5));
+            _mm512_storeu_pd(col(5), _mm512_permutex2var_pd(u1, idx4, u5));
+            _mm512_storeu_pd(col(2), _mm512_permutex2var_pd(u2, idx3, u6));
+            _mm512_storeu_pd(col(6), _mm512_permutex2var_pd(u2, idx4, u6));
+            _mm512_storeu_pd(col(3), _mm512_permutex2var_pd(u3, idx3, u7));
+            _mm512_storeu_pd(col(7), _mm512_permutex2var_pd(u3, idx4, u7));
+        }
+    }
+    transpose_edges(src, rs, m, k, m8, k8, dst);
+}
+
+/// The same for f32, in 8x8 blocks of 256-bit vectors (the classic `_MM_TRANSPOSE8_PS`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+unsafe fn transpose_f32(src: *const f32, rs: isize, m: usize, k: usize, dst: *mut f32) {
+    use core::arch::x86_64::*;
+    let (m8, k8) = (m - m % 8, k - k % 8);
+    for i0 in (0..m8).step_by(8) {
+        for p0 in (0..k8).step_by(8) {
+            let row = |x: usize| src.offset((i0 + x) as isize * rs).add(p0);
+            let (r0, r1, r2, r3) = (_mm256_loadu_ps(row(0)), _mm256_loadu_ps(row(1)), _mm256_loadu_ps(row(2)), _mm256_loadu_ps(row(3)));
+            let (r4, r5, r6, r7) = (_mm256_loadu_ps(row(4)), _mm256_loadu_ps(row(5)), _mm256_loadu_ps(row(6)), _mm256_loadu_ps(row(7)));
+            let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+            let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+            let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
+            let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
+            // rows 0-3 of columns c | c + 4 in each 128-bit half
+            let (s0, s1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
+            let (s2, s3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
+            let (s4, s5) = (_mm256_shuffle_ps::<0x44>(t4, t6), _mm256_shuffle_ps::<0xEE>(t4, t6));
+            let (s6, s7) = (_mm256_shuffle_ps::<0x44>(t5, t7), _mm256_shuffle_ps::<0xEE>(t5, t7));
+            let col = |c: usize| dst.add((p0 + c) * m + i0);
+            _mm256_storeu_ps(col(0), _mm256_permute2f128_ps::<0x20>(s0, s4));
+            _mm256_storeu_ps(col(1), _mm256_permute2f128_ps::<0x20>(s1, s5));
+            _mm256_storeu_ps(col(2), _mm256_permute2f128_ps::<0x20>(s2, s6));
+            _mm256_storeu_ps(col(3), _mm256_permute2f128_ps::<0x20>(s3, s7));
+            _mm256_storeu_ps(col(4), _mm256_permute2f128_ps::<0x31>(s0, s4));
+            _mm256_storeu_ps(col(5), _mm256_permute2f128_ps::<0x31>(s1, s5));
+            _mm256_storeu_ps(col(6), _mm256_permute2f128_ps::<0x31>(s2, s6));
+            _mm256_storeu_ps(col(7), _mm256_permute2f128_ps::<0x31>(s3, s7));
+        }
+    }
+    transpose_edges(src, rs, m, k, m8, k8, dst);
+}
+
+/// The rows from `m8` on (every column) and the columns from `k8` on (rows before `m8`), one
+/// element at a time.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn transpose_edges<T: Copy>(src: *const T, rs: isize, m: usize, k: usize, m8: usize, k8: usize, dst: *mut T) {
+    for i in 0..m {
+        let from = if i < m8 { k8 } else { 0 };
+        let row = src.offset(i as isize * rs);
+        for p in from..k {
+            *dst.add(p * m + i) = *row.add(p);
+        }
+    }
+}
+
 /// One AVX-512 kernel per type: `$t` elements, `$lanes` per vector of type `$v`, masks `$mask`.
 #[cfg(target_arch = "x86_64")]
 macro_rules! avx512_kernel {
@@ -332,6 +456,40 @@ mod tests {
         if available() {
             check_sizes::<f32>();
         }
+    }
+
+    /// The register transposition against the plain one, at every size class and a padded row
+    /// stride (f64 in 8x8 zmm blocks, f32 in 8x8 ymm blocks, edges element by element).
+    #[test]
+    fn pack_rows_transposes_exactly() {
+        if !available() {
+            return;
+        }
+        fn check<T: Real + core::fmt::Debug>() {
+            for &m in &[1usize, 3, 7, 8, 9, 16, 17, 31, 33, 64] {
+                for &k in &[1usize, 2, 8, 9, 15, 24, 63, 64] {
+                    let lda = k + 3;
+                    let src: Vec<T> = (0..m * lda).map(|x| T::from_f64(x as f64)).collect();
+                    let a = Mat { ptr: src.as_ptr() as *mut T, rows: m, cols: k, rs: lda as isize, cs: 1 };
+                    let mut scratch = Vec::new();
+                    // SAFETY: `a` addresses `src`.
+                    let p = unsafe { pack_rows(a, &mut scratch) }.unwrap();
+                    assert_eq!((p.rows, p.cols, p.rs, p.cs), (m, k, 1, m as isize));
+                    for i in 0..m {
+                        for q in 0..k {
+                            assert!(scratch[q * m + i] == src[i * lda + q], "{m}x{k} ({i}, {q})");
+                        }
+                    }
+                }
+            }
+            // not row-major: left to the general packing
+            let v = vec![T::ZERO; 16];
+            let a = Mat { ptr: v.as_ptr() as *mut T, rows: 4, cols: 2, rs: 1, cs: 4 };
+            // SAFETY: `a` addresses `v`.
+            assert!(unsafe { pack_rows(a, &mut Vec::new()) }.is_none());
+        }
+        check::<f64>();
+        check::<f32>();
     }
 
     #[test]
