@@ -12,6 +12,7 @@
 //!   sequential faer GEMM, scales almost perfectly, since each thread's block is independent.
 
 use crate::scalar::Real;
+use crate::small_gemm;
 use crate::threads::Par;
 
 /// A product is split across threads only if its multiply-adds times its element size reach this
@@ -155,6 +156,22 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
     }
     let (c, a, b) = if c.is_row_major() { (c.t(), b.t(), a.t()) } else { (c, a, b) };
     let (m, n) = (c.rows, c.cols);
+    // small products: our register-blocked kernel (see small_gemm.rs for why and the timings);
+    // it reads B where it is and needs A column-major (packed here if it is not: a row-major A by
+    // register transposes, anything else the general way)
+    if m.max(n).max(k) <= small_gemm::SMALL_MAX && c.rs == 1 && small_gemm::available() {
+        let a = if a.rs == 1 {
+            Some(a)
+        } else {
+            match small_gemm::pack_rows(a, scratch) {
+                Some(packed) => Some(packed),
+                None => pack_col_major(a, scratch),
+            }
+        };
+        if let Some(a) = a {
+            return small_gemm::gemm_small(c, a, b, accumulate);
+        }
+    }
     let b = if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS { pack_col_major(b, scratch).unwrap_or(b) } else { b };
     let a = faer::MatRef::from_raw_parts(a.ptr as *const T, m, k, a.rs, a.cs);
     let b = faer::MatRef::from_raw_parts(b.ptr as *const T, k, n, b.rs, b.cs);

@@ -20,6 +20,7 @@ pub mod activations;
 pub mod dense;
 mod gemv;
 mod gemm;
+mod small_gemm;
 pub mod checks;
 pub mod lu;
 pub mod eigh;
