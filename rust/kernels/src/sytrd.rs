@@ -753,6 +753,18 @@ unsafe fn form_q_blocked_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64], w
 
 #[cfg(all(test, target_arch = "x86_64"))]
 #[target_feature(enable = "avx2,fma")]
+unsafe fn tql2_avx2(n: usize, d: &mut [f64], e: &mut [f64]) -> bool {
+    tql::tql2(n, d, e, None)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sterf_avx2(n: usize, d: &mut [f64], e: &mut [f64]) -> bool {
+    sterf(n, d, e)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
     form_q(a, n, tau, q)
 }
@@ -923,6 +935,19 @@ mod tests {
             let dq = q.iter().zip(&q2).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
             println!("n={n:4} form_q {fq:9.1} us, blocked {fqb:9.1} us (max difference {dq:.1e})");
             let (d0, e0) = (d.clone(), e.clone());
+            let (mut d1, mut e1) = (d.clone(), e.clone());
+            let tql_vals = time(reps, &mut || {
+                d1.copy_from_slice(&d0);
+                e1.copy_from_slice(&e0);
+                assert!(unsafe { tql2_avx2(n, &mut d1, &mut e1) });
+            });
+            let sterf_t = time(reps, &mut || {
+                d1.copy_from_slice(&d0);
+                e1[..n - 1].copy_from_slice(&e0[1..]);
+                e1[n - 1] = 0.0;
+                assert!(unsafe { sterf_avx2(n, &mut d1, &mut e1) });
+            });
+            println!("n={n:4} QL (tql2) without vectors {tql_vals:9.1} us, sterf {sterf_t:9.1} us");
             let mut u = faer::Mat::<f64>::zeros(n, n);
             let mut s = faer::Col::<f64>::zeros(n);
             let mut dc = [0.0; 3];
