@@ -93,16 +93,13 @@ struct Work<T: Real> {
     u: Mat<T>,
     w: Vec<T>,
     perm: Vec<usize>,
-    /// QL's rotations, recorded by [`sytrd::sy_eigh_par`]
-    rot_idx: Vec<u32>,
-    rot_cs: Vec<T>,
     buf: MemBuffer,
     buf_for: Option<(usize, bool, usize)>,
 }
 
 impl<T: Real> Work<T> {
     fn new() -> Self {
-        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), sign: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), rot_idx: Vec::new(), rot_cs: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), sign: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
     }
 }
 
@@ -144,7 +141,6 @@ fn eigh_one<T: Real>(
     check_finite: bool,
     work: &mut Work<T>,
     par: faer::Par,
-    split: Par,
 ) -> core::result::Result<(), Fail> {
     let n = a.nrows();
     let vectors = v_out.is_some();
@@ -195,12 +191,8 @@ fn eigh_one<T: Real>(
         let (je, scratch) = work.je.split_at_mut(n);
         // (non-finite values from finite input are a failure too: the fuzzer found subnormal
         // off-diagonals next to zero diagonals overflowing the QL shift)
-        let ok = if vectors && n >= sytrd::BLOCKED_Q_MIN_N && split.num_threads() > 1 {
-            sytrd::sy_eigh_par(&mut work.ja, n, &mut work.w, je, &mut work.ju, scratch, &mut work.rot_idx, &mut work.rot_cs, split)
-        } else {
-            sytrd::sy_eigh(&mut work.ja, n, vectors, &mut work.w, je, &mut work.ju, scratch)
-        };
-        if !ok || !work.w[..n].iter().all(|x| x.is_finite())
+        if !sytrd::sy_eigh(&mut work.ja, n, vectors, &mut work.w, je, &mut work.ju, scratch)
+            || !work.w[..n].iter().all(|x| x.is_finite())
         {
             small = false;
         }
@@ -332,9 +324,7 @@ pub fn eigh<T: Real>(
     let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
 
     // Decomposes the matrices at batch positions start..start + count.
-    // `split`: threads one matrix may use for its own phases (sytrd's two-thread QL); a batch
-    // of several runs its matrices one per thread instead
-    let run_range = |start: usize, count: usize, fpar: faer::Par, split: Par| {
+    let run_range = |start: usize, count: usize, fpar: faer::Par| {
         let mut work = Work::<T>::new();
         let offsets = BatchOffsets::new(&batch, [&as_[..nb], &ws[..nb], &vs[..nb]], start, count);
         for (k, [ao, wo, vo]) in offsets.enumerate() {
@@ -345,7 +335,7 @@ pub fn eigh<T: Real>(
             let result = unsafe {
                 let am = MatRef::from_raw_parts(a0.get().offset(ao) as *const T, n, n, as_[nb], as_[nb + 1]);
                 let vm = v0.map(|p| MatMut::from_raw_parts_mut(p.get().offset(vo), n, n, vs[nb], vs[nb + 1]));
-                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, fpar, split)
+                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, fpar)
             };
             if let Err(fail) = result {
                 let err = match fail {
@@ -369,10 +359,9 @@ pub fn eigh<T: Real>(
     // work per matrix: tridiagonalisation and back-transformation, ~ 4 n^3 multiply-adds
     let work_per_item = 4 * n * n * n;
     if nbatch >= 2 * par.num_threads() || n < PAR_MIN_N {
-        let split = if nbatch == 1 { par } else { Par::SEQ };
-        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, faer::Par::Seq, split));
+        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, faer::Par::Seq));
     } else {
-        par.install(|| run_range(0, nbatch, par.faer(), Par::SEQ));
+        par.install(|| run_range(0, nbatch, par.faer()));
     }
     match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some((_, err)) => Err(err),
@@ -471,47 +460,5 @@ mod tests {
     fn non_square_is_a_shape_error() {
         assert!(matches!(eigh_shape(&[3, 4]), Err(Error::Shape { .. })));
         assert!(matches!(eigh_shape(&[3]), Err(Error::Shape { .. })));
-    }
-
-    /// The whole kernel against its sytrd core at one order (run with `--ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn eigh_overhead_timing() {
-        let n = 128;
-        let a = sym(n, 7);
-        for vectors in [true, false] {
-            let (mut w, mut v) = (vec![0.0; n], vec![0.0; n * n]);
-            let (mut wa, mut d, mut e, mut q) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n]);
-            let mut scratch = vec![0.0; sytrd::work_len(n, vectors)];
-            let (mut tk, mut ts, mut tw) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
-            let mut work = Work::<f64>::new();
-            for _ in 0..30 {
-                let t = std::time::Instant::now();
-                for _ in 0..10 {
-                    let av = ArrayRef::from_slice(&a, &[n, n]);
-                    let mut wv = ArrayMut::from_slice(&mut w, &[n]);
-                    let mut vv = ArrayMut::from_slice(&mut v, &[n, n]);
-                    eigh(&av, Uplo::Lower, &mut wv, if vectors { Some(&mut vv) } else { None }, true, Par::SEQ).unwrap();
-                }
-                tk = tk.min(t.elapsed().as_secs_f64() / 10.0 * 1e6);
-                let t = std::time::Instant::now();
-                for _ in 0..10 {
-                    // SAFETY: views of the local buffers, n x n
-                    unsafe {
-                        let am = MatRef::from_raw_parts(a.as_ptr(), n, n, n as isize, 1);
-                        let vm = vectors.then(|| MatMut::from_raw_parts_mut(v.as_mut_ptr(), n, n, n as isize, 1));
-                        assert!(eigh_one(am, Uplo::Lower, w.as_mut_ptr(), 1, vm, true, &mut work, faer::Par::Seq, Par::SEQ).is_ok());
-                    }
-                }
-                tw = tw.min(t.elapsed().as_secs_f64() / 10.0 * 1e6);
-                let t = std::time::Instant::now();
-                for _ in 0..10 {
-                    wa.copy_from_slice(&a);
-                    assert!(sytrd::sy_eigh(&mut wa, n, vectors, &mut d, &mut e, &mut q, &mut scratch));
-                }
-                ts = ts.min(t.elapsed().as_secs_f64() / 10.0 * 1e6);
-            }
-            println!("n={n} vectors={vectors}: eigh kernel {tk:9.1} us, eigh_one with its work kept {tw:9.1} us, sy_eigh alone {ts:9.1} us");
-        }
     }
 }

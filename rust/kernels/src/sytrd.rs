@@ -4,11 +4,36 @@
 //! `dorg2r`-style explicit formation of `Q`, then implicit QL ([`crate::tql::tql2`]) with the
 //! rotations applied to the contiguous columns of `Q`.
 //!
+//! From n = [`BLOCKED_Q_MIN_N`] `Q` is formed in blocks of [`QB`] reflectors through GEMM
+//! ([`form_q_blocked`], `dorgqr`-style).
+//!
 //! Tried and dropped (slower, measured A/B in one run): applying each QL sweep's rotations to
 //! `Q` afterwards in blocks of 16 rows with the carried column in registers (1.6x slower at
 //! n = 128), and applying the rotations in pairs in one pass over three columns (1.8x slower);
 //! faer's tridiagonal divide and conquer (`tridiagonal_self_adjoint_evd`) on our tridiagonal
 //! costs more at n <= 128 than our whole QL with vectors.
+//!
+//! Session 4 (n = 128, AVX-512 machine, per matrix; the busy machine's noise is +-20% between
+//! runs, so only interleaved A/B comparisons count). Where the time goes with vectors: sytd2
+//! ~290 us, forming Q 250-420 us unblocked / 140-230 us blocked, QL ~780 us of which ~440 us is
+//! the scalar QL itself (a latency chain of a square root and a division per rotation: QL
+//! without vectors alone takes 430-450 us) and ~340 us the rotations (18534 of them, 0.15 ns
+//! per rotation and row: already near the FMA throughput). Dropped after measuring:
+//! - buffering QL's rotations and applying them strip by strip (16 or 32 rows of `Q` in L1, the
+//!   carried column in registers, `Q` copied to a strip-major layout to avoid L1 set conflicts
+//!   at the power-of-two column stride): 0.27-0.47 ns per rotation and row, slower than at once
+//!   (the carried column makes a latency chain per strip);
+//! - one thread running QL (recording its rotations) while another forms Q, then the recorded
+//!   rotations applied with Q's rows split between the threads: the same bits, but applying
+//!   recorded rotations back to back costs 900 us where interleaved with the scalar QL they
+//!   add 340-460 us (out-of-order execution hides one under the other), so two threads lost;
+//! - fused multiply-adds on QL's scalar chain: no measurable change (437 / 431 against 450 /
+//!   432 us);
+//! - the AVX-512 build of this file: sytd2 371 against 285 us and forming Q 289 against 257 us
+//!   at n = 128 (2807 / 2179 and 2270 / 2095 at 256): AVX2 stays;
+//! - sytd2 with each step's rank-2 update fused into the next step's product (one sweep over
+//!   the trailing matrix per step instead of two, same bits): 0.96-1.05x, no gain (the matrix
+//!   sits in L2, and the loops are bound by arithmetic, not by memory).
 //!
 //! Why not [`crate::tql`]'s `tred2`: it works on a row-major copy whose inner loops are
 //! reductions along rows and columns alternately, which the compiler cannot vectorise (a float
@@ -28,10 +53,7 @@
 //! vector's norm is still computed with a rescaling fallback so that tiny columns lose nothing.
 
 use crate::scalar::Real;
-use crate::strided::SendPtr;
-use crate::threads::Par;
 use crate::tql;
-use std::sync::Mutex;
 
 /// `sum x[k] y[k]` with 8 partial sums (vectorisable; fixed order).
 #[inline(always)]
@@ -721,7 +743,7 @@ fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut
         e[n - 1] = T::ZERO;
         return sterf(n, d, e);
     }
-    if n >= BLOCKED_Q_MIN_N && std::env::var_os("FL_AB_UNBLOCKED").is_none() {
+    if n >= BLOCKED_Q_MIN_N {
         form_q_blocked(a, n, tau, q, work);
     } else {
         form_q(a, n, tau, q);
@@ -770,123 +792,6 @@ unsafe fn sterf_avx2(n: usize, d: &mut [f64], e: &mut [f64]) -> bool {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
     form_q(a, n, tau, q)
-}
-
-/// QL's rotations recorded in order: `idx[k]` and `cs[2 k]`, `cs[2 k + 1]` = `(c, s)`.
-struct Record<'a, T> {
-    idx: &'a mut Vec<u32>,
-    cs: &'a mut Vec<T>,
-}
-
-impl<T: Real> tql::Rotations<T> for Record<'_, T> {
-    #[inline(always)]
-    fn rotate(&mut self, i: usize, c: T, s: T) {
-        self.idx.push(i as u32);
-        self.cs.push(c);
-        self.cs.push(s);
-    }
-}
-
-/// Applies recorded rotations, in order, to rows `r0..r1` of the column-major `n x n` matrix at
-/// `q` (the arithmetic of [`tql::rotate_pair`], so the bits are those of applying them at once).
-///
-/// # Safety
-/// `q` addresses `n * n` elements; no other thread touches rows `r0..r1` meanwhile.
-#[inline(always)]
-unsafe fn apply_rows<T: Real>(q: *mut T, n: usize, r0: usize, r1: usize, idx: &[u32], cs: &[T]) {
-    let len = r1 - r0;
-    for (k, &i) in idx.iter().enumerate() {
-        let i = i as usize;
-        let x = core::slice::from_raw_parts_mut(q.add(i * n + r0), len);
-        let y = core::slice::from_raw_parts_mut(q.add((i + 1) * n + r0), len);
-        tql::rotate_pair(x, y, cs[2 * k], cs[2 * k + 1]);
-    }
-}
-
-// The phases of `sy_eigh_par`, each compiled for AVX2 + FMA when the CPU has them (closures run
-// by other threads do not inherit a caller's target features, so each phase is its own entry).
-macro_rules! dispatched {
-    ($name:ident, $avx:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx<T: Real>($($arg: $ty),*) -> $ret {
-            $body
-        }
-
-        /// # Safety
-        /// The contract of the body (only `apply_rows` has one: see there).
-        #[allow(unused_unsafe)]
-        unsafe fn $name<T: Real>($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
-                // SAFETY: the CPU has AVX2 and FMA (checked just above); the body's own
-                // contract is the caller's.
-                return unsafe { $avx($($arg),*) };
-            }
-            unsafe { $body }
-        }
-    };
-}
-
-dispatched!(sytd2_d, sytd2_d_avx2, (a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) -> (), sytd2(a, n, d, e, tau, work));
-dispatched!(form_q_d, form_q_d_avx2, (a: &[T], n: usize, tau: &[T], q: &mut [T], work: &mut [T]) -> (), form_q_blocked(a, n, tau, q, work));
-dispatched!(ql_record_d, ql_record_d_avx2, (n: usize, d: &mut [T], e: &mut [T], idx: &mut Vec<u32>, cs: &mut Vec<T>) -> bool, tql::tql2_with(n, d, e, &mut Record { idx, cs }));
-dispatched!(apply_rows_d, apply_rows_d_avx2, (q: SendPtr<T>, n: usize, r0: usize, r1: usize, idx: &[u32], cs: &[T]) -> (), apply_rows(q.get(), n, r0, r1, idx, cs));
-
-/// [`sy_eigh`] with eigenvectors on two threads of `par` (n >= [`BLOCKED_Q_MIN_N`]): after the
-/// tridiagonalisation, one thread runs QL on the tridiagonal, recording its rotations
-/// (`idx`, `cs`: reused buffers), while the other forms `Q`; then the rotations are applied to
-/// `Q` with its rows split between the two. Every element of `Q` sees the same operations in the
-/// same order as in [`sy_eigh`], so the result has the same bits for any thread count.
-#[allow(clippy::too_many_arguments)]
-pub fn sy_eigh_par<T: Real>(
-    a: &mut [T],
-    n: usize,
-    d: &mut [T],
-    e: &mut [T],
-    q: &mut [T],
-    work: &mut [T],
-    idx: &mut Vec<u32>,
-    cs: &mut Vec<T>,
-    par: Par,
-) -> bool {
-    assert!(n >= BLOCKED_Q_MIN_N && a.len() >= n * n && d.len() >= n && e.len() >= n && q.len() >= n * n);
-    assert!(work.len() >= work_len(n, true));
-    let (a, d, e, q) = (&mut a[..n * n], &mut d[..n], &mut e[..n], &mut q[..n * n]);
-    let (tau, work) = work.split_at_mut(n);
-    // SAFETY: sytd2, form_q_blocked and tql2_with have no contract beyond their slices.
-    unsafe { sytd2_d(a, n, d, e, tau, work) };
-    idx.clear();
-    cs.clear();
-    let a: &[T] = a;
-    let ql = Mutex::new((d, e, idx, cs, true));
-    let fq = Mutex::new((q, work));
-    par.for_each(2, &|t| {
-        if t == 0 {
-            let mut g = ql.lock().unwrap_or_else(|p| p.into_inner());
-            let (d, e, idx, cs, ok) = &mut *g;
-            // SAFETY: as for sytd2_d above
-            *ok = unsafe { ql_record_d(n, d, e, idx, cs) };
-        } else {
-            let mut g = fq.lock().unwrap_or_else(|p| p.into_inner());
-            let (q, work) = &mut *g;
-            // SAFETY: as for sytd2_d above
-            unsafe { form_q_d(a, n, tau, q, work) };
-        }
-    });
-    let (_, _, idx, cs, ok) = ql.into_inner().unwrap_or_else(|p| p.into_inner());
-    let (q, _) = fq.into_inner().unwrap_or_else(|p| p.into_inner());
-    let qp = SendPtr(q.as_mut_ptr());
-    // halves on a multiple of 8 rows (whole vector registers)
-    let half = (n / 2).div_ceil(8) * 8;
-    let (idx, cs): (&[u32], &[T]) = (idx, cs);
-    par.for_each(2, &|t| {
-        let (r0, r1) = if t == 0 { (0, half) } else { (half, n) };
-        // SAFETY: `qp` addresses the n x n `q`, borrowed mutably for this call; the two tasks
-        // touch the disjoint row ranges 0..half and half..n.
-        unsafe { apply_rows_d(qp, n, r0, r1, idx, cs) };
-    });
-    ok
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1085,68 +990,5 @@ mod tests {
             println!("n={n:4} sytd2 {tri:9.1} us, {:.2} GFlop/s", 4.0 / 3.0 * (n * n * n) as f64 / tri / 1e3);
             println!("n={n:4} vectors: new {new_v:9.1} tql {old_v:9.1} faer {faer_v:9.1} | values: new {new_n:9.1} tql {old_n:9.1} faer {faer_n:9.1} us");
         }
-    }
-
-    /// The two-thread path gives the same bits as the one-thread one (and so is as accurate),
-    /// for f64 and f32, on random and nasty matrices around the threshold.
-    #[test]
-    fn two_threads_same_bits() {
-        crate::threads::set_num_threads(2);
-        let pool = crate::threads::current();
-        fn run<T: Real>(a: &[T], n: usize, par: Option<Par>) -> (Vec<T>, Vec<T>) {
-            let mut w = a.to_vec();
-            let (mut d, mut e, mut q, mut work) = (vec![T::ZERO; n], vec![T::ZERO; n], vec![T::ZERO; n * n], vec![T::ZERO; work_len(n, true)]);
-            let ok = match par {
-                Some(par) => sy_eigh_par(&mut w, n, &mut d, &mut e, &mut q, &mut work, &mut Vec::new(), &mut Vec::new(), par),
-                None => sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work),
-            };
-            assert!(ok);
-            (d, q)
-        }
-        for n in [BLOCKED_Q_MIN_N, BLOCKED_Q_MIN_N + 1, 100, 127, 128] {
-            let mut mats: Vec<Vec<f64>> = vec![sym(n, n as u64)];
-            // graded, and with clustered eigenvalues (I + tiny random)
-            mats.push((0..n * n).map(|k| { let (i, j) = (k / n, k % n); mats[0][k] * 10f64.powf(-((i + j) as f64) / 8.0) }).collect());
-            mats.push((0..n * n).map(|k| if k / n == k % n { 1.0 } else { 0.0 } + 1e-10 * mats[0][k]).collect());
-            for a in &mats {
-                let (d1, q1) = run(a, n, None);
-                let (d2, q2) = run(a, n, Some(pool.par()));
-                assert_eq!(d1, d2, "n={n}");
-                assert_eq!(q1, q2, "n={n}");
-                let af: Vec<f32> = a.iter().map(|&x| x as f32).collect();
-                let (d1, q1) = run(&af, n, None);
-                let (d2, q2) = run(&af, n, Some(pool.par()));
-                assert_eq!(d1, d2, "n={n} f32");
-                assert_eq!(q1, q2, "n={n} f32");
-            }
-        }
-    }
-
-    /// One and two threads at n = 128 (run with `--ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn two_threads_timing() {
-        crate::threads::set_num_threads(2);
-        let pool = crate::threads::current();
-        let n = 128;
-        let a = sym(n, 7);
-        let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
-        let (mut idx, mut cs) = (Vec::new(), Vec::new());
-        let (mut t1, mut t2) = (f64::INFINITY, f64::INFINITY);
-        for _ in 0..30 {
-            let t = std::time::Instant::now();
-            for _ in 0..10 {
-                w.copy_from_slice(&a);
-                assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
-            }
-            t1 = t1.min(t.elapsed().as_secs_f64() / 10.0 * 1e6);
-            let t = std::time::Instant::now();
-            for _ in 0..10 {
-                w.copy_from_slice(&a);
-                assert!(sy_eigh_par(&mut w, n, &mut d, &mut e, &mut q, &mut work, &mut idx, &mut cs, pool.par()));
-            }
-            t2 = t2.min(t.elapsed().as_secs_f64() / 10.0 * 1e6);
-        }
-        println!("n={n} one thread {t1:9.1} us, two threads {t2:9.1} us (wall)");
     }
 }

@@ -118,62 +118,10 @@ fn tred2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T]
     }
 }
 
-/// Where QL's rotations go: rotation `(i, c, s)` maps the pair of vectors `(x, y)` = (number
-/// `i`, number `i + 1`) to `(c x - s y, s x + c y)`, in the order QL makes them. A trait rather
-/// than a closure so that the implementation is inlined into (and compiled with the target
-/// features of) the kernel that calls [`tql2_with`].
-pub(crate) trait Rotations<T> {
-    fn rotate(&mut self, i: usize, c: T, s: T);
-}
-
-/// No vectors.
-pub(crate) struct NoVectors;
-
-impl<T> Rotations<T> for NoVectors {
-    #[inline(always)]
-    fn rotate(&mut self, _: usize, _: T, _: T) {}
-}
-
-/// Each rotation applied at once to the rows `i`, `i + 1` of `zt` (`n` x `n`, row-major).
-struct AtOnce<'a, T> {
-    zt: &'a mut [T],
-    n: usize,
-}
-
-impl<T: Real> Rotations<T> for AtOnce<'_, T> {
-    #[inline(always)]
-    fn rotate(&mut self, i: usize, c: T, s: T) {
-        let n = self.n;
-        let (lo, hi) = self.zt.split_at_mut((i + 1) * n);
-        rotate_pair(&mut lo[i * n..i * n + n], &mut hi[..n], c, s);
-    }
-}
-
-/// `(x, y) <- (c x - s y, s x + c y)`, elementwise: the arithmetic every way of applying QL's
-/// rotations uses, so all give the same bits.
-#[inline(always)]
-pub(crate) fn rotate_pair<T: Real>(x: &mut [T], y: &mut [T], c: T, s: T) {
-    for (x, y) in x.iter_mut().zip(y.iter_mut()) {
-        let f = *y;
-        *y = s * *x + c * f;
-        *x = c * *x - s * f;
-    }
-}
-
 /// Implicit QL on the tridiagonal (`d`, sub-diagonal `e[1..]`), accumulating the rotations into
 /// the rows of `zt`. Eigenvalues end in `d`.
 #[inline(always)]
-pub(crate) fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], zt: Option<&mut [T]>) -> bool {
-    match zt {
-        Some(zt) => tql2_with(n, d, e, &mut AtOnce { zt, n }),
-        None => tql2_with(n, d, e, &mut NoVectors),
-    }
-}
-
-/// [`tql2`] with the rotations handed to `rot` instead of applied at once (they do not depend
-/// on the vectors, so a caller may apply them later, e.g. split across threads by rows).
-#[inline(always)]
-pub(crate) fn tql2_with<T: Real, R: Rotations<T>>(n: usize, d: &mut [T], e: &mut [T], rot: &mut R) -> bool {
+pub(crate) fn tql2<T: Real>(n: usize, d: &mut [T], e: &mut [T], mut zt: Option<&mut [T]>) -> bool {
     let eps = T::EPSILON;
     let two = T::ONE + T::ONE;
     for i in 1..n {
@@ -237,7 +185,16 @@ pub(crate) fn tql2_with<T: Real, R: Rotations<T>>(n: usize, d: &mut [T], e: &mut
                 p = s * r;
                 d[i + 1] = g + p;
                 g = c * r - b;
-                rot.rotate(i, c, s);
+                if let Some(z) = zt.as_mut() {
+                    let (lo, hi) = z.split_at_mut((i + 1) * n);
+                    let zi = &mut lo[i * n..];
+                    let zi1 = &mut hi[..n];
+                    for (x, y) in zi.iter_mut().zip(zi1.iter_mut()) {
+                        let f = *y;
+                        *y = s * *x + c * f;
+                        *x = c * *x - s * f;
+                    }
+                }
             }
             if underflow {
                 continue;

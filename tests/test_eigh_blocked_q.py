@@ -1,13 +1,10 @@
-"""Session 4's changes to the mid-order eigensolver (``rust/kernels/src/sytrd.rs``), used by
-``eigh`` with eigenvectors for ``BLOCKED_Q_MIN_N = 80 <= n <= 128``:
-
-- ``Q`` formed in blocks of 32 reflectors through GEMM (``form_q_blocked``, from n = 80);
-- for a single matrix with two threads, QL on the tridiagonal runs on one thread (recording its
-  rotations) while the other forms ``Q``, then the rotations are applied with the rows of ``Q``
-  split between the threads (``sy_eigh_par``): the same bits as one thread.
+"""Session 4's change to the mid-order eigensolver (``rust/kernels/src/sytrd.rs``): with
+eigenvectors, from ``BLOCKED_Q_MIN_N = 80`` up to 128, ``Q`` is formed in blocks of 32 reflectors
+through GEMM (``form_q_blocked``: ``dlarft``'s T, then ``W = T V^T C`` and ``C -= V W``).
 
 Sizes on both sides of the threshold, both dtypes, the nasty corpus of ``test_eigh.py`` with its
-ratio tests (residual and orthogonality scaled by n eps), and 1 against 2 threads bit for bit.
+ratio tests (residual and orthogonality scaled by n eps), Kahan and rank-deficient matrices, and
+1 against 2 threads bit for bit (single matrices and a batch against its matrices).
 """
 
 from __future__ import annotations
