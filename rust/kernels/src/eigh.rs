@@ -187,7 +187,7 @@ fn eigh_one<T: Real>(
             }
         }
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
-        work.je.resize(4 * n, T::ZERO);
+        work.je.resize(n + sytrd::work_len(n, vectors), T::ZERO);
         let (je, scratch) = work.je.split_at_mut(n);
         // (non-finite values from finite input are a failure too: the fuzzer found subnormal
         // off-diagonals next to zero diagonals overflowing the QL shift)

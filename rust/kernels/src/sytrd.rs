@@ -4,11 +4,36 @@
 //! `dorg2r`-style explicit formation of `Q`, then implicit QL ([`crate::tql::tql2`]) with the
 //! rotations applied to the contiguous columns of `Q`.
 //!
+//! From n = [`BLOCKED_Q_MIN_N`] `Q` is formed in blocks of [`QB`] reflectors through GEMM
+//! ([`form_q_blocked`], `dorgqr`-style).
+//!
 //! Tried and dropped (slower, measured A/B in one run): applying each QL sweep's rotations to
 //! `Q` afterwards in blocks of 16 rows with the carried column in registers (1.6x slower at
 //! n = 128), and applying the rotations in pairs in one pass over three columns (1.8x slower);
 //! faer's tridiagonal divide and conquer (`tridiagonal_self_adjoint_evd`) on our tridiagonal
 //! costs more at n <= 128 than our whole QL with vectors.
+//!
+//! Session 4 (n = 128, AVX-512 machine, per matrix; the busy machine's noise is +-20% between
+//! runs, so only interleaved A/B comparisons count). Where the time goes with vectors: sytd2
+//! ~290 us, forming Q 250-420 us unblocked / 140-230 us blocked, QL ~780 us of which ~440 us is
+//! the scalar QL itself (a latency chain of a square root and a division per rotation: QL
+//! without vectors alone takes 430-450 us) and ~340 us the rotations (18534 of them, 0.15 ns
+//! per rotation and row: already near the FMA throughput). Dropped after measuring:
+//! - buffering QL's rotations and applying them strip by strip (16 or 32 rows of `Q` in L1, the
+//!   carried column in registers, `Q` copied to a strip-major layout to avoid L1 set conflicts
+//!   at the power-of-two column stride): 0.27-0.47 ns per rotation and row, slower than at once
+//!   (the carried column makes a latency chain per strip);
+//! - one thread running QL (recording its rotations) while another forms Q, then the recorded
+//!   rotations applied with Q's rows split between the threads: the same bits, but applying
+//!   recorded rotations back to back costs 900 us where interleaved with the scalar QL they
+//!   add 340-460 us (out-of-order execution hides one under the other), so two threads lost;
+//! - fused multiply-adds on QL's scalar chain: no measurable change (437 / 431 against 450 /
+//!   432 us);
+//! - the AVX-512 build of this file: sytd2 371 against 285 us and forming Q 289 against 257 us
+//!   at n = 128 (2807 / 2179 and 2270 / 2095 at 256): AVX2 stays;
+//! - sytd2 with each step's rank-2 update fused into the next step's product (one sweep over
+//!   the trailing matrix per step instead of two, same bits): 0.96-1.05x, no gain (the matrix
+//!   sits in L2, and the loops are bound by arithmetic, not by memory).
 //!
 //! Why not [`crate::tql`]'s `tred2`: it works on a row-major copy whose inner loops are
 //! reductions along rows and columns alternately, which the compiler cannot vectorise (a float
@@ -317,6 +342,116 @@ fn form_q<T: Real>(a: &[T], n: usize, tau: &[T], q: &mut [T]) {
     }
 }
 
+/// Reflectors per block in [`form_q_blocked`].
+const QB: usize = 32;
+
+/// From this order up, `Q` is formed by [`form_q_blocked`] (see [`QB`]); below, [`form_q`].
+pub const BLOCKED_Q_MIN_N: usize = 80;
+
+/// Forms `Q` as [`form_q`] does, in blocks of [`QB`] reflectors, last block first (LAPACK's
+/// `dorgqr` with `dlarft` + `dlarfb`): a block's product `I - V T V^T` is applied to the
+/// columns the later blocks formed by two GEMMs (`W = T (V^T C)`, `C -= V W`), then the block's
+/// own columns are formed one reflector at a time. Most of the `4/3 n^3` flops run in GEMM.
+/// `work`: [`QB`] `(3 n + QB)` scratch.
+#[inline(always)]
+fn form_q_blocked<T: Real>(a: &[T], n: usize, tau: &[T], q: &mut [T], work: &mut [T]) {
+    for x in q.iter_mut() {
+        *x = T::ZERO;
+    }
+    q[0] = T::ONE;
+    if n == 1 {
+        return;
+    }
+    let nref = n - 1;
+    let (vb, rest) = work.split_at_mut(n * QB);
+    let (tb, rest) = rest.split_at_mut(QB * QB);
+    let (w0, rest) = rest.split_at_mut(QB * n);
+    let wb = &mut rest[..QB * n];
+    // block starts: the last block holds the remainder
+    let nblocks = nref.div_ceil(QB);
+    for blk in (0..nblocks).rev() {
+        let i0 = blk * QB;
+        let i1 = (i0 + QB).min(nref);
+        let nb = i1 - i0;
+        // rows i0 + 1..n of Q are the ones this block's reflectors touch
+        let rows = n - i0 - 1;
+        let trail = n - i1 - 1; // columns i1 + 1..n, formed by the later blocks
+        if trail > 0 {
+            // V explicitly (rows x nb, column-major): reflector i0 + c has its 1 in row c
+            for c in 0..nb {
+                let i = i0 + c;
+                let col = &mut vb[c * rows..(c + 1) * rows];
+                for x in col[..c].iter_mut() {
+                    *x = T::ZERO;
+                }
+                col[c] = T::ONE;
+                col[c + 1..].copy_from_slice(&a[i * n + i + 2..i * n + n]);
+            }
+            // T (nb x nb upper triangular, column-major), LAPACK's dlarft (forward, columnwise)
+            for c in 0..nb {
+                let t = tau[i0 + c];
+                for x in tb[c * QB..c * QB + nb].iter_mut() {
+                    *x = T::ZERO;
+                }
+                tb[c * QB + c] = t;
+                if t == T::ZERO {
+                    continue;
+                }
+                // tmp[r] = -t V[:, r] . v_c (v_c is zero above row c)
+                let mut tmp = [T::ZERO; QB];
+                let vc = &vb[c * rows + c..(c + 1) * rows];
+                for r in 0..c {
+                    tmp[r] = T::ZERO - t * dot(&vb[r * rows + c..(r + 1) * rows], vc);
+                }
+                // T[0..c, c] = T[0..c, 0..c] tmp (upper triangular)
+                for r in 0..c {
+                    let mut acc = T::ZERO;
+                    for k in r..c {
+                        acc = tb[k * QB + r].mul_add(tmp[k], acc);
+                    }
+                    tb[c * QB + r] = acc;
+                }
+            }
+            // SAFETY: every view below lies inside `vb`, `tb`, `wb` or `q` with the shapes and
+            // strides given, and no product's output overlaps its inputs.
+            unsafe {
+                use crate::gemm::{gemm_seq, gemm_seq_with, Mat};
+                let mut scratch = Vec::new();
+                let cmat = Mat { ptr: q.as_mut_ptr().add((i1 + 1) * n + i0 + 1), rows, cols: trail, rs: 1, cs: n as isize };
+                let vmat = Mat { ptr: vb.as_mut_ptr(), rows, cols: nb, rs: 1, cs: rows as isize };
+                let vt = Mat { ptr: vb.as_mut_ptr(), rows: nb, cols: rows, rs: rows as isize, cs: 1 };
+                // W0 = V^T C, W = T W0, then C -= V W (as C += V (-W))
+                let w0m = Mat { ptr: w0.as_mut_ptr(), rows: nb, cols: trail, rs: 1, cs: nb as isize };
+                gemm_seq(w0m, vt, cmat, &mut scratch);
+                let tm = Mat { ptr: tb.as_mut_ptr(), rows: nb, cols: nb, rs: 1, cs: QB as isize };
+                let wm = Mat { ptr: wb.as_mut_ptr(), rows: nb, cols: trail, rs: 1, cs: nb as isize };
+                gemm_seq(wm, tm, w0m, &mut scratch);
+                for x in wb[..nb * trail].iter_mut() {
+                    *x = T::ZERO - *x;
+                }
+                // C += V (-W)
+                gemm_seq_with(cmat, vmat, wm, true, &mut scratch);
+            }
+        }
+        // the block's own columns i0 + 1..=i1, one reflector at a time (as form_q)
+        for i in (i0..i1).rev() {
+            let t = tau[i];
+            let ve = &a[i * n + i + 2..i * n + n];
+            let c1 = (i + 1) * n;
+            for j in i + 2..=i1 {
+                let cj = j * n;
+                let s = t * dot(ve, &q[cj + i + 2..cj + n]);
+                q[cj + i + 1] = T::ZERO - s;
+                axpy(T::ZERO - s, ve, &mut q[cj + i + 2..cj + n]);
+            }
+            q[c1 + i + 1] = T::ONE - t;
+            for (x, &vk) in q[c1 + i + 2..c1 + n].iter_mut().zip(ve) {
+                *x = T::ZERO - t * vk;
+            }
+        }
+    }
+}
+
 /// Eigenvalues of the symmetric 2 x 2 `[[a, b], [b, c]]` (LAPACK's `dlae2`).
 #[inline(always)]
 fn lae2<T: Real>(a: T, b: T, c: T) -> (T, T) {
@@ -608,8 +743,18 @@ fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut
         e[n - 1] = T::ZERO;
         return sterf(n, d, e);
     }
-    form_q(a, n, tau, q);
+    if n >= BLOCKED_Q_MIN_N {
+        form_q_blocked(a, n, tau, q, work);
+    } else {
+        form_q(a, n, tau, q);
+    }
     tql::tql2(n, d, e, Some(q))
+}
+
+/// The scratch [`sy_eigh`] needs for order `n`, in elements of `T`.
+pub fn work_len(n: usize, vectors: bool) -> usize {
+    // tau, then sytd2's 2 n or form_q_blocked's
+    n + if vectors && n >= BLOCKED_Q_MIN_N { QB * (3 * n + QB) } else { 2 * n }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -627,6 +772,24 @@ unsafe fn sytd2_avx2(a: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64], work
 
 #[cfg(all(test, target_arch = "x86_64"))]
 #[target_feature(enable = "avx2,fma")]
+unsafe fn form_q_blocked_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64], work: &mut [f64]) {
+    form_q_blocked(a, n, tau, q, work)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tql2_avx2(n: usize, d: &mut [f64], e: &mut [f64]) -> bool {
+    tql::tql2(n, d, e, None)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sterf_avx2(n: usize, d: &mut [f64], e: &mut [f64]) -> bool {
+    sterf(n, d, e)
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
     form_q(a, n, tau, q)
 }
@@ -639,9 +802,9 @@ fn has_avx2_fma() -> bool {
 /// Eigenvalues (unsorted, into `d`) and, if `vectors`, eigenvectors of the symmetric `n x n`
 /// matrix `a` (column-major, lower triangle read; destroyed). The eigenvectors come back as the
 /// columns of `q` (column-major `n x n`: column `j`, contiguous, belongs to `d[j]`). `e`: n
-/// scratch; `work`: 3 n scratch. Returns false if QL did not converge.
+/// scratch; `work`: [`work_len`] scratch. Returns false if QL did not converge.
 pub fn sy_eigh<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
-    assert!(a.len() >= n * n && d.len() >= n && e.len() >= n && work.len() >= 3 * n);
+    assert!(a.len() >= n * n && d.len() >= n && e.len() >= n && work.len() >= work_len(n, vectors));
     assert!(!vectors || q.len() >= n * n);
     if n == 0 {
         return true;
@@ -667,7 +830,7 @@ mod tests {
         for n in [1usize, 2, 3, 5, 8, 9, 16, 17, 31, 32, 33, 64, 100, 128, 130] {
             let a = sym(n, n as u64 + 3);
             let mut w = a.clone();
-            let (mut d, mut e, mut q, mut work) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+            let (mut d, mut e, mut q, mut work) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
             assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
             let eps = f64::EPSILON;
             let anorm: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-300);
@@ -734,7 +897,7 @@ mod tests {
         for n in sizes {
             let a = sym(n, 7);
             if std::env::var("FL_AB").is_ok() {
-                let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+                let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
                 let reps = (200000 / (n * n)).max(3);
                 let (mut ta, mut tb, mut tt) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
                 for _ in 0..10 {
@@ -758,7 +921,7 @@ mod tests {
             }
 
             let reps = (200000 / (n * n)).max(3);
-            let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; 3 * n]);
+            let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
             let new_v = time(reps, &mut || {
                 w.copy_from_slice(&a);
                 assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
@@ -791,7 +954,25 @@ mod tests {
             });
             let tau = work[..n].to_vec();
             let fq = time(reps, &mut || unsafe { form_q_avx2(&w, n, &tau, &mut q) });
+            let mut wq = vec![0.0; QB * (3 * n + QB)];
+            let mut q2 = q.clone();
+            let fqb = time(reps, &mut || unsafe { form_q_blocked_avx2(&w, n, &tau, &mut q2, &mut wq) });
+            let dq = q.iter().zip(&q2).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+            println!("n={n:4} form_q {fq:9.1} us, blocked {fqb:9.1} us (max difference {dq:.1e})");
             let (d0, e0) = (d.clone(), e.clone());
+            let (mut d1, mut e1) = (d.clone(), e.clone());
+            let tql_vals = time(reps, &mut || {
+                d1.copy_from_slice(&d0);
+                e1.copy_from_slice(&e0);
+                assert!(unsafe { tql2_avx2(n, &mut d1, &mut e1) });
+            });
+            let sterf_t = time(reps, &mut || {
+                d1.copy_from_slice(&d0);
+                e1[..n - 1].copy_from_slice(&e0[1..]);
+                e1[n - 1] = 0.0;
+                assert!(unsafe { sterf_avx2(n, &mut d1, &mut e1) });
+            });
+            println!("n={n:4} QL (tql2) without vectors {tql_vals:9.1} us, sterf {sterf_t:9.1} us");
             let mut u = faer::Mat::<f64>::zeros(n, n);
             let mut s = faer::Col::<f64>::zeros(n);
             let mut dc = [0.0; 3];
