@@ -132,12 +132,11 @@ fn tr<T>(m: GMat<T>) -> GMat<T> {
 /// out), and runs the same iteration on the inverse, starting from phase 1's Ritz vectors. A
 /// final Rayleigh-Ritz step on `A` gives the eigenvalues, and checks every residual against the
 /// same bound as phase 1.
-/// Measured on GOE 2000, k = 10: phase 1 alone (the whole method until this session) needed ~120
-/// block steps of 8 (444 ms, two threads); now phase 1 stops after 9 (27 ms), the shift is 2.5
-/// above the top eigenvalue, the Cholesky factorization takes ~40 ms, and phase 2 converges in
-/// 17 blocks of 16 (~130 ms): ~210 ms in all. Of phase 2 (`eigsh_phases_timing`, one thread),
-/// the triangular solves take 60%, orthogonalization 15%, Rayleigh-Ritz 20%: faer's solves
-/// with 8 right-hand sides run at ~18 GFLOP/s, bound by reading the factor.
+/// Measured on GOE 2000, k = 10, two threads, idle machine: phase 1 alone (the whole method in
+/// session 2) needed ~120 block steps of 8 (444 ms); now phase 1 stops after 11, the shift is
+/// ~2.5 above the top eigenvalue, the Cholesky factorization takes ~32 ms, phase 2 converges in
+/// 19 blocks of 16 with its solves at 2.4-3 ms a block ([`crate::factor::cholesky_solve`]):
+/// 156-167 ms in all, against 785-825 ms for NumPy's full `eigh`.
 fn iterative<T: Real>(a: &ArrayRef<T>, k: usize, which: Which, par: Par) -> Option<(Vec<T>, Mat<T>)> {
     let n = a.shape()[0];
     let st = a.strides();

@@ -14,9 +14,10 @@
 //!
 //! What is ours:
 //! - batching: a stack runs in parallel across its matrices ([`Par::for_batch`]), each matrix on
-//!   one thread with one workspace per task (a single matrix runs on one thread too: faer's
-//!   parallel SVD is not bit-identical to its sequential one; measurements at the top of the
-//!   code);
+//!   one thread with one workspace per task;
+//! - one matrix on all threads: a tall or wide one through TSQR ([`crate::tsqr`]), a large
+//!   square-ish one with vectors through faer's parallel SVD split in a fixed number of pieces
+//!   ([`Par::install_fixed`]), so that both give the same bits for any thread count;
 //! - scaling: a matrix whose entries are near overflow or underflow is decomposed from a copy
 //!   scaled by a power of two (exact), as LAPACK's `gesdd` does, and its singular values scaled
 //!   back;
@@ -54,11 +55,10 @@ fn use_small(m: usize, n: usize, vectors: bool) -> bool {
         && nn <= if vectors { SMALL_MAX_N_VECTORS } else { SMALL_MAX_N_VALUES }
 }
 
-// Why a single matrix runs on one thread: faer's parallel SVD does not give bit-identical
-// results for 1 and 2 threads (max difference ~1e-12 at 300x300, 600x200), which DESIGN.md
-// requires, and on the shared 2-core machine it did not pay anyway (sequential / parallel, ms:
-// 1024x1024 517 / 523, 10000x256 167 / 209, 256x10000 136 / 239; NumPy took 2284, 2274, 1873).
-// Stacks run in parallel across their matrices instead, each matrix computed the same way.
+// faer's parallel SVD with as many pieces as threads does not give the same bits for 1 and 2
+// threads (max difference ~1e-12 at 300x300, 600x200), which DESIGN.md requires: a single matrix
+// therefore runs either TSQR (tall or wide, see `svd_tall`) or faer's parallel SVD with a fixed
+// degree (`use_parallel`), else one thread. Stacks run in parallel across their matrices.
 //
 // Why no one-sided Jacobi kernel for small matrices (the issue suggests one for n <= 32):
 // faer's SVD measured, in us per matrix, one thread (svdvals / of it the bidiagonalization /
