@@ -1212,20 +1212,7 @@ mod tests {
         if !std::arch::is_x86_feature_detected!("avx512f") {
             return;
         }
-        #[repr(C)]
-        struct Timespec {
-            sec: i64,
-            nsec: i64,
-        }
-        extern "C" {
-            fn clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
-        }
-        let now = || {
-            let mut ts = Timespec { sec: 0, nsec: 0 };
-            // SAFETY: CLOCK_THREAD_CPUTIME_ID (3) writes one timespec.
-            unsafe { clock_gettime(3, &mut ts) };
-            ts.sec as f64 + ts.nsec as f64 * 1e-9
-        };
+        let now = crate::testing::thread_cpu_time;
         for &(n, vectors) in &[(32usize, false), (64, false), (64, true), (96, true), (128, false), (256, false)] {
             let mut x = 12345u64;
             let a: Vec<f64> = (0..n * n)

@@ -865,20 +865,7 @@ mod tests {
         use faer::dyn_stack::{MemBuffer, MemStack};
         use faer::linalg::evd::{self, ComputeEigenvectors};
         // this thread's CPU time (the shared machine's other load does not count)
-        #[repr(C)]
-        struct Timespec {
-            sec: i64,
-            nsec: i64,
-        }
-        extern "C" {
-            fn clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
-        }
-        let now = || {
-            let mut ts = Timespec { sec: 0, nsec: 0 };
-            // SAFETY: CLOCK_THREAD_CPUTIME_ID (3) writes one timespec.
-            unsafe { clock_gettime(3, &mut ts) };
-            ts.sec as f64 + ts.nsec as f64 * 1e-9
-        };
+        let now = crate::testing::thread_cpu_time;
         let time = |reps: usize, f: &mut dyn FnMut()| {
             let mut best = f64::INFINITY;
             for _ in 0..5 {

@@ -41,3 +41,20 @@ pub fn symmetric(n: usize, seed: u64) -> Vec<f64> {
     }
     a
 }
+
+/// This thread's CPU time in seconds (Linux `CLOCK_THREAD_CPUTIME_ID`), for timing tests on a
+/// shared machine: other processes' load does not count.
+pub(crate) fn thread_cpu_time() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
+    }
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: CLOCK_THREAD_CPUTIME_ID (3) writes one timespec.
+    unsafe { clock_gettime(3, &mut ts) };
+    ts.sec as f64 + ts.nsec as f64 * 1e-9
+}
