@@ -241,14 +241,8 @@ fn frobenius<T: Real>(am: GMat<T>, par: Par) -> f64 {
                     buf.extend((0..rows).map(|i| *c.offset(i as isize * rs)));
                     &buf
                 };
-                let scale = col.iter().fold(0.0f64, |m, &x| m.max(x.to_f64().abs()));
-                *out.get().add(j) = if scale == 0.0 || !scale.is_finite() {
-                    scale * scale
-                } else {
-                    let inv = T::from_f64(1.0 / scale);
-                    let scaled: Vec<T> = col.iter().map(|&x| x * inv).collect();
-                    scale * scale * dot_slices(&scaled, &scaled).to_f64()
-                };
+                let (scale, ssq) = scaled_sum_squares(col);
+                *out.get().add(j) = scale * scale * ssq;
             }
         }
     });
@@ -654,16 +648,22 @@ fn dot_slices<T: Real>(x: &[T], y: &[T]) -> T {
     acc.iter().fold(tail, |s, &v| s + v)
 }
 
-fn col_norm<T: Real>(a: &Mat<T>, j: usize) -> f64 {
-    let c = col(a, j);
+/// `(scale, ssq)` with `sum x^2 = scale^2 ssq`: `scale = max |x|`, and the squares summed in T
+/// after dividing by it, so that they can neither overflow nor underflow. `ssq` is 1 when
+/// `scale` is 0 or not finite (the sum is then `scale^2`).
+fn scaled_sum_squares<T: Real>(c: &[T]) -> (f64, f64) {
     let scale = c.iter().fold(0.0f64, |m, &x| m.max(x.to_f64().abs()));
     if scale == 0.0 || !scale.is_finite() {
-        return scale;
+        return (scale, 1.0);
     }
-    // in T, scaled so that the squares can neither overflow nor underflow
     let inv = T::from_f64(1.0 / scale);
     let scaled: Vec<T> = c.iter().map(|&x| x * inv).collect();
-    scale * dot_slices(&scaled, &scaled).to_f64().sqrt()
+    (scale, dot_slices(&scaled, &scaled).to_f64())
+}
+
+fn col_norm<T: Real>(a: &Mat<T>, j: usize) -> f64 {
+    let (scale, ssq) = scaled_sum_squares(col(a, j));
+    scale * ssq.sqrt()
 }
 
 fn dot<T: Real>(a: &Mat<T>, i: usize, b: &Mat<T>, j: usize) -> T {

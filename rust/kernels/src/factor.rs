@@ -401,6 +401,12 @@ mod tests {
     use super::*;
     use crate::testing::data;
 
+    /// A well-conditioned symmetric positive definite `n x n` matrix: `G G^T + n I`.
+    fn spd(n: usize, seed: u64) -> faer::Mat<f64> {
+        let g = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(seed, (i * n + j) as u64));
+        &g * g.transpose() + faer::Mat::<f64>::identity(n, n) * (n as f64)
+    }
+
     #[test]
     fn qr_reconstructs_with_positive_diagonal() {
         for &(m, n) in &[(5, 3), (3, 5), (4, 4), (1, 1), (70, 20)] {
@@ -432,8 +438,7 @@ mod tests {
     #[test]
     fn parallel_cholesky_factors_and_ignores_thread_count() {
         for n in [1usize, 5, 128, 129, 300] {
-            let g = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(4, (i * n + j) as u64));
-            let a = &g * g.transpose() + faer::Mat::<f64>::identity(n, n) * (n as f64);
+            let a = spd(n, 4);
             crate::threads::set_num_threads(2);
             let pool = crate::threads::current();
             let mut one = a.clone();
@@ -454,8 +459,7 @@ mod tests {
     #[test]
     fn blocked_cholesky_solve_matches_the_definition() {
         for (n, nrhs) in [(1usize, 1usize), (5, 3), (128, 8), (129, 1), (300, 8), (257, 5)] {
-            let g = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(5, (i * n + j) as u64));
-            let a = &g * g.transpose() + faer::Mat::<f64>::identity(n, n) * (n as f64);
+            let a = spd(n, 5);
             let mut l = a.clone();
             assert!(cholesky_parallel(l.as_mut(), Par::SEQ));
             // the upper triangle holds garbage that must not be read
@@ -483,8 +487,7 @@ mod tests {
     #[ignore]
     fn cholesky_parallel_timing() {
         let n = 2000;
-        let g = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(5, (i * n + j) as u64));
-        let a = &g * g.transpose() + faer::Mat::<f64>::identity(n, n) * (n as f64);
+        let a = spd(n, 5);
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
         let flops = (n * n * n) as f64 / 3.0;
@@ -506,8 +509,7 @@ mod tests {
     #[ignore]
     fn panel_solve_timing() {
         let (jb, rest) = (128usize, 1872usize);
-        let g = faer::Mat::<f64>::from_fn(jb, jb, |i, j| crate::randomized::gaussian(5, (i * jb + j) as u64));
-        let a = &g * g.transpose() + faer::Mat::<f64>::identity(jb, jb) * (jb as f64);
+        let a = spd(jb, 5);
         let l = a.llt(faer::Side::Lower).unwrap().L().to_owned();
         let p0 = faer::Mat::<f64>::from_fn(rest, jb, |i, j| crate::randomized::gaussian(7, (i * jb + j) as u64));
         let (mut best_s, mut best_c) = (1e9f64, 1e9f64);
@@ -542,8 +544,7 @@ mod tests {
     #[ignore]
     fn cholesky_solve_timing() {
         let n = 2000;
-        let g = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(5, (i * n + j) as u64));
-        let a = &g * g.transpose() + faer::Mat::<f64>::identity(n, n) * (n as f64);
+        let a = spd(n, 5);
         let mut l = a.clone();
         assert!(cholesky_parallel(l.as_mut(), Par::SEQ));
         let b = faer::Mat::<f64>::from_fn(n, 16, |i, j| crate::randomized::gaussian(6, (i * 16 + j) as u64));

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// det 12.2 / 10.3 us; n = 64: ours is 1.2-1.8x slower. Below 32 ours wins by 1.5-3x.
 pub const SMALL_MAX: usize = 40;
 
-/// A single matrix (or a batch of fewer than two per thread) of at least this order gets faer's
+/// A single matrix of at least this order gets faer's
 /// own threads inside its factorization. Not tuned: a judgement that below it the sequential
 /// factorization (under ~1 ms) is too short to repay waking the pool's workers (up to ~0.1 ms on
 /// this machine, see `threads`); faer itself only splits its updates above 128 x 128.
@@ -791,10 +791,12 @@ fn drive<T: Real, const N: usize>(
             failures.record(start + k, item(offsets, &mut ws, fpar));
         }
     };
-    if n <= SMALL_MAX || nbatch >= 2 * par.num_threads() || n < PAR_MIN_N || !par.is_parallel() {
+    // (the choice depends on the shape alone, and faer's threads split by a fixed degree, so that
+    // results do not depend on the thread count; see `Par::install_fixed`)
+    if n <= SMALL_MAX || nbatch >= 2 || n < PAR_MIN_N {
         par.for_batch(nbatch, work_per_item, &|start, count| run(start, count, faer::Par::Seq));
     } else {
-        par.install(|| run(0, nbatch, par.faer()));
+        par.install_fixed(|fpar| run(0, nbatch, fpar));
     }
 }
 

@@ -100,6 +100,12 @@ struct Dims {
 }
 
 impl Dims {
+    /// An `m x n` problem (`m >= n`) with the thin vectors or none.
+    fn thin(m: usize, n: usize, vectors: bool) -> Dims {
+        let k = if vectors { n } else { 0 };
+        let vectors = if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No };
+        Dims { m, n, ku: k, kv: k, vectors }
+    }
     fn k(&self) -> usize {
         self.m.min(self.n)
     }
@@ -174,11 +180,15 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
     let a_strides = a.strides();
     // Raw pointers are not Sync; the workers only ever use them through `Ptrs`.
     let ptrs = Ptrs { a: a.ptr(), s: s_ptr, u: u_ptr, vh: vh_ptr };
-    let one = |offs: [isize; 4], stack: &mut MemStack| -> core::result::Result<(), ()> {
+    // The views of the matrix at batch offsets `offs` (of a, s, u, vh).
+    //
+    // SAFETY (of every call): the offsets come from `BatchOffsets` over the batch shape (or are
+    // 0 for a single matrix), so each view lies within its array (the shapes were checked
+    // above); the output views of distinct batch positions are disjoint (caller's promise of
+    // `ArrayMut`), so each task writes its own.
+    type Views<'v, T> = (MatRef<'v, T>, ColMut<'v, T>, Option<(MatMut<'v, T>, MatMut<'v, T>)>);
+    let views = |offs: [isize; 4]| -> Views<'_, T> {
         let p = ptrs;
-        // SAFETY: the offsets come from `BatchOffsets` over the batch shape, so each view lies
-        // within its array (the shapes were checked above); the output views of distinct batch
-        // positions are disjoint (caller's promise of `ArrayMut`), so each task writes its own.
         unsafe {
             let am = MatRef::from_raw_parts(p.a.offset(offs[0]), dims.m, dims.n, a_strides[nb], a_strides[nb + 1]);
             let s = ColMut::from_raw_parts_mut(p.s.offset(offs[1]), dims.k(), s_strides[nb]);
@@ -188,8 +198,12 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
                 let v = MatMut::from_raw_parts_mut(p.vh.offset(offs[3]), dims.n, dims.kv, vh_strides[nb + 1], vh_strides[nb]);
                 (u, v)
             });
-            svd_one(am, s, uv, stack, faer::Par::Seq)
+            (am, s, uv)
         }
+    };
+    let one = |offs: [isize; 4], stack: &mut MemStack| -> core::result::Result<(), ()> {
+        let (am, s, uv) = views(offs);
+        svd_one(am, s, uv, stack, faer::Par::Seq)
     };
     let strides: [&[isize]; 4] = [&a_strides[..nb], &s_strides[..nb], &u_strides[..nb], &vh_strides[..nb]];
     // the scaled copy of a matrix near overflow or underflow (see `svd_one`) is the one
@@ -198,29 +212,9 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
     let scratch = one_scratch::<T>(&dims, faer::Par::Seq);
     let (tall, parallel) = (use_tsqr(&dims), use_parallel(&dims));
     let failed = if nbatch == 1 && (tall || parallel) {
-        // SAFETY: the one matrix of each array, as `one` addresses batch position 0.
-        let (am, s, uv) = unsafe {
-            let am = MatRef::from_raw_parts(ptrs.a, dims.m, dims.n, a_strides[nb], a_strides[nb + 1]);
-            let s = ColMut::from_raw_parts_mut(ptrs.s, dims.k(), s_strides[nb]);
-            let uv = (!ptrs.u.is_null()).then(|| {
-                let u = MatMut::from_raw_parts_mut(ptrs.u, dims.m, dims.ku, u_strides[nb], u_strides[nb + 1]);
-                let v = MatMut::from_raw_parts_mut(ptrs.vh, dims.n, dims.kv, vh_strides[nb + 1], vh_strides[nb]);
-                (u, v)
-            });
-            (am, s, uv)
-        };
-        let done = if tall && dims.m >= dims.n {
-            svd_tall(am, s, uv, par)?
-        } else if tall {
-            // A^T = U' S V'^T, so A = V' S U'^T: U and V swap sides, and the sign convention
-            // (on A's right singular vectors, U' here) is applied again afterwards
-            let mut uv = uv;
-            let swapped = uv.as_mut().map(|(u, v)| (v.rb_mut(), u.rb_mut()));
-            let done = svd_tall(am.transpose(), s, swapped, par)?;
-            if let (Some(true), Some((u, v))) = (done, uv) {
-                normalize_svd(u, v.transpose_mut());
-            }
-            done
+        let (am, s, uv) = views([0; 4]);
+        let done = if tall {
+            svd_tsqr(am, s, uv, par)?
         } else {
             par.install_fixed(|fpar| -> Result<Option<bool>> {
                 let mut buf = workspace::buffer(one_scratch::<T>(&dims, fpar))?;
@@ -259,11 +253,10 @@ fn one_scratch<T: Real>(dims: &Dims, fpar: faer::Par) -> StackReq {
     scratch
 }
 
-/// Whether one matrix of `dims` goes through [`svd_tall`] (a wide one through its transpose):
-/// tall enough for at least two TSQR blocks, large enough that splitting pays (~4M multiply-adds in its QR), and with thin or no
-/// vectors (a full `U` needs the complement of `Q`, which faer's path forms).
+/// Whether one matrix of `dims` goes through [`svd_tsqr`]: tall (or wide) enough for at least two
+/// TSQR blocks, large enough that splitting pays (~4M multiply-adds in its QR), and with thin or
+/// no vectors (a full `U` needs the complement of `Q`, which faer's path forms).
 fn use_tsqr(dims: &Dims) -> bool {
-    // a wide matrix through its transpose
     let (m, n) = (dims.m.max(dims.n), dims.m.min(dims.n));
     let thin = dims.vectors == ComputeSvdVectors::No || (dims.ku == n && dims.kv == n);
     thin && tsqr::blocks(m, n) >= 2 && m.saturating_mul(n).saturating_mul(n) >= 1 << 22
@@ -282,9 +275,25 @@ fn use_parallel(dims: &Dims) -> bool {
     vectors && !use_small(dims.m, dims.n, vectors) && dims.m.min(dims.n) >= PAR_MIN_K
 }
 
-/// A tall matrix by TSQR on all threads ([`tsqr`]), then the SVD of its `R` (`R = U_R S V^T`,
-/// so `U = Q U_R` and `V` is `R`'s). `Some(false)` if `R`'s SVD did not converge, `None` if the
-/// matrix holds a NaN or an infinity or needs scaling (the one-thread path then handles it).
+/// One matrix by TSQR on all threads ([`tsqr`]), then the SVD of its `R`: see [`svd_tall`]. A
+/// wide `A` goes through `A^T = U' S V'^T`, so `A = V' S U'^T`: U and V swap sides, and the sign
+/// convention (on A's right singular vectors, `U'` here) is applied again afterwards.
+fn svd_tsqr<T: Real>(a: MatRef<'_, T>, s: ColMut<'_, T>, uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>, par: Par) -> Result<Option<bool>> {
+    if a.nrows() >= a.ncols() {
+        return svd_tall(a, s, uv, par);
+    }
+    let mut uv = uv;
+    let swapped = uv.as_mut().map(|(u, v)| (v.rb_mut(), u.rb_mut()));
+    let done = svd_tall(a.transpose(), s, swapped, par)?;
+    if let (Some(true), Some((u, v))) = (done, uv) {
+        normalize_svd(u, v.transpose_mut());
+    }
+    Ok(done)
+}
+
+/// A tall matrix by TSQR (`A = Q R`), then the SVD of its `R` (`R = U_R S V^T`, so `U = Q U_R`
+/// and `V` is `R`'s). `Some(false)` if `R`'s SVD did not converge, `None` if the matrix holds a
+/// NaN or an infinity or needs scaling (the one-thread path then handles it).
 fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>, par: Par) -> Result<Option<bool>> {
     let n = a.ncols();
     let mut amax = T::ZERO;
@@ -301,7 +310,7 @@ fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<
     let qr = tsqr::Tsqr::factor(a, par)?;
     let r = qr.r();
     let vectors = uv.is_some();
-    let dims = Dims { m: n, n, ku: if vectors { n } else { 0 }, kv: if vectors { n } else { 0 }, vectors: if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No } };
+    let dims = Dims::thin(n, n, vectors);
     let mut buf = workspace::buffer(one_scratch::<T>(&dims, faer::Par::Seq))?;
     let stack = MemStack::new(&mut buf);
     match uv {
@@ -723,7 +732,7 @@ mod tall_timing {
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
         for vectors in [false, true] {
-            let dims = Dims { m, n, ku: if vectors { n } else { 0 }, kv: if vectors { n } else { 0 }, vectors: if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No } };
+            let dims = Dims::thin(m, n, vectors);
             let mut buf = workspace::buffer(one_scratch::<f64>(&dims, faer::Par::Seq)).unwrap();
             let (mut best_f, mut best_1, mut best_2) = (1e9f64, 1e9f64, 1e9f64);
             for _ in 0..4 {
@@ -762,7 +771,7 @@ mod par_timing {
         for n in [256usize, 512, 1024] {
             let a = faer::Mat::<f64>::from_fn(n, n, |i, j| crate::randomized::gaussian(5, (i * n + j) as u64));
             for vectors in [false, true] {
-                let dims = Dims { m: n, n, ku: if vectors { n } else { 0 }, kv: if vectors { n } else { 0 }, vectors: if vectors { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No } };
+                let dims = Dims::thin(n, n, vectors);
                 let (mut best_s, mut best_p) = (1e9f64, 1e9f64);
                 for _ in 0..3 {
                     let mut s = faer::Col::<f64>::zeros(n);

@@ -324,21 +324,27 @@ fn form_q<T: Real>(a: &[T], n: usize, tau: &[T], q: &mut [T]) {
     }
     q[n * n - 1] = T::ONE;
     for i in (0..n - 1).rev() {
-        // H(i) acts on rows/columns i + 1..; v = [1; a[i + 2.., i]]
-        let t = tau[i];
-        let ve = &a[i * n + i + 2..i * n + n];
-        let c1 = (i + 1) * n;
-        for j in i + 2..n {
-            // column j: row i + 1 is still 0 (identity) before H(i)
-            let cj = j * n;
-            let s = t * dot(ve, &q[cj + i + 2..cj + n]);
-            q[cj + i + 1] = T::ZERO - s;
-            axpy(T::ZERO - s, ve, &mut q[cj + i + 2..cj + n]);
-        }
-        q[c1 + i + 1] = T::ONE - t;
-        for (x, &vk) in q[c1 + i + 2..c1 + n].iter_mut().zip(ve) {
-            *x = T::ZERO - t * vk;
-        }
+        apply_reflector_to_q(a, n, tau[i], i, n - 1, q);
+    }
+}
+
+/// One step of `dorg2r`: applies reflector `i` of [`sytd2`] (`H(i)` acts on rows and columns
+/// `i + 1..`, `v = [1; a[i + 2.., i]]`) to the columns `i + 2..=last` of `Q`, formed by the later
+/// reflectors, and forms column `i + 1`.
+#[inline(always)]
+fn apply_reflector_to_q<T: Real>(a: &[T], n: usize, t: T, i: usize, last: usize, q: &mut [T]) {
+    let ve = &a[i * n + i + 2..i * n + n];
+    let c1 = (i + 1) * n;
+    for j in i + 2..=last {
+        // column j: row i + 1 is still 0 (identity) before H(i)
+        let cj = j * n;
+        let s = t * dot(ve, &q[cj + i + 2..cj + n]);
+        q[cj + i + 1] = T::ZERO - s;
+        axpy(T::ZERO - s, ve, &mut q[cj + i + 2..cj + n]);
+    }
+    q[c1 + i + 1] = T::ONE - t;
+    for (x, &vk) in q[c1 + i + 2..c1 + n].iter_mut().zip(ve) {
+        *x = T::ZERO - t * vk;
     }
 }
 
@@ -435,19 +441,7 @@ fn form_q_blocked<T: Real>(a: &[T], n: usize, tau: &[T], q: &mut [T], work: &mut
         }
         // the block's own columns i0 + 1..=i1, one reflector at a time (as form_q)
         for i in (i0..i1).rev() {
-            let t = tau[i];
-            let ve = &a[i * n + i + 2..i * n + n];
-            let c1 = (i + 1) * n;
-            for j in i + 2..=i1 {
-                let cj = j * n;
-                let s = t * dot(ve, &q[cj + i + 2..cj + n]);
-                q[cj + i + 1] = T::ZERO - s;
-                axpy(T::ZERO - s, ve, &mut q[cj + i + 2..cj + n]);
-            }
-            q[c1 + i + 1] = T::ONE - t;
-            for (x, &vk) in q[c1 + i + 2..c1 + n].iter_mut().zip(ve) {
-                *x = T::ZERO - t * vk;
-            }
+            apply_reflector_to_q(a, n, tau[i], i, i1, q);
         }
     }
 }

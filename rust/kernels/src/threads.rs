@@ -13,7 +13,7 @@
 //! - a worker that helped keeps polling for the next call for [`LINGER`] before it returns to
 //!   rayon (and sleeps), so calls in a loop find their helpers awake.
 //!
-//! faer's own parallel algorithms run through [`Par::install`], which first asks lingering
+//! faer's own parallel algorithms run through [`Par::install_fixed`], which first asks lingering
 //! workers to stand down so faer gets the whole pool.
 //!
 //! Fork safety: a child made by `fork()` inherits the pool's memory but none of its threads, so
@@ -60,7 +60,7 @@ struct Shared {
     active: AtomicUsize,
     /// Workers in their linger loop.
     lingering: AtomicUsize,
-    /// Set by `install` to send lingering workers back to rayon at once.
+    /// Set by `install_fixed` to send lingering workers back to rayon at once.
     stand_down: AtomicBool,
     /// One job at a time; a second concurrent caller runs its tasks on its own thread.
     busy: AtomicBool,
@@ -125,7 +125,7 @@ fn backoff(round: &mut u32) {
 }
 
 /// A worker's loop while it helps: run any published job, then poll for the next until
-/// [`LINGER`] passes without one (or `install` asks it to stand down).
+/// [`LINGER`] passes without one (or `install_fixed` asks it to stand down).
 fn linger(shared: &Shared, max_lingering: usize) {
     if shared.lingering.fetch_add(1, Ordering::SeqCst) >= max_lingering {
         shared.lingering.fetch_sub(1, Ordering::SeqCst);
@@ -363,20 +363,9 @@ impl<'a> Par<'a> {
         });
     }
 
-    /// Runs `op` inside the pool (so rayon iterators and faer's parallel paths use it), or
-    /// directly on this thread when sequential. A panic in `op` resumes in the caller.
-    pub fn install<R: Send>(self, op: impl FnOnce() -> R + Send) -> R {
-        match self.pool {
-            Some(pool) if pool.rayon.current_num_threads() > 1 => {
-                pool.shared.stand_down.store(true, Ordering::Relaxed);
-                pool.rayon.install(op)
-            }
-            _ => op(),
-        }
-    }
-
-    /// Runs `op` with faer's parallelism of a fixed degree ([`FAER_DEGREE`]) inside the pool, even
-    /// a one-thread pool; with no pool ([`Par::SEQ`]), with `faer::Par::Seq` on this thread.
+    /// Runs `op` with faer's parallelism of a fixed degree ([`FAER_DEGREE`]) inside the pool (so
+    /// rayon iterators and faer's parallel paths use it), even a one-thread pool; with no pool
+    /// ([`Par::SEQ`]), with `faer::Par::Seq` on this thread. A panic in `op` resumes in the caller.
     ///
     /// faer's parallel algorithms split their work by the degree they are given, and its
     /// parallel eigendecomposition does not round as its sequential one does (eigh of a 600x600
@@ -392,15 +381,6 @@ impl<'a> Par<'a> {
             None => op(faer::Par::Seq),
         }
     }
-
-    /// faer's parallelism for code running inside [`Par::install`]. Outside `install`, faer would
-    /// fall back to the global rayon pool, so only call this in an installed closure.
-    pub fn faer(self) -> faer::Par {
-        match self.num_threads() {
-            1 => faer::Par::Seq,
-            n => faer::Par::rayon(n),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -414,7 +394,7 @@ mod tests {
         assert_eq!(num_threads(), 2);
         let pool = current();
         assert_eq!(pool.par().num_threads(), 2);
-        let sum: usize = pool.par().install(|| {
+        let sum: usize = pool.par().install_fixed(|_| {
             use rayon::prelude::*;
             (0..1000usize).into_par_iter().sum()
         });
