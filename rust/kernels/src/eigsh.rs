@@ -134,9 +134,9 @@ fn tr<T>(m: GMat<T>) -> GMat<T> {
 /// same bound as phase 1.
 /// Measured on GOE 2000, k = 10, two threads, idle machine: phase 1 alone (the whole method in
 /// session 2) needed ~120 block steps of 8 (444 ms); now phase 1 stops after 11, the shift is
-/// ~2.5 above the top eigenvalue, the Cholesky factorization takes ~32 ms, phase 2 converges in
-/// 19 blocks of 16 with its solves at 2.4-3 ms a block ([`crate::factor::cholesky_solve`]):
-/// 156-167 ms in all, against 785-825 ms for NumPy's full `eigh`.
+/// ~2.5 above the top eigenvalue, the Cholesky factorization takes ~32-45 ms, phase 2 converges
+/// in 23 blocks of 8 with its solves at ~2.1 ms a block ([`crate::factor::cholesky_solve`]):
+/// ~150-170 ms in all (session 5, a noisier machine), against 0.8-1.0 s for NumPy's full `eigh`.
 fn iterative<T: Real>(a: &ArrayRef<T>, k: usize, which: Which, par: Par) -> Option<(Vec<T>, Mat<T>)> {
     let n = a.shape()[0];
     let st = a.strides();
@@ -185,9 +185,12 @@ fn iterative<T: Real>(a: &ArrayRef<T>, k: usize, which: Which, par: Par) -> Opti
         }
         return None;
     };
-    // larger blocks than phase 1's: each block is one pass over the factor (two triangular
-    // solves, bound by reading L), and a wider block needs fewer of them
-    let b2 = (2 * sizes.b).min(32).min(n);
+    // phase 1's block width: its Ritz vectors' residuals span only `b` dimensions (those of
+    // its last block), so `op` applied to them adds `b` new directions, and so does every later
+    // block, Lanczos or residual; wider blocks were filled with rounding noise. On GOE 2000,
+    // k = 10, blocks of 16 (twice phase 1's, session 4's choice) took 264 columns and ~116 ms
+    // (median of 9 runs), blocks of 8 take 184 columns and ~72 ms.
+    let b2 = sizes.b;
     let sizes2 = Sizes { b: b2, keep: sizes.keep.max(k + 2 * b2), mmax: (sizes.keep.max(k + 2 * b2) + 30 * b2).min(n) };
     let start = Mat::<T>::from_fn(n, b2.min(x.ncols()), |i, j| x[(i, j)]);
     // a pair of the inverse with residual r has a residual ~ r / mu^2 as a pair of A
