@@ -351,6 +351,89 @@ def test_zero_size(rng):
 
 
 # --------------------------------------------------------------------------------------------
+# quadratic forms: the same array on both sides of a matrix (computed on the symmetric part's
+# triangle when the array is read twice; W is never symmetric here)
+
+# (subscripts, x's shape, W's shape, position of W): orders above one 64-block, 128+ rows
+QUADRATIC = [
+    ("bi,ij,bj->b", (512, 300), (300, 300), 1),
+    ("bi,ji,bj->b", (200, 150), (150, 150), 1),  # W's labels the other way round
+    ("ij,bi,bj->b", (130, 65), (65, 65), 0),  # W first; an order just above one block
+    ("bi,bj,ij->b", (150, 129), (129, 129), 2),  # W last
+    ("abi,ij,abj->ab", (8, 40, 130), (130, 130), 1),  # two batch labels
+    ("abi,ij,abj->ba", (8, 40, 130), (130, 130), 1),  # the output permuted
+    ("...i,ij,...j->...", (3, 50, 100), (100, 100), 1),  # ellipsis
+    ("ib,ij,jb->b", (100, 300), (100, 100), 1),  # x's summed axis first
+    ("bi,ij,bj->b", (40, 100), (100, 100), 1),  # too few rows for the triangle: pairwise
+    ("bi,ij,bj->b", (300, 50), (50, 50), 1),  # a single block: pairwise
+]
+
+
+def assert_quadratic_close(got, subscripts, ops, dtype):
+    """``assert_einsum_close``, and within ``sqrt(terms)`` roundings of the absolute bound: the
+    worst-case bound alone (``terms`` roundings) lets a float32 result off by a factor 2 pass,
+    these sums of random signs being far smaller than the sums of their absolute values."""
+    assert_einsum_close(got, subscripts, ops, dtype)
+    ops64 = [np.asarray(o, dtype=np.float64) for o in ops]
+    want = np.einsum(subscripts, *ops64)
+    bound = np.einsum(subscripts, *[np.abs(o) for o in ops64])
+    terms = max(o.size for o in ops64 if o.ndim == 2 and o.shape[0] == o.shape[1])
+    err = np.abs(np.asarray(got, np.float64) - want)
+    assert np.all(err <= 16 * eps(dtype) * math.sqrt(terms) * bound), f"{subscripts}: max error {err.max()}"
+
+
+def _quadratic_ops(x, w, wpos):
+    ops = [x, x]
+    ops.insert(wpos, w)
+    return ops
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("subscripts,xshape,wshape,wpos", QUADRATIC, ids=[f"{q[0]}-{q[1]}" for q in QUADRATIC])
+def test_quadratic_forms_every_layout(rng, subscripts, xshape, wshape, wpos, dtype):
+    x = randn(rng, xshape, dtype)
+    w = randn(rng, wshape, dtype)
+    for xname, xv in layouts(x, broadcast=False):
+        for wname, wv in [("C", w), ("F", np.asfortranarray(w)), ("negstep2", dict(layouts(w))["negstep2"])]:
+            ops = _quadratic_ops(xv, wv, wpos)
+            try:
+                assert_quadratic_close(checked(fl.einsum, subscripts, *ops), subscripts, ops, dtype)
+            except AssertionError as e:
+                raise AssertionError(f"x {xname}, W {wname}: {e}") from None
+
+
+def test_quadratic_forms_threads_limits_and_nan(rng, restore_threads):
+    for dtype in FLOAT_DTYPES:
+        x = randn(rng, (300, 200), dtype)
+        w = randn(rng, (200, 200), dtype)
+        results = []
+        for n in (1, 2):
+            fl.set_num_threads(n)
+            results.append(fl.einsum("bi,ij,bj->b", x, w, x))
+        assert np.array_equal(results[0], results[1])
+        assert_quadratic_close(results[0], "bi,ij,bj->b", [x, w, x], dtype)
+        # a memory limit below W's order squared: the pairwise path, the same values
+        limited = fl.einsum("bi,ij,bj->b", x, w, x, memory_limit=200 * 200 - 1)
+        assert_einsum_close(limited, "bi,ij,bj->b", [x, w, x], dtype)
+        # the same values in another array: the pairwise path
+        assert_einsum_close(fl.einsum("bi,ij,bj->b", x, w, x.copy()), "bi,ij,bj->b", [x, w, x], dtype)
+        # NaN in a row of x poisons that row's form only; in W, every form
+        xn = x.copy()
+        xn[7, 3] = np.nan
+        got = fl.einsum("bi,ij,bj->b", xn, w, xn)
+        assert np.isnan(got[7]) and not np.isnan(np.delete(got, 7)).any()
+        wn = w.copy()
+        wn[5, 9] = np.nan
+        assert np.isnan(fl.einsum("bi,ij,bj->b", x, wn, x)).all()
+        # entries near the largest float: halves are summed, so no overflow where W has none
+        big = np.full((200, 200), np.finfo(dtype).max / 4, dtype=dtype)
+        xs = np.full((300, 200), 1.0 / 200, dtype=dtype)
+        got = fl.einsum("bi,ij,bj->b", xs, big, xs)
+        assert np.isfinite(got).all()
+        assert_einsum_close(got, "bi,ij,bj->b", [xs, big, xs], dtype)
+
+
+# --------------------------------------------------------------------------------------------
 # planning: paths, memory limit, contract_expression
 
 

@@ -22,6 +22,7 @@
 
 use super::parse::{labels_of, Label, LabelSet};
 use super::plan::Plan;
+use super::quadratic;
 use crate::error::{fmt_shape, Error, Result};
 use crate::gemm::{gemm_seq_with, Mat};
 use crate::matmul::matmul;
@@ -169,6 +170,10 @@ pub fn execute<T: Real>(plan: &Plan, ops: &[ArrayRef<T>], out: &mut ArrayMut<T>,
             plan.largest_intermediate
         )));
     }
+    if let Some(form) = quadratic::detect(plan, ops) {
+        quadratic_forms(plan, ops, &form, &target, par);
+        return Ok(());
+    }
     let output = plan.parsed.output_set();
     let limit = plan.memory_limit;
     // live operands, with the buffers of intermediates they own
@@ -204,6 +209,24 @@ pub fn execute<T: Real>(plan: &Plan, ops: &[ArrayRef<T>], out: &mut ArrayMut<T>,
         }
     }
     Ok(())
+}
+
+/// Runs a quadratic form ([`quadratic`]) into the target.
+fn quadratic_forms<T: Real>(plan: &Plan, ops: &[ArrayRef<T>], form: &quadratic::Form, target: &TView<T>, par: Par) {
+    let (xv, wv) = (operand_view(plan, form.x, &ops[form.x]), operand_view(plan, form.w, &ops[form.w]));
+    let i = plan.parsed.inputs[form.x][form.axis];
+    let n = plan.parsed.sizes[i as usize];
+    let rows: usize = form.batch.iter().map(|&(l, _)| plan.parsed.sizes[l as usize]).product();
+    let rs = form.batch.last().map_or(0, |&(l, _)| xv.stride(l));
+    let x = Mat { ptr: xv.ptr, rows, cols: n, rs, cs: xv.stride(i) };
+    let (w0, w1) = (wv.axes[0], wv.axes[1]);
+    let w = Mat { ptr: wv.ptr, rows: w0.size, cols: w1.size, rs: w0.stride, cs: w1.stride };
+    // the forms, laid out as x's rows: its batch labels, outermost first
+    let order: Order = form.batch.iter().map(|&(l, _)| l).collect();
+    let (sv, mut s) = alloc::<T>(&order, &plan.parsed.sizes);
+    // SAFETY: the views address the operands' elements; `s` has `rows` elements.
+    unsafe { quadratic::forms(x, w, &mut s, par) };
+    direct(&[&sv], target, par);
 }
 
 /// Where a pairwise contraction writes.
@@ -821,7 +844,7 @@ fn direct<T: Real>(ops: &[&TView<T>], target: &TView<T>, par: Par) {
 /// `sum(x)` (with `y`: `sum(x * y)`) in eight running partial sums, which the compiler keeps in
 /// vector registers; a fixed order, so the result does not depend on the thread count.
 #[inline]
-fn dot8<T: Real>(x: &[T], y: Option<&[T]>) -> T {
+pub(super) fn dot8<T: Real>(x: &[T], y: Option<&[T]>) -> T {
     let mut acc = [T::ZERO; 8];
     let n8 = x.len() / 8 * 8;
     match y {

@@ -8,6 +8,7 @@
 pub mod exec;
 pub mod parse;
 pub mod plan;
+mod quadratic;
 
 pub use exec::execute;
 pub use parse::{parse, Parsed};
