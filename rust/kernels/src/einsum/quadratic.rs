@@ -19,7 +19,6 @@ use crate::gemm::{gemm_seq_with, Mat};
 use crate::scalar::Real;
 use crate::strided::{ArrayRef, SendPtr};
 use crate::threads::Par;
-use crate::workspace::Slot;
 
 /// Width of the blocks of `S`'s triangle: the register-blocked kernel's largest order, so every
 /// block product runs on it.
@@ -114,14 +113,13 @@ pub(super) unsafe fn forms<T: Real>(x: Mat<T>, w: Mat<T>, s: &mut [T], par: Par)
     // B: block column I holds S[0..end_I, I], its diagonal block halved; halves summed (not the
     // sum halved) so that no entry overflows where W's do not
     let nblocks = n.div_ceil(QB);
-    crate::workspace::with_scratch::<T, _>(Slot::Outer, n * n, |b| {
-        let bp = SendPtr(b.as_mut_ptr());
-        par.for_each(nblocks, &|bi| {
-            let c0 = bi * QB;
-            symmetric_block_column(w, bp.get(), rstride, cstride, c0, (c0 + QB).min(n));
-        });
-        products(x, b, s, by_rows, par);
-    })
+    let mut b: Vec<T> = vec![T::ZERO; n * n];
+    let bp = SendPtr(b.as_mut_ptr());
+    par.for_each(nblocks, &|bi| {
+        let c0 = bi * QB;
+        symmetric_block_column(w, bp.get(), rstride, cstride, c0, (c0 + QB).min(n));
+    });
+    products(x, &b, s, by_rows, par);
 }
 
 /// Columns `c0..c1` of `B` (rows `0..c1`): `(W + W^T) / 2`, halved again in rows `c0..c1`.
@@ -165,7 +163,8 @@ unsafe fn products<T: Real>(x: Mat<T>, b: &[T], s: &mut [T], by_rows: bool, par:
         let nr = ROWS.min(rows - r0);
         // this chunk of X: where it is when one of its strides is 1, else a column-major copy
         let copied = x.rs != 1 && x.cs != 1;
-        crate::workspace::with_scratch::<T, _>(Slot::Task, nr * n * (1 + usize::from(copied)), |buf| {
+        let mut buf: Vec<T> = vec![T::ZERO; nr * n * (1 + usize::from(copied))];
+        {
             let (u, copy) = buf.split_at_mut(nr * n);
             let xc = if copied {
                 for i in 0..n {
@@ -222,7 +221,7 @@ unsafe fn products<T: Real>(x: Mat<T>, b: &[T], s: &mut [T], by_rows: bool, par:
             for (r, &a) in acc[..nr].iter().enumerate() {
                 *sp.get().add(r0 + r) = two * a;
             }
-        });
+        }
     });
 }
 
