@@ -15,6 +15,7 @@ each test its own reproducible random generator, ``restore_threads`` puts the th
 from __future__ import annotations
 
 import copy
+import itertools
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -243,6 +244,20 @@ def assert_matmul_close(got: Any, a: Any, b: Any, *, dtype: Any = None, c: float
     ``c * eps(dtype) * k * (|a| @ |b|)`` of a float64 reference, elementwise (exact for k = 0)."""
     k = np.shape(a)[-1]
     assert_product_close(got, np.matmul, a, b, k=k, dtype=dtype, c=c)
+
+
+def check_matmul_every_layout(a: Any, b: Any, keep: Callable[[str, str], bool] = lambda name_a, name_b: True) -> None:
+    """``assert_matmul_close`` on ``fl.matmul`` of every (layout of a) x (layout of b) that
+    ``keep`` accepts, checking that no input is written; a failure names the layouts."""
+    import ferrolinalg as fl
+
+    for (na, va), (nb, vb) in itertools.product(list(layouts(a)), list(layouts(b))):
+        if not keep(na, nb):
+            continue
+        try:
+            assert_matmul_close(checked(fl.matmul, va, vb), a, b)
+        except AssertionError as e:
+            raise AssertionError(f"a:{na} b:{nb}: {e}") from None
 
 
 def assert_norm_close(

@@ -20,24 +20,13 @@ from conftest import (
     SMALL_SIZES,
     assert_matmul_close,
     assert_only_view_written,
+    check_matmul_every_layout,
     checked,
     layouts,
     out_layouts,
     randn,
     strided_view,
 )
-
-
-def _check_every_layout(a, b, keep=lambda name_a, name_b: True):
-    """``assert_matmul_close`` on ``fl.matmul`` of every (layout of a) x (layout of b) that
-    ``keep`` accepts, checking that no input is written; a failure names the layouts."""
-    for (na, va), (nb, vb) in itertools.product(list(layouts(a)), list(layouts(b))):
-        if not keep(na, nb):
-            continue
-        try:
-            assert_matmul_close(checked(fl.matmul, va, vb), a, b)
-        except AssertionError as e:
-            raise AssertionError(f"a:{na} b:{nb}: {e}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -62,7 +51,7 @@ def test_every_layout_2d(rng, dtype, mkn):
     and the blocked one."""
     m, k, n = mkn
     a, b = randn(rng, (m, k), dtype), randn(rng, (k, n), dtype)
-    _check_every_layout(a, b)
+    check_matmul_every_layout(a, b)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -75,7 +64,7 @@ def test_every_layout_batched(rng, dtype, shapes):
     """A batched product gives the right answer for every layout of each operand, including
     the matrix-transposed layout inside a C-ordered batch, and zero-size dimensions."""
     a, b = randn(rng, shapes[0], dtype), randn(rng, shapes[1], dtype)
-    _check_every_layout(a, b)
+    check_matmul_every_layout(a, b)
 
 
 LARGE_LAYOUTS = ("C", "F", "step2", "flipall")
@@ -90,7 +79,7 @@ def test_large_sizes_past_blocking(rng, dtype, mkn):
     of each operand (with the library's default thread count)."""
     m, k, n = mkn
     a, b = randn(rng, (m, k), dtype), randn(rng, (k, n), dtype)
-    _check_every_layout(a, b, keep=lambda na, nb: na in LARGE_LAYOUTS and nb in LARGE_LAYOUTS)
+    check_matmul_every_layout(a, b, keep=lambda na, nb: na in LARGE_LAYOUTS and nb in LARGE_LAYOUTS)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -143,7 +132,7 @@ def test_one_d_operands(rng, dtype, shapes):
     """1-D operands are promoted (a row on the left, a column on the right) and the added axis is
     removed; 1-D @ 1-D is a numpy scalar. Every layout of each operand."""
     a, b = randn(rng, shapes[0], dtype), randn(rng, shapes[1], dtype)
-    _check_every_layout(a, b)
+    check_matmul_every_layout(a, b)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -167,7 +156,7 @@ def test_broadcast_batch_dims(rng, dtype, shapes):
     batches), for every layout of each operand."""
     a, b = randn(rng, shapes[0], dtype), randn(rng, shapes[1], dtype)
     assert fl.matmul(a, b).shape == np.matmul(a, b).shape
-    _check_every_layout(a, b)
+    check_matmul_every_layout(a, b)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -189,7 +178,7 @@ def test_zero_stride_operands(rng, dtype, size):
     for a, b in cases:
         assert_matmul_close(checked(fl.matmul, a, b), a, b)
         # and fresh 0-stride views of the same values, against every layout of the other operand
-        _check_every_layout(a, b, keep=lambda na, nb: "bcast" in na + nb)
+        check_matmul_every_layout(a, b, keep=lambda na, nb: "bcast" in na + nb)
 
 
 # --------------------------------------------------------------------------------------------

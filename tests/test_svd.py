@@ -80,7 +80,8 @@ def test_svd_random(rng, dtype, shape, full_matrices):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
-@pytest.mark.parametrize("shape", [(7, 5), (5, 7), (3, 6, 4), (2, 40, 9)], ids=str)
+# (1500, 48) and (48, 1500) take the tall/wide TSQR path (tsqr.rs)
+@pytest.mark.parametrize("shape", [(7, 5), (5, 7), (3, 6, 4), (2, 40, 9), (1500, 48), (48, 1500)], ids=str)
 def test_svd_layouts_give_identical_results(rng, dtype, shape):
     """Every layout (F-order, transposed, strided, negative strides, broadcast) gives the very
     same bits as a C-order copy: the matrix is copied into faer's workspace before any work."""

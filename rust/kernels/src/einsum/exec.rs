@@ -216,9 +216,8 @@ fn quadratic_forms<T: Real>(plan: &Plan, ops: &[ArrayRef<T>], form: &quadratic::
     let (xv, wv) = (operand_view(plan, form.x, &ops[form.x]), operand_view(plan, form.w, &ops[form.w]));
     let i = plan.parsed.inputs[form.x][form.axis];
     let n = plan.parsed.sizes[i as usize];
-    let rows: usize = form.batch.iter().map(|&(l, _)| plan.parsed.sizes[l as usize]).product();
     let rs = form.batch.last().map_or(0, |&(l, _)| xv.stride(l));
-    let x = Mat { ptr: xv.ptr, rows, cols: n, rs, cs: xv.stride(i) };
+    let x = Mat { ptr: xv.ptr, rows: form.rows, cols: n, rs, cs: xv.stride(i) };
     let (w0, w1) = (wv.axes[0], wv.axes[1]);
     let w = Mat { ptr: wv.ptr, rows: w0.size, cols: w1.size, rs: w0.stride, cs: w1.stride };
     // the forms, laid out as x's rows: its batch labels, outermost first

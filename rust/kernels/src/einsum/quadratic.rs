@@ -41,6 +41,8 @@ pub(super) struct Form {
     pub axis: usize,
     /// `x`'s other axes, the output's labels (outermost first: decreasing |stride|)
     pub batch: Vec<(Label, usize)>,
+    /// the number of forms: the product of the batch axes' lengths
+    pub rows: usize,
 }
 
 /// The form `plan` computes on `ops`, if it is one this module handles: three operands, two of
@@ -88,12 +90,11 @@ fn form<T>(plan: &Plan, ops: &[ArrayRef<T>], p: usize, q: usize, w: usize) -> Op
     let mut batch: Vec<(Label, usize)> = (0..lp.len()).filter(|&t| t != axis && shape[t] > 1).map(|t| (lp[t], t)).collect();
     batch.sort_by_key(|&(_, t)| core::cmp::Reverse(strides[t].unsigned_abs()));
     let mergeable = batch.windows(2).all(|w| strides[w[0].1] == strides[w[1].1] * shape[w[1].1] as isize);
-    // building B costs about what the products save on ~50 rows
     let rows: usize = batch.iter().map(|&(_, t)| shape[t]).product();
     if rows < MIN_ROWS {
         return None;
     }
-    mergeable.then_some(Form { x: p, w, axis, batch })
+    mergeable.then_some(Form { x: p, w, axis, batch, rows })
 }
 
 /// `s[r] = x_r^T W x_r` for the `rows x n` matrix `x` and the `n x n` matrix `w` (any strides).
@@ -119,7 +120,70 @@ pub(super) unsafe fn forms<T: Real>(x: Mat<T>, w: Mat<T>, s: &mut [T], par: Par)
         let c0 = bi * QB;
         symmetric_block_column(w, bp.get(), rstride, cstride, c0, (c0 + QB).min(n));
     });
-    products(x, &b, s, by_rows, par);
+    // U = X B and the row sums, a chunk of rows per task
+    let two = T::from_f64(2.0);
+    let (sp, xp) = (SendPtr(s.as_mut_ptr()), SendPtr(x.ptr));
+    par.for_each(rows.div_ceil(ROWS), &|task| {
+        let r0 = task * ROWS;
+        let nr = ROWS.min(rows - r0);
+        // this chunk of X: where it is when one of its strides is 1, else a column-major copy
+        let copied = x.rs != 1 && x.cs != 1;
+        let mut buf: Vec<T> = vec![T::ZERO; nr * n * (1 + usize::from(copied))];
+        let (u, copy) = buf.split_at_mut(nr * n);
+        let xc = if copied {
+            for i in 0..n {
+                for r in 0..nr {
+                    copy[i * nr + r] = *xp.get().offset((r0 + r) as isize * x.rs + i as isize * x.cs);
+                }
+            }
+            Mat { ptr: copy.as_mut_ptr(), rows: nr, cols: n, rs: 1, cs: nr as isize }
+        } else {
+            Mat { ptr: xp.get().offset(r0 as isize * x.rs), rows: nr, ..x }
+        };
+        // U = X B, block column by block column
+        let (urs, ucs) = if by_rows { (n as isize, 1) } else { (1, nr as isize) };
+        let mut scratch = Vec::new();
+        for bi in 0..nblocks {
+            let c0 = bi * QB;
+            let cw = QB.min(n - c0);
+            let c = Mat { ptr: u.as_mut_ptr().offset(c0 as isize * ucs), rows: nr, cols: cw, rs: urs, cs: ucs };
+            for bj in 0..=bi {
+                let k0 = bj * QB;
+                let kw = QB.min(n - k0);
+                let a = Mat { ptr: xc.ptr.offset(k0 as isize * xc.cs), rows: nr, cols: kw, rs: xc.rs, cs: xc.cs };
+                let bm = Mat {
+                    ptr: bp.get().offset(k0 as isize * rstride + c0 as isize * cstride),
+                    rows: kw,
+                    cols: cw,
+                    rs: rstride,
+                    cs: cstride,
+                };
+                gemm_seq_with(c, a, bm, bj > 0, &mut scratch);
+            }
+        }
+        // s = 2 rowsum(U * X), each row's terms in a fixed order (vectorized along U's and
+        // X's unit strides: a dot product per row, or columns accumulated across rows)
+        let mut acc = [T::ZERO; ROWS];
+        let (up, xcp) = (u.as_ptr(), xc.ptr as *const T);
+        if ucs == 1 && xc.cs == 1 {
+            for (r, a) in acc[..nr].iter_mut().enumerate() {
+                let ur = core::slice::from_raw_parts(up.offset(r as isize * urs), n);
+                let xr = core::slice::from_raw_parts(xcp.offset(r as isize * xc.rs), n);
+                *a = dot8(ur, Some(xr));
+            }
+        } else {
+            for i in 0..n {
+                for (r, a) in acc[..nr].iter_mut().enumerate() {
+                    let (uv, xv) =
+                        (*up.offset(r as isize * urs + i as isize * ucs), *xcp.offset(r as isize * xc.rs + i as isize * xc.cs));
+                    *a = uv.mul_add(xv, *a);
+                }
+            }
+        }
+        for (r, &a) in acc[..nr].iter().enumerate() {
+            *sp.get().add(r0 + r) = two * a;
+        }
+    });
 }
 
 /// Columns `c0..c1` of `B` (rows `0..c1`): `(W + W^T) / 2`, halved again in rows `c0..c1`.
@@ -149,80 +213,6 @@ unsafe fn symmetric_block_column<T: Real>(w: Mat<T>, b: *mut T, rstride: isize, 
             }
         }
     }
-}
-
-/// The products and row sums of [`forms`], with `B` built.
-unsafe fn products<T: Real>(x: Mat<T>, b: &[T], s: &mut [T], by_rows: bool, par: Par) {
-    let (rows, n) = (x.rows, x.cols);
-    let nblocks = n.div_ceil(QB);
-    let (rstride, cstride) = if by_rows { (n as isize, 1isize) } else { (1, n as isize) };
-    let two = T::from_f64(2.0);
-    let (sp, bp, xp) = (SendPtr(s.as_mut_ptr()), SendPtr(b.as_ptr() as *mut T), SendPtr(x.ptr));
-    par.for_each(rows.div_ceil(ROWS), &|task| {
-        let r0 = task * ROWS;
-        let nr = ROWS.min(rows - r0);
-        // this chunk of X: where it is when one of its strides is 1, else a column-major copy
-        let copied = x.rs != 1 && x.cs != 1;
-        let mut buf: Vec<T> = vec![T::ZERO; nr * n * (1 + usize::from(copied))];
-        {
-            let (u, copy) = buf.split_at_mut(nr * n);
-            let xc = if copied {
-                for i in 0..n {
-                    for r in 0..nr {
-                        copy[i * nr + r] = *xp.get().offset((r0 + r) as isize * x.rs + i as isize * x.cs);
-                    }
-                }
-                Mat { ptr: copy.as_mut_ptr(), rows: nr, cols: n, rs: 1, cs: nr as isize }
-            } else {
-                Mat { ptr: xp.get().offset(r0 as isize * x.rs), rows: nr, ..x }
-            };
-            // U = X B, block column by block column
-            let (urs, ucs) = if by_rows { (n as isize, 1) } else { (1, nr as isize) };
-            let mut scratch = Vec::new();
-            for bi in 0..nblocks {
-                let c0 = bi * QB;
-                let cw = QB.min(n - c0);
-                let c = Mat { ptr: u.as_mut_ptr().offset(c0 as isize * ucs), rows: nr, cols: cw, rs: urs, cs: ucs };
-                for bj in 0..=bi {
-                    let k0 = bj * QB;
-                    let kw = QB.min(n - k0);
-                    let a = Mat { ptr: xc.ptr.offset(k0 as isize * xc.cs), rows: nr, cols: kw, rs: xc.rs, cs: xc.cs };
-                    let bm = Mat {
-                        ptr: bp.get().offset(k0 as isize * rstride + c0 as isize * cstride),
-                        rows: kw,
-                        cols: cw,
-                        rs: rstride,
-                        cs: cstride,
-                    };
-                    gemm_seq_with(c, a, bm, bj > 0, &mut scratch);
-                }
-            }
-            // s = 2 rowsum(U * X), each row's terms in a fixed order (vectorized along U's and
-            // X's unit strides: a dot product per row, or columns accumulated across rows)
-            let mut acc = [T::ZERO; ROWS];
-            let (up, xcp) = (u.as_ptr(), xc.ptr as *const T);
-            if ucs == 1 && xc.cs == 1 {
-                for (r, a) in acc[..nr].iter_mut().enumerate() {
-                    let ur = core::slice::from_raw_parts(up.offset(r as isize * urs), n);
-                    let xr = core::slice::from_raw_parts(xcp.offset(r as isize * xc.rs), n);
-                    *a = dot8(ur, Some(xr));
-                }
-            } else {
-                for i in 0..n {
-                    for (r, a) in acc[..nr].iter_mut().enumerate() {
-                        let (uv, xv) = (
-                            *up.offset(r as isize * urs + i as isize * ucs),
-                            *xcp.offset(r as isize * xc.rs + i as isize * xc.cs),
-                        );
-                        *a = uv.mul_add(xv, *a);
-                    }
-                }
-            }
-            for (r, &a) in acc[..nr].iter().enumerate() {
-                *sp.get().add(r0 + r) = two * a;
-            }
-        }
-    });
 }
 
 #[cfg(test)]
