@@ -6,8 +6,15 @@
 //! the names of the two summed indices), and with `S` half of the products are redundant:
 //! `x^T S x = sum_I x_I^T S_II x_I + 2 sum_{J<I} x_J^T S_JI x_I` over blocks of [`QB`] indices.
 //! So `U = X B`, with `B` the block upper triangle of `S` (its diagonal blocks halved), and
-//! `s[r] = 2 U_r . x_r`: for n = 300 in blocks of 64, 59% of the pairwise path's flops, all of it
-//! in 64x64x64 products (our register-blocked kernel), rows in fixed chunks of 64 in parallel.
+//! `s[r] = 2 U_r . x_r`: for n = 300 in blocks of 32, 55% of the pairwise path's flops (60% in
+//! blocks of 64, as in session 5), all of it in products of depth up to 64 (our register-blocked
+//! kernel), rows in fixed chunks of 64 in parallel.
+//!
+//! Measured (session 6, on a machine busy with two builds, so only the ratio to the pairwise path
+//! in the same run counts): blocks of 32 at 0.68-0.69 of the pairwise time against 0.70-0.73 for
+//! blocks of 64. Tried and dropped: one product per block column over its whole depth (up to 300,
+//! so `C` is loaded and stored once): 0.87-0.90, since the kernel's panel of `B` no longer stays in
+//! L1 across the chunk's rows.
 //! (NumPy's `matmul` exploits operand identity the same way: `a @ a.T` runs as a `syrk`.)
 //!
 //! The operand identity is decided on the arrays themselves: the same data, shape and strides.
@@ -20,9 +27,14 @@ use crate::scalar::Real;
 use crate::strided::{ArrayRef, SendPtr};
 use crate::threads::Par;
 
-/// Width of the blocks of `S`'s triangle: the register-blocked kernel's largest order, so every
-/// block product runs on it.
-const QB: usize = crate::small_gemm::SMALL_MAX;
+/// Width of the blocks of `S`'s triangle: narrower blocks mean fewer flops (the triangle's
+/// `n (n + QB) / 2` per row) but shorter kernel columns; at 32 the kernel still runs its widest
+/// tile (4 vectors of rows) on the transposed products of a row-major `X`.
+const QB: usize = 32;
+
+/// Depth of each block product: the register-blocked kernel's largest order, so every product
+/// runs on it, and the panel of `B` it reads (`QB x KC`) stays in L1 across the chunk's rows.
+const KC: usize = crate::small_gemm::SMALL_MAX;
 
 /// Rows of `X` per task: fixed, so that the result does not depend on the thread count.
 const ROWS: usize = crate::small_gemm::SMALL_MAX;
@@ -78,7 +90,7 @@ fn form<T>(plan: &Plan, ops: &[ArrayRef<T>], p: usize, q: usize, w: usize) -> Op
         return None;
     }
     let n = plan.parsed.sizes[i as usize];
-    if n <= QB || plan.parsed.sizes[j as usize] != n || plan.memory_limit.is_some_and(|m| n * n > m) {
+    if n <= crate::small_gemm::SMALL_MAX || plan.parsed.sizes[j as usize] != n || plan.memory_limit.is_some_and(|m| n * n > m) {
         return None;
     }
     // the output: exactly x's other labels
@@ -140,25 +152,25 @@ pub(super) unsafe fn forms<T: Real>(x: Mat<T>, w: Mat<T>, s: &mut [T], par: Par)
         } else {
             Mat { ptr: xp.get().offset(r0 as isize * x.rs), rows: nr, ..x }
         };
-        // U = X B, block column by block column
+        // U = X B, block column by block column: U[:, I] = X[:, ..end_I] B[..end_I, I], summed
+        // over depths of KC
         let (urs, ucs) = if by_rows { (n as isize, 1) } else { (1, nr as isize) };
         let mut scratch = Vec::new();
         for bi in 0..nblocks {
             let c0 = bi * QB;
-            let cw = QB.min(n - c0);
-            let c = Mat { ptr: u.as_mut_ptr().offset(c0 as isize * ucs), rows: nr, cols: cw, rs: urs, cs: ucs };
-            for bj in 0..=bi {
-                let k0 = bj * QB;
-                let kw = QB.min(n - k0);
+            let c1 = (c0 + QB).min(n);
+            let c = Mat { ptr: u.as_mut_ptr().offset(c0 as isize * ucs), rows: nr, cols: c1 - c0, rs: urs, cs: ucs };
+            for k0 in (0..c1).step_by(KC) {
+                let kw = KC.min(c1 - k0);
                 let a = Mat { ptr: xc.ptr.offset(k0 as isize * xc.cs), rows: nr, cols: kw, rs: xc.rs, cs: xc.cs };
                 let bm = Mat {
                     ptr: bp.get().offset(k0 as isize * rstride + c0 as isize * cstride),
                     rows: kw,
-                    cols: cw,
+                    cols: c1 - c0,
                     rs: rstride,
                     cs: cstride,
                 };
-                gemm_seq_with(c, a, bm, bj > 0, &mut scratch);
+                gemm_seq_with(c, a, bm, k0 > 0, &mut scratch);
             }
         }
         // s = 2 rowsum(U * X), each row's terms in a fixed order (vectorized along U's and
