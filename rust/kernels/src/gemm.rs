@@ -10,6 +10,9 @@
 //! - Threads: faer's own parallel GEMM reached 1.58x its one-core speed on two cores, OpenBLAS
 //!   nearly 2x. Splitting `C` into one block of columns (or rows) per thread, each computed by a
 //!   sequential faer GEMM, scales almost perfectly, since each thread's block is independent.
+//!   Still so with faer 0.24 (`split_vs_faer_parallel_timing`, session 6, machine busy with two
+//!   builds, medians of 15 interleaved: 1024³ 53 and 79 ms against 70 and 96 ms for faer's
+//!   parallel product; 2048³ 517 and 598 against 562 and 639).
 
 use crate::scalar::Real;
 use crate::small_gemm;
@@ -263,4 +266,40 @@ unsafe fn dot_product<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>) {
         p += 1;
     }
     *c.ptr = total;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our split (one sequential faer product per thread) against faer's own parallel product on
+    /// the same pool, interleaved, medians (`--ignored --nocapture`; FL_N sets the order).
+    #[test]
+    #[ignore]
+    fn split_vs_faer_parallel_timing() {
+        let n: usize = std::env::var("FL_N").map_or(1024, |v| v.parse().unwrap());
+        let (a, b) = (crate::testing::data(n * n, 1), crate::testing::data(n * n, 2));
+        let mut c = vec![0.0f64; n * n];
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let m = |p: *const f64| Mat { ptr: p as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
+        let mut t = [Vec::new(), Vec::new()];
+        for _ in 0..15 {
+            let s = std::time::Instant::now();
+            unsafe { gemm(m(c.as_mut_ptr()), m(a.as_ptr()), m(b.as_ptr()), pool.par()) };
+            t[0].push(s.elapsed().as_secs_f64());
+            let s = std::time::Instant::now();
+            pool.par().install_fixed(|fpar| {
+                let av = faer::MatRef::from_column_major_slice(&a, n, n);
+                let bv = faer::MatRef::from_column_major_slice(&b, n, n);
+                let cv = faer::MatMut::from_column_major_slice_mut(&mut c, n, n);
+                faer::linalg::matmul::matmul(cv, faer::Accum::Replace, av, bv, 1.0, fpar);
+            });
+            t[1].push(s.elapsed().as_secs_f64());
+        }
+        for v in t.iter_mut() {
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        }
+        println!("n={n}: our split {:.2} ms, faer parallel {:.2} ms", t[0][7] * 1e3, t[1][7] * 1e3);
+    }
 }
