@@ -135,3 +135,15 @@ def test_threads_bit_identical(rng, restore_threads, shape):
     if shape[0] <= 2 * shape[1]:
         assert np.array_equal(got[0], results[0])
     _check_values(a, results[0], np.float64)
+
+
+def test_tall_vectors_threads_bit_identical(rng, restore_threads):
+    """A tall matrix's R (256 x 256) decomposed with vectors on faer's fixed-degree parallel path."""
+    a = rng.standard_normal((3000, 256))
+    results = []
+    for n in (1, 2, 1):
+        fl.set_num_threads(n)
+        results.append(fl.svd(a, full_matrices=False))
+    for r in results[1:]:
+        assert all(np.array_equal(g, w) for g, w in zip(r, results[0]))
+    check_svd(a, results[0], full_matrices=False)

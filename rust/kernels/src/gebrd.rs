@@ -91,27 +91,32 @@ fn dot<T: Real>(x: &[T], v: &[T]) -> T {
 }
 
 /// Four dot products with the same `v`, one pass over `v`; each the same bits as [`dot`].
+/// (Chunked iterators, so that no bounds check stands in the way of vectorizing: an indexed
+/// version of this loop ran at half the speed of [`acc_cols`]' pass over the same data.)
 #[inline(always)]
 fn dot4<T: Real>(c: [&[T]; 4], v: &[T]) -> [T; 4] {
     let n = v.len();
     let lanes = lanes::<T>();
-    let full = n / lanes * lanes;
     let (c0, c1, c2, c3) = (&c[0][..n], &c[1][..n], &c[2][..n], &c[3][..n]);
     let mut a0 = [T::ZERO; LANES];
     let mut a1 = [T::ZERO; LANES];
     let mut a2 = [T::ZERO; LANES];
     let mut a3 = [T::ZERO; LANES];
-    let mut r = 0;
-    while r < full {
+    let it = v
+        .chunks_exact(lanes)
+        .zip(c0.chunks_exact(lanes))
+        .zip(c1.chunks_exact(lanes))
+        .zip(c2.chunks_exact(lanes))
+        .zip(c3.chunks_exact(lanes));
+    for ((((vv, x0), x1), x2), x3) in it {
         for l in 0..lanes {
-            let vv = v[r + l];
-            a0[l] = a0[l] + c0[r + l] * vv;
-            a1[l] = a1[l] + c1[r + l] * vv;
-            a2[l] = a2[l] + c2[r + l] * vv;
-            a3[l] = a3[l] + c3[r + l] * vv;
+            a0[l] = a0[l] + x0[l] * vv[l];
+            a1[l] = a1[l] + x1[l] * vv[l];
+            a2[l] = a2[l] + x2[l] * vv[l];
+            a3[l] = a3[l] + x3[l] * vv[l];
         }
-        r += lanes;
     }
+    let full = n / lanes * lanes;
     let (mut t0, mut t1, mut t2, mut t3) = (T::ZERO, T::ZERO, T::ZERO, T::ZERO);
     for r in full..n {
         let vv = v[r];

@@ -346,7 +346,17 @@ fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<
         None => Ok(Some(svd_one(r.as_ref(), s.rb_mut(), None, stack, faer::Par::Seq, par).is_ok())),
         Some((u, v)) => {
             let mut ur = faer::Mat::<T>::zeros(n, n);
-            if svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), stack, faer::Par::Seq, par).is_err() {
+            // R's SVD with vectors on faer's fixed-degree parallel path where a square one
+            // would take it
+            let ok = if use_parallel(&dims) {
+                par.install_fixed(|fpar| -> Result<bool> {
+                    let mut buf = workspace::buffer(one_scratch::<T>(&dims, fpar))?;
+                    Ok(svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), MemStack::new(&mut buf), fpar, par).is_ok())
+                })?
+            } else {
+                svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), stack, faer::Par::Seq, par).is_ok()
+            };
+            if !ok {
                 return Ok(Some(false));
             }
             // V's sign convention carries over: U = Q U_R flips with U_R's columns
