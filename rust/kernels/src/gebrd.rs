@@ -19,7 +19,33 @@
 //! fixed blocks of columns, run by [`Par::for_each`] (in turn on one thread). Every output
 //! element is computed by the same operations in the same order whoever runs its piece, so one
 //! thread and two give the same bits. The small corrections of a step (the products with the
-//! panel's earlier columns, `O(NB n)` each) run on the calling thread.
+//! panel's earlier columns, `O(NB n)` each) run on the calling thread, except those folded into
+//! the long products: in a trailing column, the rows `p..i` of the panel's right reflectors sit
+//! just above the rows `i..m` that `A^T v` reads, and the panel's columns sit just left of the
+//! trailing ones that `A u` reads, so one longer pass does both.
+//!
+//! Measured (`gebrd_timing`, one n x n matrix, ms; one thread: this thread's CPU time; two:
+//! wall time; the machine was shared with two other builds throughout, so the two-thread
+//! numbers vary from run to run: 1024 gave 185 ms in a quieter moment, ~295 ms in a busy one):
+//!
+//! | n | old unblocked reduction + dqds | blocked reduction, 1 thread | 2 threads | dqds |
+//! | --- | --- | --- | --- | --- |
+//! | 192 | 3.04 | 1.96 | 2.00 | 0.63 |
+//! | 256 | 6.74 | 3.86 | 4.14 | 1.09 |
+//! | 512 | 52.2 | 28.0 | 29.8 (24.5 quieter) | 4.18 |
+//! | 1024 | 456 | 300 | 295 (185 quieter) | 16.3 |
+//!
+//! faer's `singular_values` (its own blocked reduction) took 9.6 / 50.6 / 372 ms at 256 / 512 /
+//! 1024. At 1024 the reduction's level-2 half streams ~5.7 GB from L3 (~19 GB/s on one core),
+//! which is what bounds it; a second core's stream is what the two-piece split buys.
+//!
+//! Tried: an indexed `dot4` (bounds checks kept it from vectorizing): the `A^T v` pass took
+//! twice the time of the `A u` pass over the same data (perf: 28% against 13% of the samples);
+//! reduction 4.17 ms against 3.86 ms with chunked iterators at 256. Gathering the rows of `Y`
+//! (stride n) for the `Y yp` correction per column, and short separate dot products for the
+//! panel's corrections: replaced together by the pass over `Y`'s columns and the folding above
+//! (256: 4.62 ms wall before, 4.26 ms thread CPU after, on a busy machine: not an exact
+//! comparison; not measured separately).
 
 use crate::gemm::{gemm_seq_with, Mat};
 use crate::scalar::Real;

@@ -15,11 +15,17 @@
 //! A matrix our kernel cannot finish (its iteration limit) goes to faer's path.
 //!
 //! Values only, one matrix, ms (gebrd.rs's `gebrd_timing`, this thread's CPU time for one
-//! thread, wall time for two, busy machine): 256x256 old unblocked path 6.67 (reduction and
-//! dqds), blocked reduction 4.26 one thread / 4.61 two + dqds 1.08; 512x512 49.6 against 30.5 /
-//! 24.5 + 4.2; 1024x1024 465 against 300 / 185 + 16.3. faer's values: 9.6 (256), 50.6 (512),
+//! thread, wall time for two, busy machine; the full table is in gebrd.rs): 256x256 old
+//! unblocked path 6.74 (reduction and dqds), blocked reduction 3.86 one thread / 4.14 two +
+//! dqds 1.09; 1024x1024 456 against 300 / 185-295 + 16.3. faer's values: 9.6 (256), 50.6 (512),
 //! 372 (1024). Crossover of the blocked and unblocked reductions (one thread): 128x128 1.03 old
 //! against 0.95 + 0.29, 192x192 3.00 against 2.15 + 0.63, hence [`BLOCKED_MIN_N_VALUES`] = 160.
+//!
+//! Not done: vectors through the blocked reduction. Our bidiagonal QR with the rotations applied
+//! to the vectors costs O(n^3) on its own (`svd_small` with vectors was already slower than
+//! faer at 128: 3295 against 2854 us) and faer's bidiagonal divide and conquer is not public in
+//! faer 0.24.4 (`pub(super)` in linalg/svd/bidiag_svd.rs), so matrices above
+//! [`SMALL_MAX_N_VECTORS`] keep faer's whole SVD.
 //!
 //! What is ours:
 //! - batching: a stack runs in parallel across its matrices ([`Par::for_batch`]), each matrix on
