@@ -36,6 +36,7 @@ pub mod signs;
 pub mod strided;
 pub mod svd;
 mod svd_small;
+mod gebrd;
 mod tsqr;
 pub mod threads;
 mod workspace;

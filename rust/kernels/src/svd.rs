@@ -1,16 +1,31 @@
 //! Singular value decomposition of stacks of matrices: `A = U diag(S) Vh`, singular values
 //! descending, with the sign convention of DESIGN.md (see [`crate::signs`]).
 //!
-//! Small and mid-size matrices (`min(m, n)` up to [`SMALL_MAX_N_VALUES`] for the values only, up
-//! to [`SMALL_MAX_N_VECTORS`] with vectors, and `max / min <= QR_RATIO`) go to our own kernel,
-//! [`crate::svd_small`]: unblocked Householder bidiagonalization, then dqds for the values
-//! (the bidiagonal QR iteration where dqds cannot run) or the bidiagonal QR iteration with the
-//! rotations applied to the accumulated reflectors for the vectors. Everything else is faer's
+//! Matrices with `max / min <= QR_RATIO` go to our own kernels for the values only, whatever
+//! their size: below [`BLOCKED_MIN_N_VALUES`] the unblocked Householder bidiagonalization of
+//! [`crate::svd_small`], from it up the blocked one of [`crate::gebrd`] (LAPACK's `dgebrd`, its
+//! matrix-vector products in two fixed pieces over the threads for a single matrix), then dqds
+//! (the bidiagonal QR iteration where dqds cannot run). With vectors, matrices up to
+//! [`SMALL_MAX_N_VECTORS`] go to [`crate::svd_small`] (the bidiagonal QR iteration with the
+//! rotations applied to the accumulated reflectors); larger ones to faer's
 //! (`faer::linalg::svd::svd`): blocked bidiagonalization, then the implicit-shift QR algorithm on
 //! the bidiagonal below faer's recursion threshold and divide and conquer above it. A tall matrix
 //! (`m / n` above [`QR_RATIO`]) is first reduced by a QR factorization, the small `R` is
 //! decomposed and `U = Q U_R`; a wide one is handled through its transpose (faer does both).
 //! A matrix our kernel cannot finish (its iteration limit) goes to faer's path.
+//!
+//! Values only, one matrix, ms (gebrd.rs's `gebrd_timing`, this thread's CPU time for one
+//! thread, wall time for two, busy machine; the full table is in gebrd.rs): 256x256 old
+//! unblocked path 6.74 (reduction and dqds), blocked reduction 3.86 one thread / 4.14 two +
+//! dqds 1.09; 1024x1024 456 against 300 / 185-295 + 16.3. faer's values: 9.6 (256), 50.6 (512),
+//! 372 (1024). Crossover of the blocked and unblocked reductions (one thread): 128x128 1.03 old
+//! against 0.95 + 0.29, 192x192 3.00 against 2.15 + 0.63, hence [`BLOCKED_MIN_N_VALUES`] = 160.
+//!
+//! Not done: vectors through the blocked reduction. Our bidiagonal QR with the rotations applied
+//! to the vectors costs O(n^3) on its own (`svd_small` with vectors was already slower than
+//! faer at 128: 3295 against 2854 us) and faer's bidiagonal divide and conquer is not public in
+//! faer 0.24.4 (`pub(super)` in linalg/svd/bidiag_svd.rs), so matrices above
+//! [`SMALL_MAX_N_VECTORS`] keep faer's whole SVD.
 //!
 //! What is ours:
 //! - batching: a stack runs in parallel across its matrices ([`Par::for_batch`]), each matrix on
@@ -30,6 +45,7 @@ use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
 use crate::batch::for_each_matrix;
 use crate::workspace;
+use crate::gebrd;
 use crate::svd_small;
 use crate::tsqr;
 use faer::dyn_stack::{MemStack, StackReq};
@@ -44,15 +60,33 @@ pub const QR_RATIO: f64 = 11.0 / 6.0;
 /// Matrices with `min(m, n)` up to these (and `max / min <= QR_RATIO`) go to our own kernel of
 /// [`svd_small`]; larger ones to faer's blocked bidiagonalization and divide and conquer.
 /// Measured crossovers: see `small_vs_faer_timing` below.
-pub const SMALL_MAX_N_VALUES: usize = 512;
+/// Values only: below [`BLOCKED_MIN_N_VALUES`] the unblocked bidiagonalization of
+/// [`svd_small`], from it up the blocked one of [`crate::gebrd`], then dqds either way (no upper
+/// limit: faer's path only takes the matrices our kernel cannot finish).
 pub const SMALL_MAX_N_VECTORS: usize = 96;
+pub const BLOCKED_MIN_N_VALUES: usize = 160;
 
-/// Whether an `m x n` problem goes to [`svd_small`].
+/// Whether an `m x n` problem goes to our kernel ([`svd_small`], or [`crate::gebrd`] for the
+/// values of larger ones).
 fn use_small(m: usize, n: usize, vectors: bool) -> bool {
     let (mm, nn) = (m.max(n), m.min(n));
-    nn >= 1
-        && (mm as f64) <= QR_RATIO * nn as f64
-        && nn <= if vectors { SMALL_MAX_N_VECTORS } else { SMALL_MAX_N_VALUES }
+    nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64 && (!vectors || nn <= SMALL_MAX_N_VECTORS)
+}
+
+/// Whether an `m x n` problem (with [`use_small`]) takes the blocked bidiagonalization.
+fn use_blocked(m: usize, n: usize, vectors: bool) -> bool {
+    !vectors && m.min(n) >= BLOCKED_MIN_N_VALUES
+}
+
+/// Scratch elements of [`small_one`].
+fn small_work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
+    let (mm, nn) = (m.max(n), m.min(n));
+    let len = svd_small::work_len(m, n, vectors, full);
+    if use_blocked(m, n, vectors) {
+        len.max(mm * nn + 4 * nn + gebrd::work_len(mm, nn).max(5 * nn))
+    } else {
+        len
+    }
 }
 
 // faer's parallel SVD with as many pieces as threads does not give the same bits for 1 and 2
@@ -203,7 +237,8 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
     };
     let one = |offs: [isize; 4], stack: &mut MemStack| -> core::result::Result<(), ()> {
         let (am, s, uv) = views(offs);
-        svd_one(am, s, uv, stack, faer::Par::Seq)
+        // a single matrix's blocked bidiagonalization runs on `par`; a stack's matrices one per thread
+        svd_one(am, s, uv, stack, faer::Par::Seq, if nbatch == 1 { par } else { Par::SEQ })
     };
     let strides: [&[isize]; 4] = [&a_strides[..nb], &s_strides[..nb], &u_strides[..nb], &vh_strides[..nb]];
     // the scaled copy of a matrix near overflow or underflow (see `svd_one`) is the one
@@ -218,7 +253,7 @@ pub fn svd<T: Real>(a: &ArrayRef<T>, out: SvdOut<'_, '_, T>, par: Par) -> Result
         } else {
             par.install_fixed(|fpar| -> Result<Option<bool>> {
                 let mut buf = workspace::buffer(one_scratch::<T>(&dims, fpar))?;
-                Ok(Some(svd_one(am, s, uv, MemStack::new(&mut buf), fpar).is_ok()))
+                Ok(Some(svd_one(am, s, uv, MemStack::new(&mut buf), fpar, par).is_ok()))
             })?
         };
         match done {
@@ -248,7 +283,7 @@ fn one_scratch<T: Real>(dims: &Dims, fpar: faer::Par) -> StackReq {
         let full = dims.ku.max(dims.kv) == dims.m.max(dims.n) && dims.m != dims.n;
         let (mm, nn) = (dims.m.max(dims.n), dims.m.min(dims.n));
         let kq = if full { mm } else { nn };
-        scratch = scratch.or(StackReq::new::<T>(svd_small::work_len(dims.m, dims.n, vectors, full)).and(StackReq::new::<usize>(kq)));
+        scratch = scratch.or(StackReq::new::<T>(small_work_len(dims.m, dims.n, vectors, full)).and(StackReq::new::<usize>(kq)));
     }
     scratch
 }
@@ -314,10 +349,20 @@ fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<
     let mut buf = workspace::buffer(one_scratch::<T>(&dims, faer::Par::Seq))?;
     let stack = MemStack::new(&mut buf);
     match uv {
-        None => Ok(Some(svd_one(r.as_ref(), s.rb_mut(), None, stack, faer::Par::Seq).is_ok())),
+        None => Ok(Some(svd_one(r.as_ref(), s.rb_mut(), None, stack, faer::Par::Seq, par).is_ok())),
         Some((u, v)) => {
             let mut ur = faer::Mat::<T>::zeros(n, n);
-            if svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), stack, faer::Par::Seq).is_err() {
+            // R's SVD with vectors on faer's fixed-degree parallel path where a square one
+            // would take it
+            let ok = if use_parallel(&dims) {
+                par.install_fixed(|fpar| -> Result<bool> {
+                    let mut buf = workspace::buffer(one_scratch::<T>(&dims, fpar))?;
+                    Ok(svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), MemStack::new(&mut buf), fpar, par).is_ok())
+                })?
+            } else {
+                svd_one(r.as_ref(), s.rb_mut(), Some((ur.as_mut(), v)), stack, faer::Par::Seq, par).is_ok()
+            };
+            if !ok {
                 return Ok(Some(false));
             }
             // V's sign convention carries over: U = Q U_R flips with U_R's columns
@@ -361,11 +406,12 @@ fn svd_one<T: Real>(
     uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>,
     stack: &mut MemStack,
     fpar: faer::Par,
+    par: Par,
 ) -> core::result::Result<(), ()> {
     let mut uv = uv;
     if use_small(a.nrows(), a.ncols(), uv.is_some()) {
         let uvr = uv.as_mut().map(|(u, v)| (u.rb_mut(), v.rb_mut()));
-        if small_one(a, s.rb_mut(), uvr, stack) {
+        if small_one(a, s.rb_mut(), uvr, stack, par) {
             return Ok(());
         }
         // a NaN or an infinity, or the QR iteration did not converge: faer's algorithm below
@@ -433,15 +479,16 @@ fn svd_one<T: Real>(
     Ok(())
 }
 
-/// One matrix by [`svd_small`] (the caller checked [`use_small`]). Copies `a` (scaled by
-/// [`scale_for`] when near overflow or underflow), writes `s` (scaled back), `u` and `v` with the
-/// sign convention; false if `a` holds a NaN or an infinity or the QR iteration did not converge
-/// (nothing useful written then).
+/// One matrix by [`svd_small`] or, for the values of a larger one, [`gebrd`] on `par` (the
+/// caller checked [`use_small`]). Copies `a` (scaled by [`scale_for`] when near overflow or
+/// underflow), writes `s` (scaled back), `u` and `v` with the sign convention; false if `a` holds
+/// a NaN or an infinity or the QR iteration did not converge (nothing useful written then).
 fn small_one<T: Real>(
     a: MatRef<'_, T>,
     mut s: ColMut<'_, T>,
     uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>,
     stack: &mut MemStack,
+    par: Par,
 ) -> bool {
     let (m, n) = (a.nrows(), a.ncols());
     let trans = m < n;
@@ -452,7 +499,7 @@ fn small_one<T: Real>(
         None => false,
     };
     let kq = if full { mm } else { nn };
-    let (mut work, stack) = stack.make_with::<T>(svd_small::work_len(m, n, vectors, full), |_| T::ZERO);
+    let (mut work, stack) = stack.make_with::<T>(small_work_len(m, n, vectors, full), |_| T::ZERO);
     let (mut perm, _) = stack.make_with::<usize>(kq, |_| 0);
     // the column-major working copy of M = A (m >= n) or A^T, and its largest magnitude, in one
     // pass that reads the input along its shorter stride
@@ -493,10 +540,25 @@ fn small_one<T: Real>(
             *x = *x * f;
         }
     }
+    let inv = scale.map_or(T::ONE, |f| T::ONE / f);
+    if use_blocked(m, n, vectors) {
+        let (aw, rest) = work.split_at_mut(mm * nn);
+        let (d, rest) = rest.split_at_mut(nn);
+        let (e, rest) = rest.split_at_mut(nn);
+        let (tauq, rest) = rest.split_at_mut(nn);
+        let (taup, rest) = rest.split_at_mut(nn);
+        gebrd::gebrd(aw, mm, nn, d, e, tauq, taup, rest, par);
+        if !svd_small::bidiag_values(d, e, rest) {
+            return false;
+        }
+        for (k, x) in d.iter().enumerate() {
+            s[k] = *x * inv;
+        }
+        return true;
+    }
     let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq) else {
         return false;
     };
-    let inv = scale.map_or(T::ONE, |f| T::ONE / f);
     for (k, x) in out.s.iter().enumerate() {
         s[k] = *x * inv;
     }
@@ -741,7 +803,7 @@ mod tall_timing {
                 let mut v = faer::Mat::<f64>::zeros(n, n);
                 let t = std::time::Instant::now();
                 let uv = vectors.then(|| (u.as_mut(), v.as_mut()));
-                svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), faer::Par::Seq).unwrap();
+                svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), faer::Par::Seq, Par::SEQ).unwrap();
                 best_f = best_f.min(t.elapsed().as_secs_f64());
                 let s_ref = s.clone();
                 for (par, best) in [(Par::SEQ, &mut best_1), (pool.par(), &mut best_2)] {
@@ -780,13 +842,13 @@ mod par_timing {
                     let mut buf = workspace::buffer(one_scratch::<f64>(&dims, faer::Par::Seq)).unwrap();
                     let t = std::time::Instant::now();
                     let uv = vectors.then(|| (u.as_mut(), v.as_mut()));
-                    svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), faer::Par::Seq).unwrap();
+                    svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), faer::Par::Seq, Par::SEQ).unwrap();
                     best_s = best_s.min(t.elapsed().as_secs_f64());
                     let t = std::time::Instant::now();
                     par.install_fixed(|fpar| {
                         let mut buf = workspace::buffer(one_scratch::<f64>(&dims, fpar)).unwrap();
                         let uv = vectors.then(|| (u.as_mut(), v.as_mut()));
-                        svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), fpar).unwrap();
+                        svd_one(a.as_ref(), s.as_mut(), uv, MemStack::new(&mut buf), fpar, par).unwrap();
                     });
                     best_p = best_p.min(t.elapsed().as_secs_f64());
                 }

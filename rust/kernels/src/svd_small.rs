@@ -24,7 +24,7 @@ use crate::scalar::{copysign, hyp, Real};
 const MAX_ITER: usize = 6;
 
 /// Room for the independent partial sums in [`dot`]; [`lanes`] of them are used.
-const LANES: usize = 16;
+pub(crate) const LANES: usize = 16;
 
 /// Partial sums per dot product: one 512-bit register's worth (8 for f64, 16 for f32), so short
 /// columns leave short scalar tails.
@@ -142,7 +142,7 @@ fn min<T: Real>(a: T, b: T) -> T {
 /// with `(I - tau v v^T) [alpha; x] = [beta; 0]`. `x` is overwritten by `x'`; returns
 /// `(beta, tau)`.
 #[inline(always)]
-fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+pub(crate) fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
     let xnorm = norm2(x);
     if xnorm == T::ZERO {
         return (alpha, T::ZERO);
@@ -183,7 +183,7 @@ pub(crate) fn work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
 /// reflector's: two passes over the trailing matrix per step instead of three.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn bidiag<T: Real>(
+pub(crate) fn bidiag<T: Real>(
     a: &mut [T],
     m: usize,
     n: usize,
@@ -513,7 +513,7 @@ fn rotate_rows<T: Real>(rows: &mut [T], len: usize, cs: &[T], sn: &[T], forward:
 
 /// The vectors the bidiagonal QR rotates: `ut` rows (length `lu`) are the left vectors, `vt`
 /// rows (length `lv`) the right ones; `cs`/`sn` are scratch of `2 n` each.
-struct Vecs<'a, T> {
+pub(crate) struct Vecs<'a, T> {
     ut: &'a mut [T],
     lu: usize,
     vt: &'a mut [T],
@@ -526,7 +526,7 @@ struct Vecs<'a, T> {
 /// rotations applied to the rows of `vecs` when given. The values end in `d`, unsorted, with
 /// signs; `e` is destroyed. Returns false if the iteration did not converge.
 #[inline(always)]
-fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_, T>>) -> bool {
+pub(crate) fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_, T>>) -> bool {
     let n = d.len();
     if n <= 1 {
         return true;
@@ -818,7 +818,7 @@ fn dqds_shift<T: Real>(q: &[T], ee: &[T], lo: usize, hi: usize, dmin: T) -> T {
 /// Returns false (with `d`, `e` untouched) when an entry is zero or not finite or the passes run
 /// out; [`bdsqr`] handles those.
 #[inline(always)]
-fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
+pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
     let n = d.len();
     if n <= 1 {
         for x in d.iter_mut() {
@@ -1015,6 +1015,49 @@ fn svd_small_impl<'w, T: Real>(
     }
     d.copy_from_slice(&r[..n]);
     Some(SmallOut { s: d, vecs: Some((q, m, p, n, perm, sgn)) })
+}
+
+/// The singular values of the upper bidiagonal (`d`, `e[..n-1]`, `e` of length n): dqds, or the
+/// QR iteration where dqds cannot run; into `d`, descending and non-negative. `work` holds 5 n
+/// elements. False if the QR iteration did not converge.
+#[inline(always)]
+fn bidiag_values_impl<T: Real>(d: &mut [T], e: &mut [T], work: &mut [T]) -> bool {
+    let n = d.len();
+    if !dqds(d, &e[..n], work) && !bdsqr(d, &mut e[..n], None) {
+        return false;
+    }
+    for x in d.iter_mut() {
+        *x = x.abs();
+    }
+    for i in 1..n {
+        let x = d[i];
+        let mut j = i;
+        while j > 0 && d[j - 1] < x {
+            d[j] = d[j - 1];
+            j -= 1;
+        }
+        d[j] = x;
+    }
+    true
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bidiag_values_avx2<T: Real>(d: &mut [T], e: &mut [T], work: &mut [T]) -> bool {
+    bidiag_values_impl(d, e, work)
+}
+
+/// [`bidiag_values_impl`] compiled for AVX2 where the CPU has it (the faster build for the
+/// values, see [`svd_small`]; same bits).
+pub(crate) fn bidiag_values<T: Real>(d: &mut [T], e: &mut [T], work: &mut [T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features (checked just above).
+            return unsafe { bidiag_values_avx2(d, e, work) };
+        }
+    }
+    bidiag_values_impl(d, e, work)
 }
 
 #[cfg(target_arch = "x86_64")]
