@@ -4,17 +4,22 @@
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
 //! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
-//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 128, or 256 for eigenvalues only) or faer's blocked tridiagonalisation +
-//! divide and conquer (`self_adjoint_evd`, larger n); crossovers measured, see [`JACOBI_MAX_N`]. Eigenvalues come back
-//! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
+//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 128, or 256 for eigenvalues only) or our blocked
+//! tridiagonalisation + dsterf / faer's tridiagonal divide and conquer + blocked back-transformation
+//! ([`crate::sytrd_blocked`], larger n); crossovers measured, see [`JACOBI_MAX_N`]. faer's whole
+//! `self_adjoint_evd` remains the fallback when a tridiagonal solver does not converge.
+//! Eigenvalues come back ascending and eigenvectors with DESIGN.md's sign convention
+//! ([`signs::normalize_columns`]).
 //!
 //! Threads: a stack of matrices runs across the batch ([`Par::for_batch`]), each matrix on one
-//! thread; a single large matrix uses faer's own parallel algorithm on our pool. Neither choice
+//! thread; a single large matrix splits its steps over the pool in fixed pieces
+//! ([`crate::sytrd_blocked`]) and runs faer's parallel parts with a fixed degree. Neither choice
 //! changes what a matrix computes, so results are bit-identical for any thread count.
 
 use crate::error::{Error, Result};
 use crate::jacobi;
 use crate::sytrd;
+use crate::sytrd_blocked;
 #[cfg(test)]
 use crate::tql;
 use crate::scalar::Real;
@@ -37,7 +42,8 @@ pub enum Uplo {
 
 /// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] (with eigenvectors) or
 /// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked column-major tridiagonalisation +
-/// QL / `dsterf` ([`crate::sytrd`]); above, faer's blocked `self_adjoint_evd`.
+/// QL / `dsterf` ([`crate::sytrd`]); above, [`crate::sytrd_blocked`] (which replaced faer's
+/// `self_adjoint_evd` there: see its module doc for the measurements).
 ///
 /// Measured per matrix (float64, one thread, this thread's CPU time, best of 5 blocks;
 /// `cargo test --release -p ferrolinalg-kernels sytrd_timing -- --ignored --nocapture`) on the
@@ -65,8 +71,9 @@ pub const TQL_MAX_N: usize = 128;
 /// See [`JACOBI_MAX_N`].
 pub const TQL_MAX_N_VALUES: usize = 256;
 
-/// From this order up, a single matrix uses faer's parallel algorithm (with a fixed degree, see
-/// [`Par::install_fixed`]); below it the hand-off to threads costs more than it saves.
+/// From this order up, a single matrix uses the pool (fixed splits in [`crate::sytrd_blocked`],
+/// faer's parallel parts with a fixed degree, see [`Par::install_fixed`]); below it the hand-off
+/// to threads costs more than it saves.
 const PAR_MIN_N: usize = 192;
 
 
@@ -140,7 +147,7 @@ fn eigh_one<T: Real>(
     v_out: Option<MatMut<'_, T>>,
     check_finite: bool,
     work: &mut Work<T>,
-    par: faer::Par,
+    par: Par,
 ) -> core::result::Result<(), Fail> {
     let n = a.nrows();
     let vectors = v_out.is_some();
@@ -211,7 +218,23 @@ fn eigh_one<T: Real>(
             small = false;
         }
     }
-    if !small {
+    // large orders: our blocked tridiagonalisation (sytrd_blocked.rs); if its tridiagonal
+    // solver does not converge, faer's algorithm below has the last word
+    let mut blocked = false;
+    if !small && n > if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES } && n >= sytrd_blocked::BLOCKED_MIN_N {
+        work.ja.resize(n * n, T::ZERO);
+        for k in 0..n {
+            for i in k..n {
+                work.ja[k * n + i] = src[(i, k)] * scale;
+            }
+        }
+        if vectors && work.u.nrows() != n {
+            work.u = Mat::zeros(n, n);
+        }
+        let u = if vectors { Some(work.u.as_mut()) } else { None };
+        blocked = sytrd_blocked::eigh_blocked(&mut work.ja, n, &mut work.w, u, par) && work.w[..n].iter().all(|x| x.is_finite());
+    }
+    if !small && !blocked {
         if work.a.nrows() != n {
             work.a = Mat::zeros(n, n);
         }
@@ -224,19 +247,23 @@ fn eigh_one<T: Real>(
         if vectors && work.u.nrows() != n {
             work.u = Mat::zeros(n, n);
         }
-        let key = (n, vectors, par.degree());
-        if work.buf_for != Some(key) {
-            let compute = if vectors { ComputeEigenvectors::Yes } else { ComputeEigenvectors::No };
-            work.buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<T>(n, compute, par, Default::default()));
-            work.buf_for = Some(key);
-        }
-        let mut s = faer::Col::<T>::zeros(n);
-        let u = if vectors { Some(work.u.as_mut()) } else { None };
-        evd::self_adjoint_evd(work.a.as_ref(), s.as_diagonal_mut(), u, par, MemStack::new(&mut work.buf), Default::default())
-            .map_err(|_| Fail::NoConvergence)?;
-        for i in 0..n {
-            work.w[i] = s[i];
-        }
+        let Work { a: wa, u: wu, w: ww, buf, buf_for, .. } = &mut *work;
+        par.install_fixed(|fpar| {
+            let key = (n, vectors, fpar.degree());
+            if *buf_for != Some(key) {
+                let compute = if vectors { ComputeEigenvectors::Yes } else { ComputeEigenvectors::No };
+                *buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<T>(n, compute, fpar, Default::default()));
+                *buf_for = Some(key);
+            }
+            let mut s = faer::Col::<T>::zeros(n);
+            let u = if vectors { Some(wu.as_mut()) } else { None };
+            evd::self_adjoint_evd(wa.as_ref(), s.as_diagonal_mut(), u, fpar, MemStack::new(buf), Default::default())
+                .map_err(|_| Fail::NoConvergence)?;
+            for i in 0..n {
+                ww[i] = s[i];
+            }
+            Ok(())
+        })?;
     }
     if work.w.iter().any(|x| x.is_nan()) {
         return Err(Fail::NoConvergence);
@@ -324,7 +351,7 @@ pub fn eigh<T: Real>(
     let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
 
     // Decomposes the matrices at batch positions start..start + count.
-    let run_range = |start: usize, count: usize, fpar: faer::Par| {
+    let run_range = |start: usize, count: usize, rpar: Par| {
         let mut work = Work::<T>::new();
         let offsets = BatchOffsets::new(&batch, [&as_[..nb], &ws[..nb], &vs[..nb]], start, count);
         for (k, [ao, wo, vo]) in offsets.enumerate() {
@@ -335,7 +362,7 @@ pub fn eigh<T: Real>(
             let result = unsafe {
                 let am = MatRef::from_raw_parts(a0.get().offset(ao) as *const T, n, n, as_[nb], as_[nb + 1]);
                 let vm = v0.map(|p| MatMut::from_raw_parts_mut(p.get().offset(vo), n, n, vs[nb], vs[nb + 1]));
-                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, fpar)
+                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, rpar)
             };
             if let Err(fail) = result {
                 let err = match fail {
@@ -361,9 +388,9 @@ pub fn eigh<T: Real>(
     // (the choice depends on the shape alone: a batch-parallel matrix is computed sequentially,
     // a single one with faer's threads, and each must come out the same for any thread count)
     if nbatch >= 2 || n < PAR_MIN_N {
-        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, faer::Par::Seq));
+        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, Par::SEQ));
     } else {
-        par.install_fixed(|fpar| run_range(0, nbatch, fpar));
+        run_range(0, nbatch, par);
     }
     match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some((_, err)) => Err(err),

@@ -57,7 +57,7 @@ use crate::tql;
 
 /// `sum x[k] y[k]` with 8 partial sums (vectorisable; fixed order).
 #[inline(always)]
-fn dot<T: Real>(x: &[T], y: &[T]) -> T {
+pub(crate) fn dot<T: Real>(x: &[T], y: &[T]) -> T {
     let n = x.len();
     let y = &y[..n];
     let mut acc = [T::ZERO; 8];
@@ -77,7 +77,7 @@ fn dot<T: Real>(x: &[T], y: &[T]) -> T {
 
 /// `y += a * x` and returns `sum x[k] v[k]` (one pass over `x`).
 #[inline(always)]
-fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
+pub(crate) fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
     let n = x.len();
     let (y, v) = (&mut y[..n], &v[..n]);
     let mut acc = [T::ZERO; 8];
@@ -100,7 +100,7 @@ fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
 
 /// `y += a * x`.
 #[inline(always)]
-fn axpy<T: Real>(a: T, x: &[T], y: &mut [T]) {
+pub(crate) fn axpy<T: Real>(a: T, x: &[T], y: &mut [T]) {
     for (ys, xs) in y.iter_mut().zip(x) {
         *ys = xs.mul_add(a, *ys);
     }
@@ -135,7 +135,7 @@ fn norm2<T: Real>(x: &[T]) -> T {
 /// Four columns of the lower symmetric product at once: `y += sum_c vj[c] col_c` and returns
 /// `col_c . v` for each c (rows below the 4 x 4 diagonal block).
 #[inline(always)]
-fn symv4<T: Real>(cols: [&[T]; 4], v: &[T], y: &mut [T], vj: [T; 4]) -> [T; 4] {
+pub(crate) fn symv4<T: Real>(cols: [&[T]; 4], v: &[T], y: &mut [T], vj: [T; 4]) -> [T; 4] {
     let len = v.len();
     let (c0, c1, c2, c3) = (&cols[0][..len], &cols[1][..len], &cols[2][..len], &cols[3][..len]);
     let y = &mut y[..len];
@@ -190,7 +190,7 @@ fn syr2_4<T: Real>(cols: [&mut [T]; 4], v: &[T], w: &[T], nw: [T; 4], nv: [T; 4]
 /// `x` is overwritten by `v`. Returns `(beta, tau)`; `tau = 0` (H = I) when `x` is zero or
 /// negligible (below the smallest normal number, far under `eps ||A||` for a scaled matrix).
 #[inline(always)]
-fn larfg<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+pub(crate) fn larfg<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
     let xnorm = norm2(x);
     if xnorm == T::ZERO {
         return (alpha, T::ZERO);
@@ -501,7 +501,7 @@ fn pow2_towards<T: Real>(x: T, target: T) -> T {
 /// the larger diagonal, with relative deflation tests and each unreduced block scaled into a
 /// safe range. Returns false if it did not converge in 30 n iterations.
 #[inline(always)]
-fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
+pub(crate) fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
     if n <= 1 {
         return true;
     }
@@ -789,8 +789,28 @@ unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn has_avx2_fma() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sytd2_avx2_any<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) {
+    sytd2(a, n, d, e, tau, work)
+}
+
+/// [`sytd2`] (AVX2 + FMA when the CPU has them), for the last, small block of
+/// [`crate::sytrd_blocked`]. `work`: 2 n scratch.
+pub(crate) fn sytd2_any<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) {
+    if n == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { sytd2_avx2_any(a, n, d, e, tau, work) };
+    }
+    sytd2(a, n, d, e, tau, work)
 }
 
 /// Eigenvalues (unsorted, into `d`) and, if `vectors`, eigenvectors of the symmetric `n x n`
