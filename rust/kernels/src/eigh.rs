@@ -18,14 +18,14 @@
 
 use crate::error::{Error, Result};
 use crate::jacobi;
-use crate::sytrd;
-use crate::sytrd_blocked;
-#[cfg(test)]
-use crate::tql;
 use crate::scalar::Real;
 use crate::signs;
 use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, SendPtr, Strides};
+use crate::sytrd;
+use crate::sytrd_blocked;
 use crate::threads::Par;
+#[cfg(test)]
+use crate::tql;
 use crate::workspace;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
@@ -76,7 +76,6 @@ pub const TQL_MAX_N_VALUES: usize = 256;
 /// to threads costs more than it saves.
 const PAR_MIN_N: usize = 192;
 
-
 /// Checks `a` is a stack of square matrices and returns `(batch shape, n)`.
 pub fn eigh_shape(a: &[usize]) -> Result<(Vec<usize>, usize)> {
     let nd = a.len();
@@ -106,7 +105,18 @@ struct Work<T: Real> {
 
 impl<T: Real> Work<T> {
     fn new() -> Self {
-        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), sign: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+        Work {
+            ja: Vec::new(),
+            ju: Vec::new(),
+            je: Vec::new(),
+            sign: Vec::new(),
+            a: Mat::new(),
+            u: Mat::new(),
+            w: Vec::new(),
+            perm: Vec::new(),
+            buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY),
+            buf_for: None,
+        }
     }
 }
 
@@ -134,6 +144,16 @@ fn safe_scale<T: Real>(amax: T) -> T {
     let e = target.log2();
     let e = if e > 0.0 { e.floor() } else { e.ceil() };
     T::from_f64(e.exp2())
+}
+
+/// A power of two `s` with `s * amax` near 1 (1 if `amax` is 0).
+fn safe_scale_to_one<T: Real>(amax: T) -> T {
+    let a = amax.to_f64();
+    if a > 0.0 && a.is_finite() {
+        T::from_f64((-a.log2().round()).exp2())
+    } else {
+        T::ONE
+    }
 }
 
 /// Decomposes one matrix `a` (only the `uplo` triangle read) into `w` (ascending) and, if given,
@@ -221,7 +241,8 @@ fn eigh_one<T: Real>(
     // large orders: our blocked tridiagonalisation (sytrd_blocked.rs); if its tridiagonal
     // solver does not converge, faer's algorithm below has the last word
     let mut blocked = false;
-    if !small && n > if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES } && n >= sytrd_blocked::BLOCKED_MIN_N {
+    let blocked_min = if vectors { sytrd_blocked::BLOCKED_MIN_N_VECTORS } else { sytrd_blocked::BLOCKED_MIN_N };
+    if !small && n > if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES } && n >= blocked_min {
         work.ja.resize(n * n, T::ZERO);
         for k in 0..n {
             for i in k..n {
@@ -238,10 +259,16 @@ fn eigh_one<T: Real>(
         if work.a.nrows() != n {
             work.a = Mat::zeros(n, n);
         }
+        // faer's divide and conquer works in absolute terms: on a matrix scaled to the ends of
+        // the safe range (norm 1e146 or 1e-146 in f64) its eigenvalues were off by 1e-4
+        // relative (backward error ratios 1e11), so faer gets the matrix at max |a| ~ 1 (a
+        // further power of two, exact; undone below with the safe-range scale)
+        let to_one = safe_scale_to_one(amax * scale);
+        let s2 = scale * to_one;
         // faer reads the lower triangle only
         for j in 0..n {
             for i in j..n {
-                work.a[(i, j)] = src[(i, j)] * scale;
+                work.a[(i, j)] = src[(i, j)] * s2;
             }
         }
         if vectors && work.u.nrows() != n {
@@ -259,8 +286,9 @@ fn eigh_one<T: Real>(
             let u = if vectors { Some(wu.as_mut()) } else { None };
             evd::self_adjoint_evd(wa.as_ref(), s.as_diagonal_mut(), u, fpar, MemStack::new(buf), Default::default())
                 .map_err(|_| Fail::NoConvergence)?;
+            let back = T::ONE / to_one;
             for i in 0..n {
-                ww[i] = s[i];
+                ww[i] = s[i] * back;
             }
             Ok(())
         })?;
@@ -467,7 +495,15 @@ mod tests {
             let mut s = faer::Col::<f64>::zeros(n);
             let t = std::time::Instant::now();
             for _ in 0..reps {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    None,
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             }
             let tfn = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
             println!("n={n:3} values only: tql {tqn:8.2} us  faer {tfn:8.2} us");
@@ -478,7 +514,15 @@ mod tests {
             let mut s = faer::Col::<f64>::zeros(n);
             let t = std::time::Instant::now();
             for _ in 0..reps {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    Some(u.as_mut()),
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             }
             let tf = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
             println!("n={n:3} jacobi {tj:8.2} us  tql {tq:8.2} us  faer {tf:8.2} us");

@@ -295,7 +295,13 @@ fn sytd2<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T]
             let [c0, c1, c2, c3] = cc;
             let nw = [T::ZERO - w[j], T::ZERO - w[j + 1], T::ZERO - w[j + 2], T::ZERO - w[j + 3]];
             let nv = [T::ZERO - v[j], T::ZERO - v[j + 1], T::ZERO - v[j + 2], T::ZERO - v[j + 3]];
-            syr2_4([&mut c0[j + 4..m], &mut c1[j + 4..m], &mut c2[j + 4..m], &mut c3[j + 4..m]], &v[j + 4..m], &w[j + 4..m], nw, nv);
+            syr2_4(
+                [&mut c0[j + 4..m], &mut c1[j + 4..m], &mut c2[j + 4..m], &mut c3[j + 4..m]],
+                &v[j + 4..m],
+                &w[j + 4..m],
+                nw,
+                nv,
+            );
             j += 4;
         }
         while j < m {
@@ -753,7 +759,15 @@ pub fn work_len(n: usize, vectors: bool) -> usize {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn eigh_avx2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
+unsafe fn eigh_avx2<T: Real>(
+    a: &mut [T],
+    n: usize,
+    vectors: bool,
+    d: &mut [T],
+    e: &mut [T],
+    q: &mut [T],
+    work: &mut [T],
+) -> bool {
     eigh_body(a, n, vectors, d, e, q, work)
 }
 
@@ -898,7 +912,8 @@ mod tests {
         for n in sizes {
             let a = sym(n, 7);
             if std::env::var("FL_AB").is_ok() {
-                let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
+                let (mut w, mut d, mut e, mut q, mut work) =
+                    (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
                 let reps = (200000 / (n * n)).max(3);
                 let (mut ta, mut tb, mut tt) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
                 for _ in 0..10 {
@@ -922,7 +937,8 @@ mod tests {
             }
 
             let reps = (200000 / (n * n)).max(3);
-            let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
+            let (mut w, mut d, mut e, mut q, mut work) =
+                (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
             let new_v = time(reps, &mut || {
                 w.copy_from_slice(&a);
                 assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
@@ -942,12 +958,33 @@ mod tests {
             let am = faer::Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
             let mut s = faer::Col::<f64>::zeros(n);
             let mut u = faer::Mat::<f64>::zeros(n, n);
-            let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default()));
+            let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(
+                n,
+                ComputeEigenvectors::Yes,
+                faer::Par::Seq,
+                Default::default(),
+            ));
             let faer_v = time(reps, &mut || {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    Some(u.as_mut()),
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             });
             let faer_n = time(reps, &mut || {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    None,
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             });
             let tri = time(reps, &mut || {
                 w.copy_from_slice(&a);
@@ -980,14 +1017,27 @@ mod tests {
             for (k, thr) in [16usize, 48, 128].into_iter().enumerate() {
                 let mut params: faer::Spec<evd::SelfAdjointEvdParams, f64> = Default::default();
                 params.config.recursion_threshold = thr;
-                let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
+                let mut buf =
+                    MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
                 let dd = faer::Col::<f64>::from_fn(n, |i| d0[i]);
                 let ee = faer::Col::<f64>::from_fn(n, |i| if i + 1 < n { e0[i + 1] } else { 0.0 });
                 dc[k] = time(reps, &mut || {
-                    evd::tridiagonal_self_adjoint_evd(dd.as_diagonal(), ee.as_diagonal(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), params).unwrap();
+                    evd::tridiagonal_self_adjoint_evd(
+                        dd.as_diagonal(),
+                        ee.as_diagonal(),
+                        s.as_diagonal_mut(),
+                        Some(u.as_mut()),
+                        faer::Par::Seq,
+                        MemStack::new(&mut buf),
+                        params,
+                    )
+                    .unwrap();
                 });
             }
-            println!("n={n:4} form_q {fq:9.1} us; faer tridiagonal evd (recursion 16/48/128) {:9.1} {:9.1} {:9.1} us", dc[0], dc[1], dc[2]);
+            println!(
+                "n={n:4} form_q {fq:9.1} us; faer tridiagonal evd (recursion 16/48/128) {:9.1} {:9.1} {:9.1} us",
+                dc[0], dc[1], dc[2]
+            );
             println!("n={n:4} sytd2 {tri:9.1} us, {:.2} GFlop/s", 4.0 / 3.0 * (n * n * n) as f64 / tri / 1e3);
             println!("n={n:4} vectors: new {new_v:9.1} tql {old_v:9.1} faer {faer_v:9.1} | values: new {new_n:9.1} tql {old_n:9.1} faer {faer_n:9.1} us");
         }

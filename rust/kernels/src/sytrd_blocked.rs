@@ -49,8 +49,15 @@ pub const QB: usize = 64;
 /// Column block of `Z` per back-transformation task.
 pub const ZB: usize = 128;
 
-/// From this order up `eigh` uses this module (above the unblocked kernels' ranges).
+/// From this order up `eigvalsh` uses this module (above the unblocked kernel's range, n > 256).
 pub const BLOCKED_MIN_N: usize = 129;
+
+/// From this order up `eigh` (with eigenvectors) would use this module: for now never. Measured
+/// A/B from Python (median of 9, 1 thread, busy machine) against faer's `self_adjoint_evd`:
+/// f64 n = 300 13.8-15.2 against 15.1-15.7 ms, 512 46-54 against 42-54, 1024 266-285 against
+/// 248-277; f32 512 28-35 against 24-31. faer's divide and conquer dominates both (22 ms of 49
+/// at 512, 101 of 283 at 1024), and our faster tridiagonalisation did not show through it.
+pub const BLOCKED_MIN_N_VECTORS: usize = usize::MAX;
 
 #[cfg(target_arch = "x86_64")]
 fn simd() -> bool {
@@ -71,13 +78,21 @@ fn fm<T: Real, const F: bool>(a: T, b: T, c: T) -> T {
         if core::mem::size_of::<T>() == 8 {
             // SAFETY: T is f64 (Real is implemented for f32 and f64 only, told apart by size).
             unsafe {
-                let r = f64::mul_add(core::mem::transmute_copy::<T, f64>(&a), core::mem::transmute_copy(&b), core::mem::transmute_copy(&c));
+                let r = f64::mul_add(
+                    core::mem::transmute_copy::<T, f64>(&a),
+                    core::mem::transmute_copy(&b),
+                    core::mem::transmute_copy(&c),
+                );
                 core::mem::transmute_copy::<f64, T>(&r)
             }
         } else {
             // SAFETY: T is f32 (as above).
             unsafe {
-                let r = f32::mul_add(core::mem::transmute_copy::<T, f32>(&a), core::mem::transmute_copy(&b), core::mem::transmute_copy(&c));
+                let r = f32::mul_add(
+                    core::mem::transmute_copy::<T, f32>(&a),
+                    core::mem::transmute_copy(&b),
+                    core::mem::transmute_copy(&c),
+                );
                 core::mem::transmute_copy::<f32, T>(&r)
             }
         }
@@ -107,7 +122,8 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
             .zip(y[..full].chunks_exact_mut(L));
         for (((((a0, a1), a2), a3), vv), yy) in it {
             for l in 0..L {
-                yy[l] = fm::<T, F>(a3[l], vj[3], fm::<T, F>(a2[l], vj[2], fm::<T, F>(a1[l], vj[1], fm::<T, F>(a0[l], vj[0], yy[l]))));
+                yy[l] =
+                    fm::<T, F>(a3[l], vj[3], fm::<T, F>(a2[l], vj[2], fm::<T, F>(a1[l], vj[1], fm::<T, F>(a0[l], vj[0], yy[l]))));
                 acc[0][l] = fm::<T, F>(a0[l], vv[l], acc[0][l]);
                 acc[1][l] = fm::<T, F>(a1[l], vv[l], acc[1][l]);
                 acc[2][l] = fm::<T, F>(a2[l], vv[l], acc[2][l]);
@@ -145,7 +161,16 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
 /// matrix at `a[o + o ld..]` (leading dimension `ld`) to `A v` (each column once: `y += a v_j`
 /// below the diagonal and `y_j += a . v`).
 #[inline(always)]
-fn symv_piece_body<T: Real, const L: usize, const F: bool>(a: &[T], ld: usize, o: usize, m: usize, c0: usize, c1: usize, v: &[T], y: &mut [T]) {
+fn symv_piece_body<T: Real, const L: usize, const F: bool>(
+    a: &[T],
+    ld: usize,
+    o: usize,
+    m: usize,
+    c0: usize,
+    c1: usize,
+    v: &[T],
+    y: &mut [T],
+) {
     for yk in y[c0..m].iter_mut() {
         *yk = T::ZERO;
     }
@@ -153,7 +178,12 @@ fn symv_piece_body<T: Real, const L: usize, const F: bool>(a: &[T], ld: usize, o
     let mut j = c0;
     while j + 4 <= c1 {
         let base = (o + j) * ld + o;
-        let cc = [&a[base..base + m], &a[base + ld..base + ld + m], &a[base + 2 * ld..base + 2 * ld + m], &a[base + 3 * ld..base + 3 * ld + m]];
+        let cc = [
+            &a[base..base + m],
+            &a[base + ld..base + ld + m],
+            &a[base + 2 * ld..base + 2 * ld + m],
+            &a[base + 3 * ld..base + 3 * ld + m],
+        ];
         for c in 0..4 {
             y[j + c] = cc[c][j + c].mul_add(v[j + c], y[j + c]);
             for r in c + 1..4 {
@@ -163,7 +193,12 @@ fn symv_piece_body<T: Real, const L: usize, const F: bool>(a: &[T], ld: usize, o
             }
         }
         let vj = [v[j], v[j + 1], v[j + 2], v[j + 3]];
-        let s = symv4c::<T, L, F>([&cc[0][j + 4..], &cc[1][j + 4..], &cc[2][j + 4..], &cc[3][j + 4..]], &v[j + 4..], &mut y[j + 4..m], vj);
+        let s = symv4c::<T, L, F>(
+            [&cc[0][j + 4..], &cc[1][j + 4..], &cc[2][j + 4..], &cc[3][j + 4..]],
+            &v[j + 4..],
+            &mut y[j + 4..m],
+            vj,
+        );
         for c in 0..4 {
             y[j + c] += s[c];
         }
@@ -343,7 +378,7 @@ fn latrd_body<T: Real, const L: usize, const F: bool>(
     for i in 0..nb {
         let k = k0 + i;
         let r0 = i; // k's row in W
-        // column k (rows k..n) -= V W[k, :]^T + W V[k, :]^T over the panel's earlier columns
+                    // column k (rows k..n) -= V W[k, :]^T + W V[k, :]^T over the panel's earlier columns
         if i > 0 {
             let (before, rest) = a.split_at_mut(k * n);
             let col = &mut rest[k..n];
@@ -423,7 +458,19 @@ unsafe fn latrd_avx2<T: Real>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn latrd<T: Real>(simd: bool, a: &mut [T], n: usize, k0: usize, nb: usize, d: &mut [T], e: &mut [T], tau: &mut [T], vw: &mut [T], ys: &mut [T], par: Par) {
+fn latrd<T: Real>(
+    simd: bool,
+    a: &mut [T],
+    n: usize,
+    k0: usize,
+    nb: usize,
+    d: &mut [T],
+    e: &mut [T],
+    tau: &mut [T],
+    vw: &mut [T],
+    ys: &mut [T],
+    par: Par,
+) {
     #[cfg(target_arch = "x86_64")]
     if simd {
         // SAFETY: `simd` is true only when the CPU has AVX2 and FMA.
@@ -455,7 +502,7 @@ pub(crate) fn sytrd_blocked<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut
         latrd(simd, a, n, k0, NB, d, e, tau, &mut vw, &mut ys, par);
         let k1 = k0 + NB;
         let mt = n - k1; // trailing order
-        // V's rows k1..n into columns 0..NB of vw (beside W), and B = -[W^T; V^T] (2 NB x mt)
+                         // V's rows k1..n into columns 0..NB of vw (beside W), and B = -[W^T; V^T] (2 NB x mt)
         for j in 0..NB {
             let src = &a[(k0 + j) * n + k1..(k0 + j) * n + n];
             vw[j * mm + NB..j * mm + mm].copy_from_slice(src);
@@ -480,7 +527,8 @@ pub(crate) fn sytrd_blocked<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut
             unsafe {
                 let c = GMat { ptr: ap.get().add((k1 + c0) * n + k1 + c0), rows: mt - c0, cols: c1 - c0, rs: 1, cs: n as isize };
                 let am = GMat { ptr: (vwp as *mut T).add(NB + c0), rows: mt - c0, cols: 2 * NB, rs: 1, cs: mm as isize };
-                let bm = GMat { ptr: (btp as *mut T).add(c0 * 2 * NB), rows: 2 * NB, cols: c1 - c0, rs: 1, cs: (2 * NB) as isize };
+                let bm =
+                    GMat { ptr: (btp as *mut T).add(c0 * 2 * NB), rows: 2 * NB, cols: c1 - c0, rs: 1, cs: (2 * NB) as isize };
                 gemm_seq_with(c, am, bm, true, &mut Vec::new());
             }
         });
@@ -603,7 +651,15 @@ pub(crate) fn eigh_blocked<T: Real>(a: &mut [T], n: usize, w: &mut [T], u: Optio
         let d = faer::Col::<T>::from_fn(n, |i| w[i] * ts);
         let ec = faer::Col::<T>::from_fn(n, |i| e[i] * ts);
         let mut s = faer::Col::<T>::zeros(n);
-        let r = evd::tridiagonal_self_adjoint_evd(d.as_diagonal(), ec.as_diagonal(), s.as_diagonal_mut(), Some(u.as_mut()), fpar, MemStack::new(&mut buf), params);
+        let r = evd::tridiagonal_self_adjoint_evd(
+            d.as_diagonal(),
+            ec.as_diagonal(),
+            s.as_diagonal_mut(),
+            Some(u.as_mut()),
+            fpar,
+            MemStack::new(&mut buf),
+            params,
+        );
         let inv = T::ONE / ts;
         for i in 0..n {
             w[i] = s[i] * inv;
@@ -635,9 +691,7 @@ mod tests {
 
     #[test]
     fn blocked_residual_orthogonality_and_threads() {
-        let pool = {
-            crate::threads::current()
-        };
+        let pool = { crate::threads::current() };
         for n in [130usize, 161, 200, 257, 300] {
             let a = sym(n, n as u64 + 11);
             let eps = f64::EPSILON;
@@ -696,7 +750,11 @@ mod tests {
             for _ in 0..5 {
                 let (t, c) = (std::time::Instant::now(), crate::testing::thread_cpu_time());
                 f();
-                let el = if cpu.load(std::sync::atomic::Ordering::Relaxed) { crate::testing::thread_cpu_time() - c } else { t.elapsed().as_secs_f64() };
+                let el = if cpu.load(std::sync::atomic::Ordering::Relaxed) {
+                    crate::testing::thread_cpu_time() - c
+                } else {
+                    t.elapsed().as_secs_f64()
+                };
                 b = b.min(el * 1e3);
             }
             b
@@ -737,13 +795,31 @@ mod tests {
                     let mut s = faer::Col::<f64>::zeros(n);
                     let mut u = faer::Mat::<f64>::zeros(n, n);
                     t_dc = best(&mut || {
-                        evd::tridiagonal_self_adjoint_evd(d.as_diagonal(), e.as_diagonal(), s.as_diagonal_mut(), Some(u.as_mut()), fp, MemStack::new(&mut buf), params).unwrap();
+                        evd::tridiagonal_self_adjoint_evd(
+                            d.as_diagonal(),
+                            e.as_diagonal(),
+                            s.as_diagonal_mut(),
+                            Some(u.as_mut()),
+                            fp,
+                            MemStack::new(&mut buf),
+                            params,
+                        )
+                        .unwrap();
                     });
                     t_all = best(&mut || {
-                        evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), fp, MemStack::new(&mut buf), params).unwrap();
+                        evd::self_adjoint_evd(
+                            am.as_ref(),
+                            s.as_diagonal_mut(),
+                            Some(u.as_mut()),
+                            fp,
+                            MemStack::new(&mut buf),
+                            params,
+                        )
+                        .unwrap();
                     });
                     t_vals = best(&mut || {
-                        evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, fp, MemStack::new(&mut buf), params).unwrap();
+                        evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, fp, MemStack::new(&mut buf), params)
+                            .unwrap();
                     });
                 });
                 println!(
@@ -811,7 +887,57 @@ mod symv_timing {
                     best = best.min((now() - t) / reps as f64);
                 }
                 let bytes = (n * n / 2 * 8) as f64;
-                println!("n={n:5} symv {:8.1} us, {:6.1} GB/s, {:5.1} GF/s", best * 1e6, bytes / best / 1e9, (2 * n * n) as f64 / best / 1e9);
+                println!(
+                    "n={n:5} symv {:8.1} us, {:6.1} GB/s, {:5.1} GF/s",
+                    best * 1e6,
+                    bytes / best / 1e9,
+                    (2 * n * n) as f64 / best / 1e9
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod dc_timing {
+    use super::*;
+
+    /// faer's tridiagonal divide and conquer by recursion threshold (QR below it), this
+    /// thread's CPU time, best of 3 (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn dc_threshold_timing() {
+        let now = crate::testing::thread_cpu_time;
+        for n in [512usize, 1024] {
+            let a = crate::testing::symmetric(n, 9);
+            let mut c = a.clone();
+            let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            sytrd_blocked(&mut c, n, &mut d, &mut e, &mut tau, Par::SEQ);
+            let dd = faer::Col::<f64>::from_fn(n, |i| d[i]);
+            let ee = faer::Col::<f64>::from_fn(n, |i| e[i]);
+            let mut s = faer::Col::<f64>::zeros(n);
+            let mut u = faer::Mat::<f64>::zeros(n, n);
+            for thr in [16usize, 32, 64, 128, 256] {
+                let mut params: faer::Spec<evd::SelfAdjointEvdParams, f64> = Default::default();
+                params.config.recursion_threshold = thr;
+                let mut buf =
+                    MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
+                let mut best = f64::INFINITY;
+                for _ in 0..3 {
+                    let t = now();
+                    evd::tridiagonal_self_adjoint_evd(
+                        dd.as_diagonal(),
+                        ee.as_diagonal(),
+                        s.as_diagonal_mut(),
+                        Some(u.as_mut()),
+                        faer::Par::Seq,
+                        MemStack::new(&mut buf),
+                        params,
+                    )
+                    .unwrap();
+                    best = best.min(now() - t);
+                }
+                println!("n={n:5} D&C recursion threshold {thr:4}: {:8.1} ms", best * 1e3);
             }
         }
     }
