@@ -1,9 +1,10 @@
-"""The large-order symmetric eigensolver (``rust/kernels/src/sytrd_blocked.rs``: blocked
-``dsytrd`` tridiagonalisation with panels of 32 columns, ``dsterf`` for eigenvalues only, faer's
-divide and conquer + blocked back-transformation for eigenvectors), used by ``eigh`` for n > 128
-and by ``eigvalsh`` for n > 256. Sizes straddle those crossovers, the panel width, the unblocked
-tail (the last <= 128 columns) and the two-piece split of the matrix-vector products (from 192
-trailing rows), with the ratio tests of ``test_eigh.py``.
+"""The blocked symmetric tridiagonalisation (``rust/kernels/src/sytrd_blocked.rs``: LAPACK's
+``dsytrd`` with panels of 16 columns, the last <= 48 by ``dsytd2``; ``dsterf`` for eigenvalues
+only), used by ``eigvalsh`` for n > 96 and, for the tridiagonalisation alone, by ``eigh``'s
+small-order path for 96 <= n <= 128 (larger ``eigh`` stays on faer's ``self_adjoint_evd``, which
+now gets its input scaled to max |a| ~ 1). Sizes straddle those crossovers, the panel width and
+the two-piece split of the matrix-vector products (from 192 trailing rows), with the ratio tests
+of ``test_eigh.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id
 from test_eigh import check_decomposition, check_eigenvalues, nasty, sym
 
-#: through the blocked path: just past each crossover, odd sizes, several panels, a 2-piece split
-VEC_SIZES = (129, 161, 200, 257, 300, 513)
-VAL_SIZES = (257, 300, 513)
+#: through the blocked code: each side of the crossovers, odd sizes, several panels, a 2-piece split
+VEC_SIZES = (95, 96, 97, 128, 129, 200, 300, 513)
+VAL_SIZES = (96, 97, 100, 128, 129, 200, 257, 300, 513)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)

@@ -69,7 +69,7 @@ pub const JACOBI_MAX_N: usize = 4;
 pub const TQL_MAX_N: usize = 128;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N_VALUES: usize = 256;
+pub const TQL_MAX_N_VALUES: usize = 96;
 
 /// From this order up, a single matrix uses the pool (fixed splits in [`crate::sytrd_blocked`],
 /// faer's parallel parts with a fixed degree, see [`Par::install_fixed`]); below it the hand-off

@@ -736,7 +736,13 @@ pub(crate) fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
 #[inline(always)]
 fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
     let (tau, work) = work.split_at_mut(n);
-    sytd2(a, n, d, e, tau, work);
+    if n >= BLOCKED_TRIDIAG_MIN_N {
+        // blocked panels down to the last NX columns (sytrd_blocked.rs): 240 against 303 us
+        // at n = 128 for the tridiagonalisation alone
+        crate::sytrd_blocked::tridiagonalize_sytd2_layout(a, n, d, e, tau);
+    } else {
+        sytd2(a, n, d, e, tau, work);
+    }
     if !vectors {
         // sterf takes e[i] = T[i + 1, i]
         e.copy_within(1..n, 0);
@@ -750,6 +756,10 @@ fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut
     }
     tql::tql2(n, d, e, Some(q))
 }
+
+/// From this order up [`sy_eigh`] tridiagonalises with [`crate::sytrd_blocked`]'s panels (the
+/// last [`crate::sytrd_blocked::NX`] columns still by [`sytd2`]).
+pub const BLOCKED_TRIDIAG_MIN_N: usize = 96;
 
 /// The scratch [`sy_eigh`] needs for order `n`, in elements of `T`.
 pub fn work_len(n: usize, vectors: bool) -> usize {

@@ -31,11 +31,23 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::MatMut;
 
-/// Panel width of the tridiagonalisation (LAPACK's default for `dsytrd`).
-pub const NB: usize = 32;
+/// Panel width of the tridiagonalisation. Measured (`nb_timing`, f64, one thread, CPU time,
+/// NX = 128): n = 300: nb = 8 / 16 / 24 / 32: 2.08 / 2.12 / 2.21 / 2.35 ms; n = 512: 9.55 /
+/// 9.53 / 9.87 / 10.43; n = 1024: 83 / 87 / 82 / 89 (noise). The panel's corrections cost
+/// 4 i m per column, the GEMM half prefers wider panels: 16 (LAPACK's default is 32).
+pub const NB: usize = 16;
 
 /// When the trailing matrix has at most this many rows, the unblocked `sytd2` finishes.
-pub const NX: usize = 128;
+/// Measured (`nx_timing`, f64, one thread, CPU time, us, NB = 16):
+///
+/// | n | nx = 32 | 48 | 64 | 96 | 128 |
+/// |---|---|---|---|---|---|
+/// | 96 | 130 | 134 | 130 | 144 | 140 |
+/// | 128 | 247 | 240 | 250 | 271 | 303 |
+/// | 192 | 667 | 692 | 733 | 737 | 714 |
+/// | 256 | 1468 | 1468 | 1553 | 1565 | 1665 |
+/// | 512 | 10379 | 10186 | 10927 | 11845 | 10151 |
+pub const NX: usize = 48;
 
 /// The symmetric matrix-vector product splits into two fixed pieces from this many rows up.
 pub const SYMV_SPLIT_MIN: usize = 192;
@@ -49,8 +61,20 @@ pub const QB: usize = 64;
 /// Column block of `Z` per back-transformation task.
 pub const ZB: usize = 128;
 
-/// From this order up `eigvalsh` uses this module (above the unblocked kernel's range, n > 256).
-pub const BLOCKED_MIN_N: usize = 129;
+/// From this order up `eigvalsh` uses this module (above the unblocked kernel's range). Measured
+/// (`values_crossover_timing`, f64, one thread, CPU time, us, unblocked `sytrd::sy_eigh` against
+/// this module with NB = 16, NX = 128): n = 96: 315 / 311, 128: 605 / 575, 160: 1081 / 982,
+/// 192: 1661 / 1420, 256: 3986 / 2587, 320: 6323 / 5381. With NX = 48 the blocked code wins
+/// from n ~ 96 (see [`NX`]).
+pub const BLOCKED_MIN_N: usize = 97;
+
+/// [`sytrd_blocked`] for [`crate::sytrd`]'s eigenvector path (small orders, one thread):
+/// the sub-diagonal in `sytd2`'s layout (`e[0] = 0`, `e[i + 1] = T[i + 1, i]`).
+pub(crate) fn tridiagonalize_sytd2_layout<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T]) {
+    sytrd_blocked(a, n, d, e, tau, Par::SEQ);
+    e.copy_within(0..n - 1, 1);
+    e[0] = T::ZERO;
+}
 
 /// From this order up `eigh` (with eigenvectors) would use this module: for now never. Measured
 /// A/B from Python (median of 9, 1 thread, busy machine) against faer's `self_adjoint_evd`:
@@ -485,6 +509,10 @@ fn latrd<T: Real>(
 /// `[1; a[k + 2.., k]]` below the sub-diagonal of column `k` and its factor in `tau[k]`
 /// (`tau[n - 1] = 0`).
 pub(crate) fn sytrd_blocked<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], par: Par) {
+    sytrd_blocked_with(a, n, d, e, tau, par, NB, NX)
+}
+
+fn sytrd_blocked_with<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], par: Par, nb: usize, nx: usize) {
     assert!(a.len() >= n * n && d.len() >= n && e.len() >= n && tau.len() >= n);
     if n == 0 {
         return;
@@ -495,24 +523,24 @@ pub(crate) fn sytrd_blocked<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut
     let mut vw = Vec::new();
     let mut bt = Vec::new();
     let mut ys = vec![T::ZERO; n + 2 * NB];
-    while n - k0 > NX.max(NB + 1) {
+    while n - k0 > nx.max(nb + 1) {
         let mm = n - k0;
         vw.clear();
-        vw.resize(2 * NB * mm, T::ZERO);
-        latrd(simd, a, n, k0, NB, d, e, tau, &mut vw, &mut ys, par);
-        let k1 = k0 + NB;
+        vw.resize(2 * nb * mm, T::ZERO);
+        latrd(simd, a, n, k0, nb, d, e, tau, &mut vw, &mut ys, par);
+        let k1 = k0 + nb;
         let mt = n - k1; // trailing order
                          // V's rows k1..n into columns 0..NB of vw (beside W), and B = -[W^T; V^T] (2 NB x mt)
-        for j in 0..NB {
+        for j in 0..nb {
             let src = &a[(k0 + j) * n + k1..(k0 + j) * n + n];
-            vw[j * mm + NB..j * mm + mm].copy_from_slice(src);
+            vw[j * mm + nb..j * mm + mm].copy_from_slice(src);
         }
         bt.clear();
-        bt.resize(2 * NB * mt, T::ZERO);
+        bt.resize(2 * nb * mt, T::ZERO);
         for r in 0..mt {
-            for j in 0..NB {
-                bt[r * 2 * NB + j] = T::ZERO - vw[(NB + j) * mm + NB + r];
-                bt[r * 2 * NB + NB + j] = T::ZERO - vw[j * mm + NB + r];
+            for j in 0..nb {
+                bt[r * 2 * nb + j] = T::ZERO - vw[(nb + j) * mm + nb + r];
+                bt[r * 2 * nb + nb + j] = T::ZERO - vw[j * mm + nb + r];
             }
         }
         // A22[:, c0..c1] (rows c0..) += [V W] B[:, c0..c1], fixed column blocks
@@ -526,9 +554,9 @@ pub(crate) fn sytrd_blocked<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut
             // (disjoint between blocks; `a` is not read by any block); `vw` and `bt` are read.
             unsafe {
                 let c = GMat { ptr: ap.get().add((k1 + c0) * n + k1 + c0), rows: mt - c0, cols: c1 - c0, rs: 1, cs: n as isize };
-                let am = GMat { ptr: (vwp as *mut T).add(NB + c0), rows: mt - c0, cols: 2 * NB, rs: 1, cs: mm as isize };
+                let am = GMat { ptr: (vwp as *mut T).add(nb + c0), rows: mt - c0, cols: 2 * nb, rs: 1, cs: mm as isize };
                 let bm =
-                    GMat { ptr: (btp as *mut T).add(c0 * 2 * NB), rows: 2 * NB, cols: c1 - c0, rs: 1, cs: (2 * NB) as isize };
+                    GMat { ptr: (btp as *mut T).add(c0 * 2 * nb), rows: 2 * nb, cols: c1 - c0, rs: 1, cs: (2 * nb) as isize };
                 gemm_seq_with(c, am, bm, true, &mut Vec::new());
             }
         });
@@ -939,6 +967,108 @@ mod dc_timing {
                 }
                 println!("n={n:5} D&C recursion threshold {thr:4}: {:8.1} ms", best * 1e3);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod nb_timing {
+    use super::*;
+
+    /// The tridiagonalisation by panel width, one thread, this thread's CPU time, best of 5
+    /// per round over 3 interleaved rounds (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn nb_timing() {
+        let now = crate::testing::thread_cpu_time;
+        for n in [300usize, 512, 1024] {
+            let a = crate::testing::symmetric(n, 9);
+            let mut c = a.clone();
+            let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let nbs = [8usize, 16, 24, 32];
+            let mut best = [f64::INFINITY; 4];
+            for _ in 0..3 {
+                for (k, &nb) in nbs.iter().enumerate() {
+                    for _ in 0..5 {
+                        c.copy_from_slice(&a);
+                        let t = now();
+                        sytrd_blocked_with(&mut c, n, &mut d, &mut e, &mut tau, Par::SEQ, nb, NX);
+                        best[k] = best[k].min(now() - t);
+                    }
+                }
+            }
+            for (k, &nb) in nbs.iter().enumerate() {
+                println!("n={n:5} nb={nb:3}: {:8.2} ms", best[k] * 1e3);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod crossover_timing {
+    use super::*;
+
+    /// Eigenvalues only: the unblocked `sytrd::sy_eigh` against this module, one thread, this
+    /// thread's CPU time, best of 3 interleaved rounds (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn values_crossover_timing() {
+        let now = crate::testing::thread_cpu_time;
+        for n in [96usize, 128, 160, 192, 256, 320] {
+            let a = crate::testing::symmetric(n, 9);
+            let mut c = a.clone();
+            let (mut w, mut e, mut q) = (vec![0.0; n], vec![0.0; n], vec![0.0; 0]);
+            let mut work = vec![0.0; sytrd::work_len(n, false)];
+            let reps = (2_000_000 / (n * n)).max(2);
+            let (mut tu, mut tb) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..3 {
+                let t = now();
+                for _ in 0..reps {
+                    c.copy_from_slice(&a);
+                    assert!(sytrd::sy_eigh(&mut c, n, false, &mut w, &mut e, &mut q, &mut work));
+                }
+                tu = tu.min((now() - t) / reps as f64);
+                let t = now();
+                for _ in 0..reps {
+                    c.copy_from_slice(&a);
+                    assert!(eigh_blocked(&mut c, n, &mut w, None, Par::SEQ));
+                }
+                tb = tb.min((now() - t) / reps as f64);
+            }
+            println!("n={n:5} values: unblocked {:8.1} us, blocked {:8.1} us", tu * 1e6, tb * 1e6);
+        }
+    }
+}
+
+#[cfg(test)]
+mod nx_timing {
+    use super::*;
+
+    /// The tridiagonalisation by the order of the unblocked tail, one thread, this thread's CPU
+    /// time, best of 3 interleaved rounds (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn nx_timing() {
+        let now = crate::testing::thread_cpu_time;
+        for n in [96usize, 128, 192, 256, 512] {
+            let a = crate::testing::symmetric(n, 9);
+            let mut c = a.clone();
+            let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let nxs = [32usize, 48, 64, 96, 128];
+            let mut best = [f64::INFINITY; 5];
+            let reps = (2_000_000 / (n * n)).max(2);
+            for _ in 0..3 {
+                for (k, &nx) in nxs.iter().enumerate() {
+                    let t = now();
+                    for _ in 0..reps {
+                        c.copy_from_slice(&a);
+                        sytrd_blocked_with(&mut c, n, &mut d, &mut e, &mut tau, Par::SEQ, NB, nx);
+                    }
+                    best[k] = best[k].min((now() - t) / reps as f64);
+                }
+            }
+            let row: Vec<String> = nxs.iter().zip(&best).map(|(nx, t)| format!("nx={nx}: {:7.1}", t * 1e6)).collect();
+            println!("n={n:5} us: {}", row.join("  "));
         }
     }
 }
