@@ -42,8 +42,9 @@ pub enum Uplo {
 
 /// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] (with eigenvectors) or
 /// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked column-major tridiagonalisation +
-/// QL / `dsterf` ([`crate::sytrd`]); above, [`crate::sytrd_blocked`] (which replaced faer's
-/// `self_adjoint_evd` there: see its module doc for the measurements).
+/// QL / `dsterf` ([`crate::sytrd`]); above, for eigenvalues only [`crate::sytrd_blocked`]
+/// (blocked tridiagonalisation + dsterf), with eigenvectors faer's `self_adjoint_evd` (see
+/// [`crate::sytrd_blocked`]'s module doc for why and the measurements).
 ///
 /// Measured per matrix (float64, one thread, this thread's CPU time, best of 5 blocks;
 /// `cargo test --release -p ferrolinalg-kernels sytrd_timing -- --ignored --nocapture`) on the
@@ -63,6 +64,10 @@ pub enum Uplo {
 /// sweep lose beyond. With vectors sytrd wins to ~96 and ties faer at 128 (in other runs it was
 /// 10-15% ahead there: 1580 against 1847 µs); beyond, faer's divide and conquer and blocked
 /// back-transformation win. For values only sytrd wins to 256 in every run (dsterf costs O(n^2)).
+/// Session 6: for values only the blocked tridiagonalisation ([`crate::sytrd_blocked`], panels
+/// of 16, unblocked tail of 48) + dsterf beats the unblocked sytrd from n ~ 96 (one thread, CPU
+/// time: 1420 against 1661 us at 192, 2587 against 3986 at 256), so [`TQL_MAX_N_VALUES`] is 96;
+/// sytrd's eigenvector path uses the same panels from n = 96 for its tridiagonalisation.
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].

@@ -18,10 +18,40 @@
 //! Expected cost (2 cores, f64): the tridiagonalisation does `4/3 n^3` flops, half in the
 //! matrix-vector products (bound by cache / memory bandwidth: the trailing lower triangle is read
 //! once per column; each core's half fits its 2 MiB L2 up to n ~ 1000) and half in GEMM:
-//! n = 512 ~ 3-6 ms, n = 1024 ~ 25-40 ms.
+//! n = 512 ~ 3-6 ms, n = 1024 ~ 25-40 ms. Measured (one thread, this thread's CPU time, on the
+//! shared VM with two other engineers building: +-30% between runs): n = 512 9.5-11 ms
+//! (16-19 GFlop/s), n = 1024 82-90 ms (the lower triangle, 4 MiB, no longer fits one core's L2).
+//! Two-thread wall-clock numbers could not be measured: the other vCPU was busy throughout.
 //!
-//! Where faer's `self_adjoint_evd` spent its time before this module (measured, see the
-//! `faer_phases` timing test and the table at [`BLOCKED_MIN_N`]).
+//! Where the time went before (faer's `self_adjoint_evd`, ms, wall clock best of 3, load ~2.5;
+//! `faer_phases`):
+//!
+//! | n, threads | tridiag_in_place | tridiagonal D&C | back-transformation | all | values only (of which QR) |
+//! |---|---|---|---|---|---|
+//! | 512, 1 | 18.1 | 22.2 | 8.9 | 49.1 | 27.2 (9.1) |
+//! | 512, 2 | 12.0 | 16.0 | 12.6 | 40.7 | 26.2 (14.2) |
+//! | 1024, 1 | 112-132 | 94-101 | 50-51 | 257-283 | 154-167 (35-42) |
+//! | 1024, 2 | 109-128 | 102-108 | 44-53 | 255-289 | 159-166 (37-49) |
+//!
+//! This module (same runs): n = 512: tridiagonalisation 11-18 ms, `dsterf` 4.0-4.4 ms (faer's
+//! QR without vectors 9-14), back-transformation [`apply_q`] 6-9 ms; n = 1024: 85-116, 15-16
+//! and 42-58 ms. So for eigenvalues only the module replaces faer's path from n = 97; with
+//! eigenvectors faer's divide and conquer (~45% of the time) stays the bottleneck and the
+//! A/B from Python showed no gain (see [`BLOCKED_MIN_N_VECTORS`]): `eigh` keeps faer's whole
+//! algorithm there, and [`eigh_blocked`] with vectors is kept, tested, for when the divide and
+//! conquer is replaced.
+//!
+//! Tried and measured:
+//! - `sytrd::symv4` (indexed loop) compiled to scalar loads and shuffles here (perf: `vmovsd`,
+//!   `vunpcklpd`); [`symv4c`] over chunks vectorises: sytrd n = 1024 154 -> 85-100 ms;
+//! - fused multiply-adds in the matrix-vector product: 55 -> 33 us per n = 512 product
+//!   (`symv_timing`); an AVX-512 build was no faster (37-40 us);
+//! - faer's divide and conquer recursion threshold 16 / 32 / 64 / 128 / 256: n = 512 21.8 /
+//!   20.0 / 18.6 / 19.2 / 24.1 ms, n = 1024 98.7 / 90.6 / 101.3 / 99.9 / 111.3 (noise): default
+//!   kept;
+//! - faer's divide and conquer works in absolute terms: on `T` scaled to norm ~1e146 (the top of
+//!   `eigh`'s safe range) its eigenvalues were off by 1e-4 relative, so `T` is scaled to max
+//!   norm ~1 first (as `dstedc` does); `eigh` does the same for faer's whole algorithm.
 
 use crate::gemm::{gemm_seq_with, Mat as GMat};
 use crate::scalar::Real;
