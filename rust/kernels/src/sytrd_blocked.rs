@@ -202,7 +202,7 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
         let mut h = L / 2;
         while h > 0 {
             for l in 0..h {
-                a[l] = a[l] + a[l + h];
+                a[l] += a[l + h];
             }
             h /= 2;
         }
@@ -215,6 +215,7 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
 /// matrix at `a[o + o ld..]` (leading dimension `ld`) to `A v` (each column once: `y += a v_j`
 /// below the diagonal and `y_j += a . v`).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn symv_piece_body<T: Real, const L: usize, const F: bool>(
     a: &[T],
     ld: usize,
@@ -270,6 +271,7 @@ fn symv_piece_body<T: Real, const L: usize, const F: bool>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn symv_piece_avx2<T: Real>(a: &[T], ld: usize, o: usize, m: usize, c0: usize, c1: usize, v: &[T], y: &mut [T]) {
     // one register of accumulators per column (4 f64 / 8 f32): two per column spilled to the
     // stack. Measured (this thread's CPU time, n = 512 / 1024 f64, whole lower triangle):
@@ -365,7 +367,7 @@ fn dots<T: Real, const L: usize, const F: bool>(cols: &[&[T]], v: &[T], out: &mu
         let mut h = L / 2;
         while h > 0 {
             for l in 0..h {
-                a[l] = a[l] + a[l + h];
+                a[l] += a[l + h];
             }
             h /= 2;
         }
@@ -542,6 +544,7 @@ pub(crate) fn sytrd_blocked<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut
     sytrd_blocked_with(a, n, d, e, tau, par, NB, NX)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sytrd_blocked_with<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], par: Par, nb: usize, nx: usize) {
     assert!(a.len() >= n * n && d.len() >= n && e.len() >= n && tau.len() >= n);
     if n == 0 {
@@ -621,7 +624,7 @@ pub(crate) fn apply_q<T: Real>(a: &[T], n: usize, tau: &[T], z: MatMut<'_, T>, p
     let (zp, zcs) = (crate::strided::SendPtr(z.as_ptr_mut()), z.col_stride());
     assert!(z.row_stride() == 1 && z.nrows() == n && z.ncols() == n);
     let mut vb = vec![T::ZERO; n * QB];
-    let mut tb = vec![T::ZERO; QB * QB];
+    let mut tb = [T::ZERO; QB * QB];
     let nblocks = nref.div_ceil(QB);
     for blk in (0..nblocks).rev() {
         let i0 = blk * QB;
@@ -825,7 +828,7 @@ mod tests {
                 let label = if two { "2 threads" } else { "1 thread " };
                 let run = |f: &mut (dyn FnMut(faer::Par) + Send)| {
                     if two {
-                        pool.par().install_fixed(|fp| f(fp))
+                        pool.par().install_fixed(f)
                     } else {
                         f(faer::Par::Seq)
                     }
