@@ -4,23 +4,28 @@
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
 //! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
-//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 128, or 256 for eigenvalues only) or faer's blocked tridiagonalisation +
-//! divide and conquer (`self_adjoint_evd`, larger n); crossovers measured, see [`JACOBI_MAX_N`]. Eigenvalues come back
-//! ascending and eigenvectors with DESIGN.md's sign convention ([`signs::normalize_columns`]).
+//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 128, or 256 for eigenvalues only) or our blocked
+//! tridiagonalisation + dsterf / faer's tridiagonal divide and conquer + blocked back-transformation
+//! ([`crate::sytrd_blocked`], larger n); crossovers measured, see [`JACOBI_MAX_N`]. faer's whole
+//! `self_adjoint_evd` remains the fallback when a tridiagonal solver does not converge.
+//! Eigenvalues come back ascending and eigenvectors with DESIGN.md's sign convention
+//! ([`signs::normalize_columns`]).
 //!
 //! Threads: a stack of matrices runs across the batch ([`Par::for_batch`]), each matrix on one
-//! thread; a single large matrix uses faer's own parallel algorithm on our pool. Neither choice
+//! thread; a single large matrix splits its steps over the pool in fixed pieces
+//! ([`crate::sytrd_blocked`]) and runs faer's parallel parts with a fixed degree. Neither choice
 //! changes what a matrix computes, so results are bit-identical for any thread count.
 
 use crate::error::{Error, Result};
 use crate::jacobi;
-use crate::sytrd;
-#[cfg(test)]
-use crate::tql;
 use crate::scalar::Real;
 use crate::signs;
 use crate::strided::{ArrayMut, ArrayRef, BatchOffsets, SendPtr, Strides};
+use crate::sytrd;
+use crate::sytrd_blocked;
 use crate::threads::Par;
+#[cfg(test)]
+use crate::tql;
 use crate::workspace;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
@@ -37,7 +42,9 @@ pub enum Uplo {
 
 /// Up to this order the Jacobi kernel runs; up to [`TQL_MAX_N`] (with eigenvectors) or
 /// [`TQL_MAX_N_VALUES`] (eigenvalues only) our unblocked column-major tridiagonalisation +
-/// QL / `dsterf` ([`crate::sytrd`]); above, faer's blocked `self_adjoint_evd`.
+/// QL / `dsterf` ([`crate::sytrd`]); above, for eigenvalues only [`crate::sytrd_blocked`]
+/// (blocked tridiagonalisation + dsterf), with eigenvectors faer's `self_adjoint_evd` (see
+/// [`crate::sytrd_blocked`]'s module doc for why and the measurements).
 ///
 /// Measured per matrix (float64, one thread, this thread's CPU time, best of 5 blocks;
 /// `cargo test --release -p ferrolinalg-kernels sytrd_timing -- --ignored --nocapture`) on the
@@ -57,18 +64,22 @@ pub enum Uplo {
 /// sweep lose beyond. With vectors sytrd wins to ~96 and ties faer at 128 (in other runs it was
 /// 10-15% ahead there: 1580 against 1847 µs); beyond, faer's divide and conquer and blocked
 /// back-transformation win. For values only sytrd wins to 256 in every run (dsterf costs O(n^2)).
+/// Session 6: for values only the blocked tridiagonalisation ([`crate::sytrd_blocked`], panels
+/// of 16, unblocked tail of 48) + dsterf beats the unblocked sytrd from n ~ 96 (one thread, CPU
+/// time: 1420 against 1661 us at 192, 2587 against 3986 at 256), so [`TQL_MAX_N_VALUES`] is 96;
+/// sytrd's eigenvector path uses the same panels from n = 96 for its tridiagonalisation.
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
 pub const TQL_MAX_N: usize = 128;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N_VALUES: usize = 256;
+pub const TQL_MAX_N_VALUES: usize = 96;
 
-/// From this order up, a single matrix uses faer's parallel algorithm (with a fixed degree, see
-/// [`Par::install_fixed`]); below it the hand-off to threads costs more than it saves.
+/// From this order up, a single matrix uses the pool (fixed splits in [`crate::sytrd_blocked`],
+/// faer's parallel parts with a fixed degree, see [`Par::install_fixed`]); below it the hand-off
+/// to threads costs more than it saves.
 const PAR_MIN_N: usize = 192;
-
 
 /// Checks `a` is a stack of square matrices and returns `(batch shape, n)`.
 pub fn eigh_shape(a: &[usize]) -> Result<(Vec<usize>, usize)> {
@@ -99,7 +110,18 @@ struct Work<T: Real> {
 
 impl<T: Real> Work<T> {
     fn new() -> Self {
-        Work { ja: Vec::new(), ju: Vec::new(), je: Vec::new(), sign: Vec::new(), a: Mat::new(), u: Mat::new(), w: Vec::new(), perm: Vec::new(), buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY), buf_for: None }
+        Work {
+            ja: Vec::new(),
+            ju: Vec::new(),
+            je: Vec::new(),
+            sign: Vec::new(),
+            a: Mat::new(),
+            u: Mat::new(),
+            w: Vec::new(),
+            perm: Vec::new(),
+            buf: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY),
+            buf_for: None,
+        }
     }
 }
 
@@ -129,6 +151,16 @@ fn safe_scale<T: Real>(amax: T) -> T {
     T::from_f64(e.exp2())
 }
 
+/// A power of two `s` with `s * amax` near 1 (1 if `amax` is 0).
+fn safe_scale_to_one<T: Real>(amax: T) -> T {
+    let a = amax.to_f64();
+    if a > 0.0 && a.is_finite() {
+        T::from_f64((-a.log2().round()).exp2())
+    } else {
+        T::ONE
+    }
+}
+
 /// Decomposes one matrix `a` (only the `uplo` triangle read) into `w` (ascending) and, if given,
 /// `v` (eigenvectors as columns, normalised signs).
 #[allow(clippy::too_many_arguments)]
@@ -140,7 +172,7 @@ fn eigh_one<T: Real>(
     v_out: Option<MatMut<'_, T>>,
     check_finite: bool,
     work: &mut Work<T>,
-    par: faer::Par,
+    par: Par,
 ) -> core::result::Result<(), Fail> {
     let n = a.nrows();
     let vectors = v_out.is_some();
@@ -211,32 +243,60 @@ fn eigh_one<T: Real>(
             small = false;
         }
     }
-    if !small {
-        if work.a.nrows() != n {
-            work.a = Mat::zeros(n, n);
-        }
-        // faer reads the lower triangle only
-        for j in 0..n {
-            for i in j..n {
-                work.a[(i, j)] = src[(i, j)] * scale;
+    // large orders: our blocked tridiagonalisation (sytrd_blocked.rs); if its tridiagonal
+    // solver does not converge, faer's algorithm below has the last word
+    let mut blocked = false;
+    let blocked_min = if vectors { sytrd_blocked::BLOCKED_MIN_N_VECTORS } else { sytrd_blocked::BLOCKED_MIN_N };
+    if !small && n > if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES } && n >= blocked_min {
+        work.ja.resize(n * n, T::ZERO);
+        for k in 0..n {
+            for i in k..n {
+                work.ja[k * n + i] = src[(i, k)] * scale;
             }
         }
         if vectors && work.u.nrows() != n {
             work.u = Mat::zeros(n, n);
         }
-        let key = (n, vectors, par.degree());
-        if work.buf_for != Some(key) {
-            let compute = if vectors { ComputeEigenvectors::Yes } else { ComputeEigenvectors::No };
-            work.buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<T>(n, compute, par, Default::default()));
-            work.buf_for = Some(key);
-        }
-        let mut s = faer::Col::<T>::zeros(n);
         let u = if vectors { Some(work.u.as_mut()) } else { None };
-        evd::self_adjoint_evd(work.a.as_ref(), s.as_diagonal_mut(), u, par, MemStack::new(&mut work.buf), Default::default())
-            .map_err(|_| Fail::NoConvergence)?;
-        for i in 0..n {
-            work.w[i] = s[i];
+        blocked = sytrd_blocked::eigh_blocked(&mut work.ja, n, &mut work.w, u, par) && work.w[..n].iter().all(|x| x.is_finite());
+    }
+    if !small && !blocked {
+        if work.a.nrows() != n {
+            work.a = Mat::zeros(n, n);
         }
+        // faer's divide and conquer works in absolute terms: on a matrix scaled to the ends of
+        // the safe range (norm 1e146 or 1e-146 in f64) its eigenvalues were off by 1e-4
+        // relative (backward error ratios 1e11), so faer gets the matrix at max |a| ~ 1 (a
+        // further power of two, exact; undone below with the safe-range scale)
+        let to_one = safe_scale_to_one(amax * scale);
+        let s2 = scale * to_one;
+        // faer reads the lower triangle only
+        for j in 0..n {
+            for i in j..n {
+                work.a[(i, j)] = src[(i, j)] * s2;
+            }
+        }
+        if vectors && work.u.nrows() != n {
+            work.u = Mat::zeros(n, n);
+        }
+        let Work { a: wa, u: wu, w: ww, buf, buf_for, .. } = &mut *work;
+        par.install_fixed(|fpar| {
+            let key = (n, vectors, fpar.degree());
+            if *buf_for != Some(key) {
+                let compute = if vectors { ComputeEigenvectors::Yes } else { ComputeEigenvectors::No };
+                *buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<T>(n, compute, fpar, Default::default()));
+                *buf_for = Some(key);
+            }
+            let mut s = faer::Col::<T>::zeros(n);
+            let u = if vectors { Some(wu.as_mut()) } else { None };
+            evd::self_adjoint_evd(wa.as_ref(), s.as_diagonal_mut(), u, fpar, MemStack::new(buf), Default::default())
+                .map_err(|_| Fail::NoConvergence)?;
+            let back = T::ONE / to_one;
+            for i in 0..n {
+                ww[i] = s[i] * back;
+            }
+            Ok(())
+        })?;
     }
     if work.w.iter().any(|x| x.is_nan()) {
         return Err(Fail::NoConvergence);
@@ -324,7 +384,7 @@ pub fn eigh<T: Real>(
     let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
 
     // Decomposes the matrices at batch positions start..start + count.
-    let run_range = |start: usize, count: usize, fpar: faer::Par| {
+    let run_range = |start: usize, count: usize, rpar: Par| {
         let mut work = Work::<T>::new();
         let offsets = BatchOffsets::new(&batch, [&as_[..nb], &ws[..nb], &vs[..nb]], start, count);
         for (k, [ao, wo, vo]) in offsets.enumerate() {
@@ -335,7 +395,7 @@ pub fn eigh<T: Real>(
             let result = unsafe {
                 let am = MatRef::from_raw_parts(a0.get().offset(ao) as *const T, n, n, as_[nb], as_[nb + 1]);
                 let vm = v0.map(|p| MatMut::from_raw_parts_mut(p.get().offset(vo), n, n, vs[nb], vs[nb + 1]));
-                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, fpar)
+                eigh_one(am, uplo, w0.get().offset(wo), ws[nb], vm, check_finite, &mut work, rpar)
             };
             if let Err(fail) = result {
                 let err = match fail {
@@ -361,9 +421,9 @@ pub fn eigh<T: Real>(
     // (the choice depends on the shape alone: a batch-parallel matrix is computed sequentially,
     // a single one with faer's threads, and each must come out the same for any thread count)
     if nbatch >= 2 || n < PAR_MIN_N {
-        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, faer::Par::Seq));
+        par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, Par::SEQ));
     } else {
-        par.install_fixed(|fpar| run_range(0, nbatch, fpar));
+        run_range(0, nbatch, par);
     }
     match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some((_, err)) => Err(err),
@@ -440,7 +500,15 @@ mod tests {
             let mut s = faer::Col::<f64>::zeros(n);
             let t = std::time::Instant::now();
             for _ in 0..reps {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    None,
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             }
             let tfn = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
             println!("n={n:3} values only: tql {tqn:8.2} us  faer {tfn:8.2} us");
@@ -451,7 +519,15 @@ mod tests {
             let mut s = faer::Col::<f64>::zeros(n);
             let t = std::time::Instant::now();
             for _ in 0..reps {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    Some(u.as_mut()),
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             }
             let tf = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
             println!("n={n:3} jacobi {tj:8.2} us  tql {tq:8.2} us  faer {tf:8.2} us");

@@ -28,6 +28,7 @@ pub mod einsum;
 mod jacobi;
 mod tql;
 mod sytrd;
+mod sytrd_blocked;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;

@@ -5,7 +5,9 @@
 //! rotations applied to the contiguous columns of `Q`.
 //!
 //! From n = [`BLOCKED_Q_MIN_N`] `Q` is formed in blocks of [`QB`] reflectors through GEMM
-//! ([`form_q_blocked`], `dorgqr`-style).
+//! ([`form_q_blocked`], `dorgqr`-style). From n = [`BLOCKED_TRIDIAG_MIN_N`] the
+//! tridiagonalisation runs in panels ([`crate::sytrd_blocked`], the last 48 columns by
+//! [`sytd2`]): 240 against 303 us at n = 128.
 //!
 //! Tried and dropped (slower, measured A/B in one run): applying each QL sweep's rotations to
 //! `Q` afterwards in blocks of 16 rows with the carried column in registers (1.6x slower at
@@ -57,7 +59,7 @@ use crate::tql;
 
 /// `sum x[k] y[k]` with 8 partial sums (vectorisable; fixed order).
 #[inline(always)]
-fn dot<T: Real>(x: &[T], y: &[T]) -> T {
+pub(crate) fn dot<T: Real>(x: &[T], y: &[T]) -> T {
     let n = x.len();
     let y = &y[..n];
     let mut acc = [T::ZERO; 8];
@@ -77,7 +79,7 @@ fn dot<T: Real>(x: &[T], y: &[T]) -> T {
 
 /// `y += a * x` and returns `sum x[k] v[k]` (one pass over `x`).
 #[inline(always)]
-fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
+pub(crate) fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
     let n = x.len();
     let (y, v) = (&mut y[..n], &v[..n]);
     let mut acc = [T::ZERO; 8];
@@ -100,7 +102,7 @@ fn axpy_dot<T: Real>(a: T, x: &[T], y: &mut [T], v: &[T]) -> T {
 
 /// `y += a * x`.
 #[inline(always)]
-fn axpy<T: Real>(a: T, x: &[T], y: &mut [T]) {
+pub(crate) fn axpy<T: Real>(a: T, x: &[T], y: &mut [T]) {
     for (ys, xs) in y.iter_mut().zip(x) {
         *ys = xs.mul_add(a, *ys);
     }
@@ -135,7 +137,7 @@ fn norm2<T: Real>(x: &[T]) -> T {
 /// Four columns of the lower symmetric product at once: `y += sum_c vj[c] col_c` and returns
 /// `col_c . v` for each c (rows below the 4 x 4 diagonal block).
 #[inline(always)]
-fn symv4<T: Real>(cols: [&[T]; 4], v: &[T], y: &mut [T], vj: [T; 4]) -> [T; 4] {
+pub(crate) fn symv4<T: Real>(cols: [&[T]; 4], v: &[T], y: &mut [T], vj: [T; 4]) -> [T; 4] {
     let len = v.len();
     let (c0, c1, c2, c3) = (&cols[0][..len], &cols[1][..len], &cols[2][..len], &cols[3][..len]);
     let y = &mut y[..len];
@@ -190,7 +192,7 @@ fn syr2_4<T: Real>(cols: [&mut [T]; 4], v: &[T], w: &[T], nw: [T; 4], nv: [T; 4]
 /// `x` is overwritten by `v`. Returns `(beta, tau)`; `tau = 0` (H = I) when `x` is zero or
 /// negligible (below the smallest normal number, far under `eps ||A||` for a scaled matrix).
 #[inline(always)]
-fn larfg<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+pub(crate) fn larfg<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
     let xnorm = norm2(x);
     if xnorm == T::ZERO {
         return (alpha, T::ZERO);
@@ -295,7 +297,13 @@ fn sytd2<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T]
             let [c0, c1, c2, c3] = cc;
             let nw = [T::ZERO - w[j], T::ZERO - w[j + 1], T::ZERO - w[j + 2], T::ZERO - w[j + 3]];
             let nv = [T::ZERO - v[j], T::ZERO - v[j + 1], T::ZERO - v[j + 2], T::ZERO - v[j + 3]];
-            syr2_4([&mut c0[j + 4..m], &mut c1[j + 4..m], &mut c2[j + 4..m], &mut c3[j + 4..m]], &v[j + 4..m], &w[j + 4..m], nw, nv);
+            syr2_4(
+                [&mut c0[j + 4..m], &mut c1[j + 4..m], &mut c2[j + 4..m], &mut c3[j + 4..m]],
+                &v[j + 4..m],
+                &w[j + 4..m],
+                nw,
+                nv,
+            );
             j += 4;
         }
         while j < m {
@@ -501,7 +509,7 @@ fn pow2_towards<T: Real>(x: T, target: T) -> T {
 /// the larger diagonal, with relative deflation tests and each unreduced block scaled into a
 /// safe range. Returns false if it did not converge in 30 n iterations.
 #[inline(always)]
-fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
+pub(crate) fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
     if n <= 1 {
         return true;
     }
@@ -730,7 +738,13 @@ fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
 #[inline(always)]
 fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
     let (tau, work) = work.split_at_mut(n);
-    sytd2(a, n, d, e, tau, work);
+    if n >= BLOCKED_TRIDIAG_MIN_N {
+        // blocked panels down to the last NX columns (sytrd_blocked.rs): 240 against 303 us
+        // at n = 128 for the tridiagonalisation alone
+        crate::sytrd_blocked::tridiagonalize_sytd2_layout(a, n, d, e, tau);
+    } else {
+        sytd2(a, n, d, e, tau, work);
+    }
     if !vectors {
         // sterf takes e[i] = T[i + 1, i]
         e.copy_within(1..n, 0);
@@ -745,6 +759,10 @@ fn eigh_body<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut
     tql::tql2(n, d, e, Some(q))
 }
 
+/// From this order up [`sy_eigh`] tridiagonalises with [`crate::sytrd_blocked`]'s panels (the
+/// last [`crate::sytrd_blocked::NX`] columns still by [`sytd2`]).
+pub const BLOCKED_TRIDIAG_MIN_N: usize = 96;
+
 /// The scratch [`sy_eigh`] needs for order `n`, in elements of `T`.
 pub fn work_len(n: usize, vectors: bool) -> usize {
     // tau, then sytd2's 2 n or form_q_blocked's
@@ -753,7 +771,15 @@ pub fn work_len(n: usize, vectors: bool) -> usize {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn eigh_avx2<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &mut [T], q: &mut [T], work: &mut [T]) -> bool {
+unsafe fn eigh_avx2<T: Real>(
+    a: &mut [T],
+    n: usize,
+    vectors: bool,
+    d: &mut [T],
+    e: &mut [T],
+    q: &mut [T],
+    work: &mut [T],
+) -> bool {
     eigh_body(a, n, vectors, d, e, q, work)
 }
 
@@ -789,8 +815,28 @@ unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn has_avx2_fma() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sytd2_avx2_any<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) {
+    sytd2(a, n, d, e, tau, work)
+}
+
+/// [`sytd2`] (AVX2 + FMA when the CPU has them), for the last, small block of
+/// [`crate::sytrd_blocked`]. `work`: 2 n scratch.
+pub(crate) fn sytd2_any<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) {
+    if n == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { sytd2_avx2_any(a, n, d, e, tau, work) };
+    }
+    sytd2(a, n, d, e, tau, work)
 }
 
 /// Eigenvalues (unsorted, into `d`) and, if `vectors`, eigenvectors of the symmetric `n x n`
@@ -878,7 +924,8 @@ mod tests {
         for n in sizes {
             let a = sym(n, 7);
             if std::env::var("FL_AB").is_ok() {
-                let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
+                let (mut w, mut d, mut e, mut q, mut work) =
+                    (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
                 let reps = (200000 / (n * n)).max(3);
                 let (mut ta, mut tb, mut tt) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
                 for _ in 0..10 {
@@ -902,7 +949,8 @@ mod tests {
             }
 
             let reps = (200000 / (n * n)).max(3);
-            let (mut w, mut d, mut e, mut q, mut work) = (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
+            let (mut w, mut d, mut e, mut q, mut work) =
+                (a.clone(), vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; work_len(n, true)]);
             let new_v = time(reps, &mut || {
                 w.copy_from_slice(&a);
                 assert!(sy_eigh(&mut w, n, true, &mut d, &mut e, &mut q, &mut work));
@@ -922,12 +970,33 @@ mod tests {
             let am = faer::Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
             let mut s = faer::Col::<f64>::zeros(n);
             let mut u = faer::Mat::<f64>::zeros(n, n);
-            let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, Default::default()));
+            let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(
+                n,
+                ComputeEigenvectors::Yes,
+                faer::Par::Seq,
+                Default::default(),
+            ));
             let faer_v = time(reps, &mut || {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    Some(u.as_mut()),
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             });
             let faer_n = time(reps, &mut || {
-                evd::self_adjoint_evd(am.as_ref(), s.as_diagonal_mut(), None, faer::Par::Seq, MemStack::new(&mut buf), Default::default()).unwrap();
+                evd::self_adjoint_evd(
+                    am.as_ref(),
+                    s.as_diagonal_mut(),
+                    None,
+                    faer::Par::Seq,
+                    MemStack::new(&mut buf),
+                    Default::default(),
+                )
+                .unwrap();
             });
             let tri = time(reps, &mut || {
                 w.copy_from_slice(&a);
@@ -960,14 +1029,27 @@ mod tests {
             for (k, thr) in [16usize, 48, 128].into_iter().enumerate() {
                 let mut params: faer::Spec<evd::SelfAdjointEvdParams, f64> = Default::default();
                 params.config.recursion_threshold = thr;
-                let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
+                let mut buf =
+                    MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, faer::Par::Seq, params));
                 let dd = faer::Col::<f64>::from_fn(n, |i| d0[i]);
                 let ee = faer::Col::<f64>::from_fn(n, |i| if i + 1 < n { e0[i + 1] } else { 0.0 });
                 dc[k] = time(reps, &mut || {
-                    evd::tridiagonal_self_adjoint_evd(dd.as_diagonal(), ee.as_diagonal(), s.as_diagonal_mut(), Some(u.as_mut()), faer::Par::Seq, MemStack::new(&mut buf), params).unwrap();
+                    evd::tridiagonal_self_adjoint_evd(
+                        dd.as_diagonal(),
+                        ee.as_diagonal(),
+                        s.as_diagonal_mut(),
+                        Some(u.as_mut()),
+                        faer::Par::Seq,
+                        MemStack::new(&mut buf),
+                        params,
+                    )
+                    .unwrap();
                 });
             }
-            println!("n={n:4} form_q {fq:9.1} us; faer tridiagonal evd (recursion 16/48/128) {:9.1} {:9.1} {:9.1} us", dc[0], dc[1], dc[2]);
+            println!(
+                "n={n:4} form_q {fq:9.1} us; faer tridiagonal evd (recursion 16/48/128) {:9.1} {:9.1} {:9.1} us",
+                dc[0], dc[1], dc[2]
+            );
             println!("n={n:4} sytd2 {tri:9.1} us, {:.2} GFlop/s", 4.0 / 3.0 * (n * n * n) as f64 / tri / 1e3);
             println!("n={n:4} vectors: new {new_v:9.1} tql {old_v:9.1} faer {faer_v:9.1} | values: new {new_n:9.1} tql {old_n:9.1} faer {faer_n:9.1} us");
         }
