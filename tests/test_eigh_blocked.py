@@ -16,31 +16,7 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id
 from test_eigh import check_decomposition, check_eigenvalues, nasty, sym
 
-#: through the blocked code: each side of the crossovers, odd sizes, several panels, a 2-piece split
-VEC_SIZES = (95, 96, 97, 128, 129, 200, 300, 513)
-VAL_SIZES = (96, 97, 100, 128, 129, 200, 257, 300, 513)
-
-
-@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
-@pytest.mark.parametrize("n", VEC_SIZES)
-def test_random_vectors(rng, n, dtype):
-    a = sym(rng, n, dtype)
-    w, v = checked(fl.eigh, a)
-    check_decomposition(a, w, v, dtype)
-    check_eigenvalues(a, w, dtype)
-
-
-@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
-@pytest.mark.parametrize("n", VAL_SIZES)
-def test_random_values(rng, n, dtype):
-    a = sym(rng, n, dtype)
-    w = checked(fl.eigvalsh, a)
-    assert w.dtype == dtype and w.shape == (n,)
-    assert np.all(np.diff(w.astype(np.float64)) >= 0)
-    check_eigenvalues(a, w, dtype)
-    # the same eigenvalues as the vectors path (another tridiagonal solver) to rounding
-    wv, _ = fl.eigh(a)
-    check_eigenvalues(a, wv, dtype)
+# the random-matrix tests at the blocked sizes are in test_eigh_sytrd.py, beside the unblocked ones
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)

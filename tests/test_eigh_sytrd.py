@@ -1,8 +1,10 @@
 """The small/mid-order symmetric eigensolver (``rust/kernels/src/sytrd.rs``: column-major
 ``dsytd2`` tridiagonalisation, explicit Q and QL for eigenvectors, ``dsterf`` for eigenvalues
-only), used by ``eigh`` for 4 < n <= 128 and by ``eigvalsh`` for 4 < n <= 256. Each test runs at
-sizes on both sides of those crossovers (and of the 4-column blocking of its inner loops) with
-the ratio tests of ``test_eigh.py``.
+only), used by ``eigh`` for 4 < n <= 128 and by ``eigvalsh`` for 4 < n <= 96; beyond 96 the
+tridiagonalisation runs in panels (``sytrd_blocked.rs``, tested further in
+``test_eigh_blocked.py``). The random-matrix tests here run at sizes on both sides of every
+crossover (and of the 4-column blocking of the inner loops) for both paths, with the ratio tests
+of ``test_eigh.py``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id
 from test_eigh import NASTY, check_decomposition, check_eigenvalues, nasty, sym
 
-#: orders through the new path (vectors to 128, values to 256) and just past it
-VEC_SIZES = (5, 6, 7, 9, 16, 31, 32, 33, 48, 64, 100, 127, 128, 129)
-VAL_SIZES = (5, 9, 32, 33, 128, 129, 200, 256, 257)
+#: orders through the unblocked path (vectors to 128, values to 96), the blocked one (values from
+#: 97, the tridiagonalisation with vectors from 96; several panels, the two-piece split of the
+#: matrix-vector products from 192 trailing rows) and faer's (vectors from 129)
+VEC_SIZES = (5, 6, 7, 9, 16, 31, 32, 33, 48, 64, 95, 96, 97, 100, 127, 128, 129, 200, 300, 513)
+VAL_SIZES = (5, 9, 32, 33, 96, 97, 100, 128, 129, 200, 256, 257, 300, 513)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)
@@ -36,6 +40,9 @@ def test_random_values(rng, n, dtype):
     assert w.dtype == dtype and w.shape == (n,)
     assert np.all(np.diff(w.astype(np.float64)) >= 0)
     check_eigenvalues(a, w, dtype)
+    # the same eigenvalues as the vectors path (another tridiagonal solver) to rounding
+    wv, _ = fl.eigh(a)
+    check_eigenvalues(a, wv, dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)

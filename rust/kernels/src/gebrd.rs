@@ -50,7 +50,7 @@
 use crate::gemm::{gemm_seq_with, Mat};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
-use crate::svd_small::{householder, LANES};
+use crate::svd_small::{dot, householder, lanes, sum_lanes, LANES};
 use crate::threads::Par;
 
 /// Panel width.
@@ -69,51 +69,6 @@ pub(crate) fn work_len(m: usize, n: usize) -> usize {
     // X, Y, the dot products' vector, the row and its coefficients, the row's correction, the
     // small coefficient vectors
     m * NB + n * NB + (m + NB) + (n + NB + 1) + n + 2 * (NB + 1)
-}
-
-#[inline(always)]
-fn lanes<T>() -> usize {
-    let l = 64 / core::mem::size_of::<T>();
-    if l > LANES {
-        LANES
-    } else {
-        l
-    }
-}
-
-/// The sum of the first `lanes` partial sums, pairwise in a fixed order.
-#[inline(always)]
-fn sum_lanes<T: Real>(acc: &mut [T], lanes: usize) -> T {
-    let mut w = lanes;
-    while w > 1 {
-        w /= 2;
-        for l in 0..w {
-            acc[l] = acc[l] + acc[l + w];
-        }
-    }
-    acc[0]
-}
-
-/// `x . v` with `lanes` partial sums (the same bits as `svd_small`'s `dot`).
-#[inline(always)]
-fn dot<T: Real>(x: &[T], v: &[T]) -> T {
-    let n = x.len().min(v.len());
-    let (x, v) = (&x[..n], &v[..n]);
-    let lanes = lanes::<T>();
-    let mut acc = [T::ZERO; LANES];
-    let cx = x.chunks_exact(lanes);
-    let cv = v.chunks_exact(lanes);
-    let (rx, rv) = (cx.remainder(), cv.remainder());
-    for (a, b) in cx.zip(cv) {
-        for l in 0..lanes {
-            acc[l] = acc[l] + a[l] * b[l];
-        }
-    }
-    let mut tail = T::ZERO;
-    for (a, b) in rx.iter().zip(rv) {
-        tail = tail + *a * *b;
-    }
-    sum_lanes(&mut acc, lanes) + tail
 }
 
 /// Four dot products with the same `v`, one pass over `v`; each the same bits as [`dot`].

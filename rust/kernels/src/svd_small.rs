@@ -29,7 +29,7 @@ pub(crate) const LANES: usize = 16;
 /// Partial sums per dot product: one 512-bit register's worth (8 for f64, 16 for f32), so short
 /// columns leave short scalar tails.
 #[inline(always)]
-const fn lanes<T>() -> usize {
+pub(crate) const fn lanes<T>() -> usize {
     let l = 64 / core::mem::size_of::<T>();
     if l > LANES { LANES } else { l }
 }
@@ -38,7 +38,7 @@ const fn lanes<T>() -> usize {
 const STRIP: usize = 32;
 
 #[inline(always)]
-fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let lanes = lanes::<T>();
@@ -60,7 +60,7 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 
 /// The sum of the first `lanes` partial sums (a power of two), pairwise in a fixed order.
 #[inline(always)]
-fn sum_lanes<T: Real>(acc: &mut [T], lanes: usize) -> T {
+pub(crate) fn sum_lanes<T: Real>(acc: &mut [T], lanes: usize) -> T {
     let mut w = lanes;
     while w > 1 {
         w /= 2;
