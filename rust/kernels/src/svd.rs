@@ -331,14 +331,7 @@ fn svd_tsqr<T: Real>(a: MatRef<'_, T>, s: ColMut<'_, T>, uv: Option<(MatMut<'_, 
 /// NaN or an infinity or needs scaling (the one-thread path then handles it).
 fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>, par: Par) -> Result<Option<bool>> {
     let n = a.ncols();
-    let mut amax = T::ZERO;
-    let mut finite = true;
-    for j in 0..n {
-        for &x in a.col(j).iter() {
-            finite &= x.is_finite();
-            amax = if x.abs() > amax { x.abs() } else { amax };
-        }
-    }
+    let (amax, finite) = max_abs(a);
     if !finite || scale_for(amax).is_some() {
         return Ok(None);
     }
@@ -383,6 +376,28 @@ struct Ptrs<T> {
 unsafe impl<T: Sync> Sync for Ptrs<T> {}
 unsafe impl<T: Send> Send for Ptrs<T> {}
 
+/// The largest `|a_ij|` (NaN left out) and whether every entry is finite, reading `a` in its
+/// memory order: a column at a time over a row-major 10000x256 matrix took 16 ms against 1.8.
+pub(crate) fn max_abs<T: Real>(a: MatRef<'_, T>) -> (T, bool) {
+    let (mut amax, mut finite) = (T::ZERO, true);
+    let mut visit = |x: T| {
+        finite &= x.is_finite();
+        if x.abs() > amax {
+            amax = x.abs();
+        }
+    };
+    if a.row_stride().abs() <= a.col_stride().abs() {
+        for j in 0..a.ncols() {
+            a.col(j).iter().for_each(|&x| visit(x));
+        }
+    } else {
+        for i in 0..a.nrows() {
+            a.row(i).iter().for_each(|&x| visit(x));
+        }
+    }
+    (amax, finite)
+}
+
 /// The power of two to scale a matrix with largest magnitude `amax` by, so that the
 /// bidiagonalization neither overflows nor underflows (LAPACK's `gesdd` bounds), or `None`.
 pub(crate) fn scale_for<T: Real>(amax: T) -> Option<T> {
@@ -416,17 +431,8 @@ fn svd_one<T: Real>(
         }
         // a NaN or an infinity, or the QR iteration did not converge: faer's algorithm below
     }
-    let mut amax = T::ZERO;
-    for j in 0..a.ncols() {
-        for x in a.col(j).iter() {
-            let ax = x.abs();
-            // NaN compares false: faer reports it as non-convergence below
-            if ax > amax {
-                amax = ax;
-            }
-        }
-    }
-    let scale = scale_for(amax);
+    // (a NaN is left out of the maximum: faer reports it as non-convergence below)
+    let scale = scale_for(max_abs(a).0);
     let scaled;
     let a = match scale {
         Some(f) => {
