@@ -292,6 +292,18 @@ def test_non_finite(fn, bad, n):
     np.testing.assert_array_equal(w[[0, 1, 3]], 1.0)
 
 
+@pytest.mark.parametrize("order", ("C", "F"))
+def test_non_finite_named_in_column_order(order):
+    """Of two non-finite entries the error names the first in column order, whatever order the
+    matrix is read in (a row-major one is read in bands of rows: (20, 10) comes first there)."""
+    a = np.asarray(np.eye(200), order=order)
+    a[150, 3] = np.nan
+    a[20, 10] = np.inf
+    for fn in (fl.eigh, fl.eigvalsh):
+        with pytest.raises(ValueError, match=r"\[150, 3\]"):
+            fn(a)
+
+
 def test_linalg_error_is_numpy_subclass():
     assert issubclass(fl.LinAlgError, np.linalg.LinAlgError)
 

@@ -161,6 +161,32 @@ fn safe_scale_to_one<T: Real>(amax: T) -> T {
     }
 }
 
+/// Calls `f(i, j, src[(i, j)])` for every entry of the lower triangle (`i >= j`) of the square
+/// `src`, in an order that follows its memory: a column at a time for a column-major `src`, bands
+/// of 8 rows read along the rows for a row-major one. Column by column, a row-major matrix of
+/// power-of-two order has every entry of a column in the same cache set: C-order `eigh` of
+/// order 1024 took 10 ms longer than F-order (168.5 against 158.3 ms), `eigvalsh` 4.2 ms.
+#[inline(always)]
+fn for_each_lower<T: Real>(src: MatRef<'_, T>, mut f: impl FnMut(usize, usize, T)) {
+    let n = src.nrows();
+    if src.row_stride().abs() <= src.col_stride().abs() {
+        for j in 0..n {
+            for i in j..n {
+                f(i, j, src[(i, j)]);
+            }
+        }
+    } else {
+        for i0 in (0..n).step_by(8) {
+            let i1 = (i0 + 8).min(n);
+            for j in 0..i1 {
+                for i in i0.max(j)..i1 {
+                    f(i, j, src[(i, j)]);
+                }
+            }
+        }
+    }
+}
+
 /// Decomposes one matrix `a` (only the `uplo` triangle read) into `w` (ascending) and, if given,
 /// `v` (eigenvectors as columns, normalised signs).
 #[allow(clippy::too_many_arguments)]
@@ -179,18 +205,20 @@ fn eigh_one<T: Real>(
     // the triangle, read as lower: (i, j) with i >= j is a[i, j] (lower) or a[j, i] (upper)
     let src = if uplo == Uplo::Lower { a } else { a.transpose() };
     let mut amax = T::ZERO;
-    for j in 0..n {
-        for i in j..n {
-            let x = src[(i, j)];
-            if !x.is_finite() {
-                if check_finite {
-                    return Err(if uplo == Uplo::Lower { Fail::NotFinite(i, j) } else { Fail::NotFinite(j, i) });
-                }
-                amax = T::INFINITY;
-            } else if x.abs() > amax {
-                amax = x.abs();
+    // the first non-finite entry in column order, (column, row): the one an error names
+    let mut first_bad: Option<(usize, usize)> = None;
+    for_each_lower(src, |i, j, x| {
+        if !x.is_finite() {
+            if first_bad.is_none_or(|bad| (j, i) < bad) {
+                first_bad = Some((j, i));
             }
+            amax = T::INFINITY;
+        } else if x.abs() > amax {
+            amax = x.abs();
         }
+    });
+    if let (Some((j, i)), true) = (first_bad, check_finite) {
+        return Err(if uplo == Uplo::Lower { Fail::NotFinite(i, j) } else { Fail::NotFinite(j, i) });
     }
     if !amax.is_finite() {
         // NaN or inf with check_finite=False: the decomposition is undefined, and NaN says so
@@ -213,11 +241,8 @@ fn eigh_one<T: Real>(
     if small && n > JACOBI_MAX_N {
         // column-major lower triangle (the strictly upper part is never read)
         work.ja.resize(n * n, T::ZERO);
-        for k in 0..n {
-            for i in k..n {
-                work.ja[k * n + i] = src[(i, k)] * scale;
-            }
-        }
+        let ja = &mut work.ja;
+        for_each_lower(src, |i, k, x| ja[k * n + i] = x * scale);
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         work.je.resize(n + sytrd::work_len(n, vectors), T::ZERO);
         let (je, scratch) = work.je.split_at_mut(n);
@@ -230,13 +255,11 @@ fn eigh_one<T: Real>(
         }
     } else if small {
         work.ja.resize(n * n, T::ZERO);
-        for j in 0..n {
-            for i in j..n {
-                let x = src[(i, j)] * scale;
-                work.ja[j * n + i] = x;
-                work.ja[i * n + j] = x;
-            }
-        }
+        let ja = &mut work.ja;
+        for_each_lower(src, |i, j, x| {
+            ja[j * n + i] = x * scale;
+            ja[i * n + j] = x * scale;
+        });
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         let u = if vectors { Some(&mut work.ju[..]) } else { None };
         if !jacobi::jacobi_eigh(&mut work.ja, n, u, &mut work.w) || !work.w[..n].iter().all(|x| x.is_finite()) {
@@ -249,11 +272,8 @@ fn eigh_one<T: Real>(
     let blocked_min = if vectors { sytrd_blocked::BLOCKED_MIN_N_VECTORS } else { sytrd_blocked::BLOCKED_MIN_N };
     if !small && n > if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES } && n >= blocked_min {
         work.ja.resize(n * n, T::ZERO);
-        for k in 0..n {
-            for i in k..n {
-                work.ja[k * n + i] = src[(i, k)] * scale;
-            }
-        }
+        let ja = &mut work.ja;
+        for_each_lower(src, |i, k, x| ja[k * n + i] = x * scale);
         if vectors && work.u.nrows() != n {
             work.u = Mat::zeros(n, n);
         }
@@ -271,11 +291,8 @@ fn eigh_one<T: Real>(
         let to_one = safe_scale_to_one(amax * scale);
         let s2 = scale * to_one;
         // faer reads the lower triangle only
-        for j in 0..n {
-            for i in j..n {
-                work.a[(i, j)] = src[(i, j)] * s2;
-            }
-        }
+        let wa = &mut work.a;
+        for_each_lower(src, |i, j, x| wa[(i, j)] = x * s2);
         if vectors && work.u.nrows() != n {
             work.u = Mat::zeros(n, n);
         }
