@@ -68,6 +68,10 @@ pub enum Uplo {
 /// of 16, unblocked tail of 48) + dsterf beats the unblocked sytrd from n ~ 96 (one thread, CPU
 /// time: 1420 against 1661 us at 192, 2587 against 3986 at 256), so [`TQL_MAX_N_VALUES`] is 96;
 /// sytrd's eigenvector path uses the same panels from n = 96 for its tridiagonalisation.
+/// Session 7: with vectors, orders above [`TQL_MAX_N`] use [`crate::sytrd_blocked`] too (its
+/// tridiagonalisation and back-transformation around faer's tridiagonal divide and conquer), 3-20%
+/// faster than faer's whole algorithm on this machine (see `BLOCKED_MIN_N_VECTORS`); faer's
+/// `self_adjoint_evd` remains the fallback.
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].

@@ -36,10 +36,9 @@
 //! This module (same runs): n = 512: tridiagonalisation 11-18 ms, `dsterf` 4.0-4.4 ms (faer's
 //! QR without vectors 9-14), back-transformation [`apply_q`] 6-9 ms; n = 1024: 85-116, 15-16
 //! and 42-58 ms. So for eigenvalues only the module replaces faer's path from n = 97; with
-//! eigenvectors faer's divide and conquer (~45% of the time) stays the bottleneck and the
-//! A/B from Python showed no gain (see [`BLOCKED_MIN_N_VECTORS`]): `eigh` keeps faer's whole
-//! algorithm there, and [`eigh_blocked`] with vectors is kept, tested, for when the divide and
-//! conquer is replaced.
+//! eigenvectors faer's divide and conquer (~45% of the time) stays the bottleneck, and the gain
+//! depends on the machine (see [`BLOCKED_MIN_N_VECTORS`]): none on session 6's AMD machine,
+//! 3-20% on session 7's Intel one, where `eigh` uses the module from n = 129.
 //!
 //! Tried and measured:
 //! - `sytrd::symv4` (indexed loop) compiled to scalar loads and shuffles here (perf: `vmovsd`,
@@ -106,12 +105,15 @@ pub(crate) fn tridiagonalize_sytd2_layout<T: Real>(a: &mut [T], n: usize, d: &mu
     e[0] = T::ZERO;
 }
 
-/// From this order up `eigh` (with eigenvectors) would use this module: for now never. Measured
-/// A/B from Python (median of 9, 1 thread, busy machine) against faer's `self_adjoint_evd`:
-/// f64 n = 300 13.8-15.2 against 15.1-15.7 ms, 512 46-54 against 42-54, 1024 266-285 against
-/// 248-277; f32 512 28-35 against 24-31. faer's divide and conquer dominates both (22 ms of 49
-/// at 512, 101 of 283 at 1024), and our faster tridiagonalisation did not show through it.
-pub const BLOCKED_MIN_N_VECTORS: usize = usize::MAX;
+/// From this order up `eigh` with eigenvectors uses this module (below it, sytrd.rs's QL path):
+/// our tridiagonalisation, faer's tridiagonal divide and conquer, our back-transformation.
+/// Session 7, Intel Xeon (AVX-512, 2 cores), medians of 11 from Python against faer's whole
+/// `self_adjoint_evd`: f64 n = 160 2.31 against 2.39 ms, 200 3.87 / 4.56, 256 5.64 / 6.72,
+/// 384 13.2 / 14.9, 512 24.9 / 30.0, 1024 133 / 161; f32 160-384 equal or better
+/// (8.4 / 9.1 ms at 384). On session 6's AMD machine the two had tied (f64 n = 300 13.8-15.2
+/// against 15.1-15.7 ms, 512 46-54 against 42-54, 1024 266-285 against 248-277, busy machine),
+/// so this was off there.
+pub const BLOCKED_MIN_N_VECTORS: usize = 129;
 
 #[cfg(target_arch = "x86_64")]
 fn simd() -> bool {
