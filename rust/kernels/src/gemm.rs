@@ -353,84 +353,84 @@ mod tests {
         }
     }
 
+    /// The median wall time in ms of each closure over 15 interleaved rounds (for the timing
+    /// tests below, run with `--ignored --nocapture`; FL_N sets the order).
+    fn interleaved_medians<const K: usize>(mut fs: [&mut dyn FnMut(); K]) -> [f64; K] {
+        let mut t: [Vec<f64>; K] = core::array::from_fn(|_| Vec::new());
+        for _ in 0..15 {
+            for (f, t) in fs.iter_mut().zip(t.iter_mut()) {
+                let s = std::time::Instant::now();
+                f();
+                t.push(s.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        t.map(|mut v| {
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v[7]
+        })
+    }
+
+    fn order() -> usize {
+        std::env::var("FL_N").map_or(1024, |v| v.parse().unwrap())
+    }
+
     /// Our split (one sequential faer product per thread) against faer's own parallel product on
-    /// the same pool, interleaved, medians (`--ignored --nocapture`; FL_N sets the order).
+    /// the same pool.
     #[test]
     #[ignore]
     fn split_vs_faer_parallel_timing() {
-        let n: usize = std::env::var("FL_N").map_or(1024, |v| v.parse().unwrap());
+        let n = order();
         let (a, b) = (crate::testing::data(n * n, 1), crate::testing::data(n * n, 2));
         let mut c = vec![0.0f64; n * n];
+        let cp = c.as_mut_ptr();
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
         let m = |p: *const f64| Mat { ptr: p as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
-        let mut t = [Vec::new(), Vec::new()];
-        for _ in 0..15 {
-            let s = std::time::Instant::now();
-            unsafe { gemm(m(c.as_mut_ptr()), m(a.as_ptr()), m(b.as_ptr()), pool.par()) };
-            t[0].push(s.elapsed().as_secs_f64());
-            let s = std::time::Instant::now();
-            pool.par().install_fixed(|fpar| {
-                let av = faer::MatRef::from_column_major_slice(&a, n, n);
-                let bv = faer::MatRef::from_column_major_slice(&b, n, n);
-                let cv = faer::MatMut::from_column_major_slice_mut(&mut c, n, n);
-                faer::linalg::matmul::matmul(cv, faer::Accum::Replace, av, bv, 1.0, fpar);
-            });
-            t[1].push(s.elapsed().as_secs_f64());
-        }
-        for v in t.iter_mut() {
-            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        }
-        println!("n={n}: our split {:.2} ms, faer parallel {:.2} ms", t[0][7] * 1e3, t[1][7] * 1e3);
+        let [ours, faer_par] =
+            interleaved_medians([&mut || unsafe { gemm(m(cp), m(a.as_ptr()), m(b.as_ptr()), pool.par()) }, &mut || {
+                let c = crate::strided::SendPtr(cp);
+                pool.par().install_fixed(|fpar| {
+                    let av = faer::MatRef::from_column_major_slice(&a, n, n);
+                    let bv = faer::MatRef::from_column_major_slice(&b, n, n);
+                    // SAFETY: c is n x n and no other reference to it is live here.
+                    let cv = unsafe { faer::MatMut::from_raw_parts_mut(c.get(), n, n, 1, n as isize) };
+                    faer::linalg::matmul::matmul(cv, faer::Accum::Replace, av, bv, 1.0, fpar);
+                })
+            }]);
+        println!("n={n}: our split {ours:.2} ms, faer parallel {faer_par:.2} ms");
     }
 
-    /// Packing a row-major `n x n` B on its own (`--ignored --nocapture`): scalar tiles against
-    /// register transposes, medians of 15.
+    /// Packing a row-major `n x n` B on its own: scalar tiles against register transposes.
     #[test]
     #[ignore]
     fn pack_timing() {
-        let n: usize = std::env::var("FL_N").map_or(1024, |v| v.parse().unwrap());
+        let n = order();
         let b = crate::testing::data(n * n, 1);
         let m = Mat { ptr: b.as_ptr() as *mut f64, rows: n, cols: n, rs: n as isize, cs: 1 };
-        let mut t = [Vec::new(), Vec::new()];
-        let mut scratch = Vec::new();
-        for _ in 0..15 {
-            let s = std::time::Instant::now();
-            unsafe { pack_col_major(m, &mut scratch) };
-            t[0].push(s.elapsed().as_secs_f64());
-            let s = std::time::Instant::now();
-            unsafe { pack_b(m, &mut scratch) };
-            t[1].push(s.elapsed().as_secs_f64());
-        }
-        for v in t.iter_mut() {
-            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        }
-        println!("n={n}: scalar tiles {:.2} ms, register transposes {:.2} ms", t[0][7] * 1e3, t[1][7] * 1e3);
+        let (mut s1, mut s2) = (Vec::new(), Vec::new());
+        let [scalar, simd] =
+            interleaved_medians([&mut || unsafe { pack_col_major(m, &mut s1).map(|_| ()).unwrap() }, &mut || unsafe {
+                pack_b(m, &mut s2).map(|_| ()).unwrap()
+            }]);
+        println!("n={n}: scalar tiles {scalar:.2} ms, register transposes {simd:.2} ms");
     }
 
-    /// One-thread products of `n x n` f64 (`--ignored --nocapture`, FL_N sets the order): all
-    /// column-major against a row-major C with column-major A and B (NumPy's F-order operands,
-    /// which make B row-major once the product is turned round), medians of 15 interleaved.
+    /// One-thread products of `n x n` f64: all column-major against a row-major C with
+    /// column-major A and B (NumPy's F-order operands, which make B row-major once the product is
+    /// turned round).
     #[test]
     #[ignore]
     fn layout_timing() {
-        let n: usize = std::env::var("FL_N").map_or(1024, |v| v.parse().unwrap());
+        let n = order();
         let (a, b) = (crate::testing::data(n * n, 1), crate::testing::data(n * n, 2));
         let mut c = vec![0.0f64; n * n];
+        let cp = c.as_mut_ptr();
         let col = |p: *const f64| Mat { ptr: p as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
         let row = |p: *const f64| Mat { ptr: p as *mut f64, rows: n, cols: n, rs: n as isize, cs: 1 };
-        let mut t = [Vec::new(), Vec::new()];
-        for _ in 0..15 {
-            let s = std::time::Instant::now();
-            unsafe { gemm_seq(col(c.as_mut_ptr()), col(a.as_ptr()), col(b.as_ptr()), &mut Vec::new()) };
-            t[0].push(s.elapsed().as_secs_f64());
-            let s = std::time::Instant::now();
-            unsafe { gemm_seq(row(c.as_mut_ptr()), col(a.as_ptr()), col(b.as_ptr()), &mut Vec::new()) };
-            t[1].push(s.elapsed().as_secs_f64());
-        }
-        for v in t.iter_mut() {
-            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        }
-        println!("n={n}: all column-major {:.2} ms, row-major C {:.2} ms", t[0][7] * 1e3, t[1][7] * 1e3);
+        let [cm, rm] = interleaved_medians([
+            &mut || unsafe { gemm_seq(col(cp), col(a.as_ptr()), col(b.as_ptr()), &mut Vec::new()) },
+            &mut || unsafe { gemm_seq(row(cp), col(a.as_ptr()), col(b.as_ptr()), &mut Vec::new()) },
+        ]);
+        println!("n={n}: all column-major {cm:.2} ms, row-major C {rm:.2} ms");
     }
 }
