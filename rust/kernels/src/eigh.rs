@@ -261,8 +261,9 @@ fn eigh_one<T: Real>(
         work.ja.resize(n * n, T::ZERO);
         let ja = &mut work.ja;
         for_each_lower(src, |i, j, x| {
-            ja[j * n + i] = x * scale;
-            ja[i * n + j] = x * scale;
+            let x = x * scale;
+            ja[j * n + i] = x;
+            ja[i * n + j] = x;
         });
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         let u = if vectors { Some(&mut work.ju[..]) } else { None };

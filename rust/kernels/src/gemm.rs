@@ -353,23 +353,9 @@ mod tests {
         }
     }
 
-    /// The median wall time in ms of each closure over 15 interleaved rounds (for the timing
-    /// tests below, run with `--ignored --nocapture`; FL_N sets the order).
-    fn interleaved_medians<const K: usize>(mut fs: [&mut dyn FnMut(); K]) -> [f64; K] {
-        let mut t: [Vec<f64>; K] = core::array::from_fn(|_| Vec::new());
-        for _ in 0..15 {
-            for (f, t) in fs.iter_mut().zip(t.iter_mut()) {
-                let s = std::time::Instant::now();
-                f();
-                t.push(s.elapsed().as_secs_f64() * 1e3);
-            }
-        }
-        t.map(|mut v| {
-            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            v[7]
-        })
-    }
+    use crate::testing::interleaved_medians;
 
+    /// The order of the timing tests below (run with `--ignored --nocapture`): FL_N, else 1024.
     fn order() -> usize {
         std::env::var("FL_N").map_or(1024, |v| v.parse().unwrap())
     }

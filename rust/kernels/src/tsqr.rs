@@ -198,7 +198,8 @@ mod tests {
     }
 
     /// TSQR of a row-major and a column-major 10000x256 matrix on two threads, and `Q` applied
-    /// into a row-major and a column-major `U` (`--ignored --nocapture`, medians of 7).
+    /// into a row-major and a column-major `U` (`--ignored --nocapture`, medians of 15
+    /// interleaved).
     #[test]
     #[ignore]
     fn row_major_timing() {
@@ -206,30 +207,21 @@ mod tests {
         let data = crate::testing::data(m * n, 9);
         let rm = faer::MatRef::from_row_major_slice(&data, m, n);
         let cm = faer::MatRef::from_column_major_slice(&data, m, n);
-        let time = |f: &mut dyn FnMut()| {
-            let mut v = Vec::new();
-            for _ in 0..7 {
-                let t = std::time::Instant::now();
-                f();
-                v.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            v[3]
-        };
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
-        let (f_row, f_col) = (
-            time(&mut || drop(Tsqr::factor(rm, pool.par()).unwrap())),
-            time(&mut || drop(Tsqr::factor(cm, pool.par()).unwrap())),
-        );
+        let [f_row, f_col] = crate::testing::interleaved_medians([
+            &mut || drop(Tsqr::factor(rm, pool.par()).unwrap()),
+            &mut || drop(Tsqr::factor(cm, pool.par()).unwrap()),
+        ]);
         println!("factor: row-major {f_row:.2} ms, col-major {f_col:.2} ms");
         let q = Tsqr::factor(cm, pool.par()).unwrap();
         let y = faer::Mat::<f64>::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.0 });
         let mut orow = vec![0.0; m * n];
         let mut ocol = faer::Mat::<f64>::zeros(m, n);
-        let a_row =
-            time(&mut || q.apply_q(y.as_ref(), faer::MatMut::from_row_major_slice_mut(&mut orow, m, n), pool.par()).unwrap());
-        let a_col = time(&mut || q.apply_q(y.as_ref(), ocol.as_mut(), pool.par()).unwrap());
+        let [a_row, a_col] = crate::testing::interleaved_medians([
+            &mut || q.apply_q(y.as_ref(), faer::MatMut::from_row_major_slice_mut(&mut orow, m, n), pool.par()).unwrap(),
+            &mut || q.apply_q(y.as_ref(), ocol.as_mut(), pool.par()).unwrap(),
+        ]);
         println!("apply_q: row-major out {a_row:.2} ms, col-major {a_col:.2} ms");
         assert!(orow.iter().enumerate().all(|(x, v)| v.to_bits() == ocol[(x / n, x % n)].to_bits()));
     }
