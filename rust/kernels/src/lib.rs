@@ -27,6 +27,8 @@ pub mod eigh;
 pub mod einsum;
 mod jacobi;
 mod tql;
+mod secular;
+mod stedc;
 mod sytrd;
 mod sytrd_blocked;
 pub mod matmul;

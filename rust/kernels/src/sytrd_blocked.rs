@@ -1,8 +1,9 @@
 //! Symmetric eigensolver for large orders: LAPACK's blocked `dsytrd` (lower, panels of [`NB`]
 //! columns reduced by `dlatrd`, the trailing matrix updated by one GEMM per panel) on the
 //! column-major working copy `eigh` makes; then `dsterf` ([`sytrd::sterf`]) for eigenvalues
-//! only, or faer's tridiagonal divide and conquer followed by the back-transformation `Q Z` in
-//! blocks of [`QB`] reflectors through GEMM (`dormtr`-style) for eigenvectors.
+//! only, or our tridiagonal divide and conquer ([`crate::stedc`], session 8; faer's until then)
+//! followed by the back-transformation `Q Z` in blocks of [`QB`] reflectors through GEMM
+//! (`dormtr`-style) for eigenvectors.
 //!
 //! Threads, with the same bits for any thread count: every parallel step is a FIXED split run
 //! by [`Par::for_each`] (which runs the pieces in turn on one thread):
@@ -13,7 +14,7 @@
 //! - the trailing rank-2k update `A22 -= V W^T + W V^T` as one GEMM (`k = 2 NB`) per block of
 //!   [`UPD_BW`] columns (lower part only);
 //! - the back-transformation per block of [`ZB`] columns of `Z`;
-//! - faer's divide and conquer under [`Par::install_fixed`] (fixed degree).
+//! - the divide and conquer's leaves, merges and their pieces (see [`crate::stedc`]).
 //!
 //! Expected cost (2 cores, f64): the tridiagonalisation does `4/3 n^3` flops, half in the
 //! matrix-vector products (bound by cache / memory bandwidth: the trailing lower triangle is read
@@ -54,6 +55,7 @@
 
 use crate::gemm::{gemm_seq_with, Mat as GMat};
 use crate::scalar::Real;
+use crate::stedc;
 use crate::sytrd;
 use crate::threads::Par;
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -106,8 +108,8 @@ pub(crate) fn tridiagonalize_sytd2_layout<T: Real>(a: &mut [T], n: usize, d: &mu
 }
 
 /// From this order up `eigh` with eigenvectors uses this module (below it, sytrd.rs's QL path):
-/// our tridiagonalisation, faer's tridiagonal divide and conquer, our back-transformation.
-/// Session 7, Intel Xeon (AVX-512, 2 cores), medians of 11 from Python against faer's whole
+/// our tridiagonalisation, the tridiagonal divide and conquer (faer's in session 7, ours
+/// ([`crate::stedc`]) from session 8), our back-transformation. Session 7, Intel Xeon (AVX-512, 2 cores), medians of 11 from Python against faer's whole
 /// `self_adjoint_evd`: f64 n = 160 2.31 against 2.39 ms, 200 3.87 / 4.56, 256 5.64 / 6.72,
 /// 384 13.2 / 14.9, 512 24.9 / 30.0, 1024 133 / 161; f32 160-384 equal or better
 /// (8.4 / 9.1 ms at 384). On session 6's AMD machine the two had tied (f64 n = 300 13.8-15.2
@@ -700,35 +702,27 @@ pub(crate) fn eigh_blocked<T: Real>(a: &mut [T], n: usize, w: &mut [T], u: Optio
     let mut e = vec![T::ZERO; n];
     let mut tau = vec![T::ZERO; n];
     sytrd_blocked(a, n, w, &mut e, &mut tau, par);
-    let Some(mut u) = u else {
+    let Some(u) = u else {
         return sytrd::sterf(n, &mut w[..n], &mut e);
     };
-    // faer's divide and conquer works in absolute terms (its results were off by 1e-4 relative
-    // for a matrix of norm 1e146 or 1e-146, the ends of the range `eigh` scales into): scale T
-    // to max norm ~1 first, by a power of two (exact), as LAPACK's dstedc does
+    // the divide and conquer works in absolute terms (its deflation tolerances are eps times the
+    // largest entry; faer's, used until session 8, was off by 1e-4 relative for a matrix of norm
+    // 1e146 or 1e-146, the ends of the range `eigh` scales into): scale T to max norm ~1 first,
+    // by a power of two (exact), as LAPACK's dstedc does
     let tmax = w[..n].iter().chain(&e[..n]).fold(0.0f64, |m, x| m.max(x.to_f64().abs()));
     let ts = if tmax > 0.0 { T::from_f64((-tmax.log2().round()).exp2()) } else { T::ONE };
-    let ok = par.install_fixed(|fpar| {
-        let params = Default::default();
-        let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<T>(n, ComputeEigenvectors::Yes, fpar, params));
-        let d = faer::Col::<T>::from_fn(n, |i| w[i] * ts);
-        let ec = faer::Col::<T>::from_fn(n, |i| e[i] * ts);
-        let mut s = faer::Col::<T>::zeros(n);
-        let r = evd::tridiagonal_self_adjoint_evd(
-            d.as_diagonal(),
-            ec.as_diagonal(),
-            s.as_diagonal_mut(),
-            Some(u.as_mut()),
-            fpar,
-            MemStack::new(&mut buf),
-            params,
-        );
-        let inv = T::ONE / ts;
-        for i in 0..n {
-            w[i] = s[i] * inv;
-        }
-        r.is_ok()
-    });
+    for x in w[..n].iter_mut().chain(e[..n].iter_mut()) {
+        *x = *x * ts;
+    }
+    let ldq = u.col_stride() as usize;
+    assert!(u.row_stride() == 1 && u.nrows() == n && u.ncols() == n && u.col_stride() >= n as isize);
+    // SAFETY: u is n x n with unit row stride and column stride ldq: these are its elements.
+    let q = unsafe { core::slice::from_raw_parts_mut(u.as_ptr_mut(), (n - 1) * ldq + n) };
+    let ok = stedc::stedc(&mut w[..n], &e[..n - 1], q, ldq, par);
+    let inv = T::ONE / ts;
+    for x in w[..n].iter_mut() {
+        *x = *x * inv;
+    }
     if !ok {
         return false;
     }
