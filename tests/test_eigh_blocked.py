@@ -1,9 +1,9 @@
 """The blocked symmetric tridiagonalisation (``rust/kernels/src/sytrd_blocked.rs``: LAPACK's
 ``dsytrd`` with panels of 16 columns, the last <= 48 by ``dsytd2``; ``dsterf`` for eigenvalues
 only), used by ``eigvalsh`` for n > 96, for the tridiagonalisation alone by ``eigh``'s
-small-order path for 96 <= n <= 128, and by ``eigh`` from n = 129 (faer's tridiagonal divide and
-conquer on its tridiagonal, then our blocked back-transformation; faer's ``self_adjoint_evd``,
-with its input scaled to max |a| ~ 1, is the fallback). Sizes straddle those crossovers, the panel width and
+small-order path for 96 <= n <= 112, and by ``eigh`` from n = 113 (our tridiagonal divide and
+conquer, ``stedc.rs``, on its tridiagonal, then our blocked back-transformation; faer's
+``self_adjoint_evd``, with its input scaled to max |a| ~ 1, is the fallback). Sizes straddle those crossovers, the panel width and
 the two-piece split of the matrix-vector products (from 192 trailing rows), with the ratio tests
 of ``test_eigh.py``.
 """

@@ -1,5 +1,6 @@
 """Session 4's change to the mid-order eigensolver (``rust/kernels/src/sytrd.rs``): with
-eigenvectors, from ``BLOCKED_Q_MIN_N = 80`` up to 128, ``Q`` is formed in blocks of 32 reflectors
+eigenvectors, from ``BLOCKED_Q_MIN_N = 80`` up to 112 (128 until session 8; larger orders now go
+through ``stedc.rs``'s divide and conquer, and these sizes test both sides), ``Q`` is formed in blocks of 32 reflectors
 through GEMM (``form_q_blocked``: ``dlarft``'s T, then ``W = T V^T C`` and ``C -= V W``).
 
 Sizes on both sides of the threshold, both dtypes, the nasty corpus of ``test_eigh.py`` with its

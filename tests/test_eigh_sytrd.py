@@ -1,6 +1,6 @@
 """The small/mid-order symmetric eigensolver (``rust/kernels/src/sytrd.rs``: column-major
 ``dsytd2`` tridiagonalisation, explicit Q and QL for eigenvectors, ``dsterf`` for eigenvalues
-only), used by ``eigh`` for 4 < n <= 128 and by ``eigvalsh`` for 4 < n <= 96; beyond 96 the
+only), used by ``eigh`` for 4 < n <= 112 (128 until session 8) and by ``eigvalsh`` for 4 < n <= 96; beyond 96 the
 tridiagonalisation runs in panels (``sytrd_blocked.rs``, tested further in
 ``test_eigh_blocked.py``). The random-matrix tests here run at sizes on both sides of every
 crossover (and of the 4-column blocking of the inner loops) for both paths, with the ratio tests
@@ -16,10 +16,10 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id
 from test_eigh import NASTY, check_decomposition, check_eigenvalues, nasty, sym
 
-#: orders through the unblocked path (vectors to 128, values to 96), the blocked one (values from
+#: orders through the unblocked path (vectors to 112, values to 96), the blocked one (values from
 #: 97, the tridiagonalisation with vectors from 96; several panels, the two-piece split of the
-#: matrix-vector products from 192 trailing rows) and faer's (vectors from 129)
-VEC_SIZES = (5, 6, 7, 9, 16, 31, 32, 33, 48, 64, 95, 96, 97, 100, 127, 128, 129, 200, 300, 513)
+#: matrix-vector products from 192 trailing rows) and the divide and conquer (vectors from 113)
+VEC_SIZES = (5, 6, 7, 9, 16, 31, 32, 33, 48, 64, 95, 96, 97, 100, 112, 113, 127, 128, 129, 200, 300, 513)
 VAL_SIZES = (5, 9, 32, 33, 96, 97, 100, 128, 129, 200, 256, 257, 300, 513)
 
 

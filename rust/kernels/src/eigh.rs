@@ -4,7 +4,7 @@
 //! scaled by a power of two into a safe range, as LAPACK's `dsyevd` does, so that values near
 //! overflow or underflow lose nothing) into a column-major working matrix, which is then
 //! diagonalised by our cyclic Jacobi kernel ([`crate::jacobi`], n <= 4), our unblocked
-//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 128, or 256 for eigenvalues only) or our blocked
+//! column-major tridiagonalisation + QL / dsterf ([`crate::sytrd`], n <= 112 with eigenvectors, 96 for eigenvalues only) or our blocked
 //! tridiagonalisation + dsterf / our tridiagonal divide and conquer ([`crate::stedc`]) + blocked back-transformation
 //! ([`crate::sytrd_blocked`], larger n); crossovers measured, see [`JACOBI_MAX_N`]. faer's whole
 //! `self_adjoint_evd` remains the fallback when a tridiagonal solver does not converge.
@@ -72,11 +72,13 @@ pub enum Uplo {
 /// tridiagonalisation and back-transformation around faer's tridiagonal divide and conquer), 3-20%
 /// faster than faer's whole algorithm on this machine (see `BLOCKED_MIN_N_VECTORS`); faer's
 /// `self_adjoint_evd` remains the fallback. Session 8: our own divide and conquer
-/// ([`crate::stedc`]) replaces faer's there: eigh 512 1.25 -> 0.79 of NumPy's time, 1024 1.12 -> 0.84.
+/// ([`crate::stedc`]) replaces faer's there: eigh 512 1.25 -> 0.79 of NumPy's time, 1024 1.12 -> 0.84;
+/// and the path now starts at 113 ([`TQL_MAX_N`] 112), on the pool from there
+/// (`PAR_MIN_N_VECTORS`): eigh 128 1.10 -> 0.87.
 pub const JACOBI_MAX_N: usize = 4;
 
 /// See [`JACOBI_MAX_N`].
-pub const TQL_MAX_N: usize = 128;
+pub const TQL_MAX_N: usize = 112;
 
 /// See [`JACOBI_MAX_N`].
 pub const TQL_MAX_N_VALUES: usize = 96;
@@ -85,6 +87,11 @@ pub const TQL_MAX_N_VALUES: usize = 96;
 /// faer's parallel parts with a fixed degree, see [`Par::install_fixed`]); below it the hand-off
 /// to threads costs more than it saves.
 const PAR_MIN_N: usize = 192;
+
+/// The same for `eigh` with eigenvectors, whose path from [`TQL_MAX_N`] up (the blocked
+/// tridiagonalisation, [`crate::stedc`], the blocked back-transformation) gains from the pool
+/// earlier: at n = 128 0.92 against 1.04 ms on one thread (`small_order_crossover_timing`).
+const PAR_MIN_N_VECTORS: usize = TQL_MAX_N + 1;
 
 /// Checks `a` is a stack of square matrices and returns `(batch shape, n)`.
 pub fn eigh_shape(a: &[usize]) -> Result<(Vec<usize>, usize)> {
@@ -443,7 +450,8 @@ pub fn eigh<T: Real>(
     let work_per_item = 4 * n * n * n;
     // (the choice depends on the shape alone: a batch-parallel matrix is computed sequentially,
     // a single one with faer's threads, and each must come out the same for any thread count)
-    if nbatch >= 2 || n < PAR_MIN_N {
+    let par_min_n = if v.is_some() { PAR_MIN_N_VECTORS } else { PAR_MIN_N };
+    if nbatch >= 2 || n < par_min_n {
         par.for_batch(nbatch, work_per_item, &|start, count| run_range(start, count, Par::SEQ));
     } else {
         run_range(0, nbatch, par);

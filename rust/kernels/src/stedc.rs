@@ -28,7 +28,9 @@ use crate::threads::Par;
 use crate::tql::tql2;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Subproblems of at most this many rows are solved by QL (LAPACK's `SMLSIZ` is 25).
+/// Subproblems of at most this many rows are solved by QL (LAPACK's `SMLSIZ` is 25). Leaves of
+/// 12 to 48 rows timed the same within the noise (n = 128, 256, 512, one thread and the pool:
+/// 0.54-0.60, 2.2-2.4 and 9.4-9.9 ms one thread); 64 was 5-15% slower.
 pub(crate) const LEAF: usize = 32;
 
 /// Pieces the roots and eigenvector columns of one merge are cut into (fixed: the bits must not
@@ -498,12 +500,13 @@ mod timing {
 
     /// This module against faer's divide and conquer on the tridiagonal of a random symmetric
     /// matrix, one thread and the pool, median wall ms of 15 interleaved rounds
-    /// (`--ignored --nocapture`).
+    /// (`--ignored --nocapture`; `STEDC_N=128,300` for other orders).
     #[test]
     #[ignore]
     fn stedc_vs_faer_timing() {
         let pool = crate::threads::current();
-        for n in [128usize, 256, 512, 1024] {
+        let orders: Vec<usize> = std::env::var("STEDC_N").map_or(vec![128, 256, 512, 1024], |v| v.split(',').map(|x| x.parse().unwrap()).collect());
+        for n in orders {
             let mut a = crate::testing::symmetric(n, 9);
             let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
             crate::sytrd_blocked::sytrd_blocked(&mut a, n, &mut d, &mut e, &mut tau, Par::SEQ);
@@ -536,6 +539,43 @@ mod timing {
                 },
             ]);
             println!("n={n:5}: stedc 1 thread {ours1:7.2} ms, pool {ours2:7.2} ms; faer 1 thread {faer1:7.2} ms");
+        }
+    }
+}
+
+#[cfg(test)]
+mod crossover_timing {
+    use super::*;
+
+    /// eigh with vectors at small orders: the unblocked path (tridiagonalisation, explicit Q,
+    /// QL rotating Q: `sytrd::sy_eigh`) against the blocked one (tridiagonalisation, this
+    /// module, back-transformation by GEMM: `sytrd_blocked::eigh_blocked`), one thread, median
+    /// wall ms of 15 interleaved rounds (`--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn small_order_crossover_timing() {
+        for n in [48usize, 64, 96, 128, 160, 192] {
+            let a0 = crate::testing::symmetric(n, 3);
+            let (mut w, mut w2, mut e, mut q) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n * n]);
+            let mut work = vec![0.0; crate::sytrd::work_len(n, true)];
+            let mut u = faer::Mat::<f64>::zeros(n, n);
+            let (mut w3, mut u3) = (vec![0.0; n], faer::Mat::<f64>::zeros(n, n));
+            let pool = crate::threads::current();
+            let [ql, dc, dc2] = crate::testing::interleaved_medians([
+                &mut || {
+                    let mut a = a0.clone();
+                    assert!(crate::sytrd::sy_eigh(&mut a, n, true, &mut w, &mut e, &mut q, &mut work));
+                },
+                &mut || {
+                    let mut a = a0.clone();
+                    assert!(crate::sytrd_blocked::eigh_blocked(&mut a, n, &mut w2, Some(u.as_mut()), Par::SEQ));
+                },
+                &mut || {
+                    let mut a = a0.clone();
+                    assert!(crate::sytrd_blocked::eigh_blocked(&mut a, n, &mut w3, Some(u3.as_mut()), pool.par()));
+                },
+            ]);
+            println!("n={n:4}: QL path {ql:6.3} ms, divide and conquer path {dc:6.3} ms, the same with the pool {dc2:6.3} ms");
         }
     }
 }

@@ -58,7 +58,9 @@ use crate::scalar::Real;
 use crate::stedc;
 use crate::sytrd;
 use crate::threads::Par;
+#[cfg(test)]
 use faer::dyn_stack::{MemBuffer, MemStack};
+#[cfg(test)]
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::MatMut;
 
@@ -114,8 +116,11 @@ pub(crate) fn tridiagonalize_sytd2_layout<T: Real>(a: &mut [T], n: usize, d: &mu
 /// 384 13.2 / 14.9, 512 24.9 / 30.0, 1024 133 / 161; f32 160-384 equal or better
 /// (8.4 / 9.1 ms at 384). On session 6's AMD machine the two had tied (f64 n = 300 13.8-15.2
 /// against 15.1-15.7 ms, 512 46-54 against 42-54, 1024 266-285 against 248-277, busy machine),
-/// so this was off there.
-pub const BLOCKED_MIN_N_VECTORS: usize = 129;
+/// so this was off there. Session 8, with [`crate::stedc`]: from 113 (`eigh::TQL_MAX_N` + 1),
+/// where this path on the pool overtakes the QL path (`small_order_crossover_timing`, one
+/// thread: n = 96 0.54 QL against 0.60 ms, with the pool 0.54; 128 1.00-1.07 against 0.96-1.04,
+/// with the pool 0.92; 160 1.9-2.2 against 1.6-1.7).
+pub const BLOCKED_MIN_N_VECTORS: usize = 113;
 
 #[cfg(target_arch = "x86_64")]
 fn simd() -> bool {
