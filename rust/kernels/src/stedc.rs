@@ -56,21 +56,7 @@ pub(crate) fn stedc<T: Real>(d: &mut [T], e: &[T], q: &mut [T], ldq: usize, par:
     for j in 0..n {
         q[j * ldq..j * ldq + n].fill(T::ZERO);
     }
-    // the halving tree, root first; all leaves end on the last level
-    let mut levels: Vec<Vec<(usize, usize)>> = vec![vec![(0, n)]];
-    while levels.last().unwrap().iter().any(|&(_, l)| l > LEAF) {
-        let next = levels.last().unwrap().iter().flat_map(|&(s, l)| [(s, l / 2), (s + l / 2, l - l / 2)]).collect();
-        levels.push(next);
-    }
-    // Cuppen's split: T = diag(T1, T2) + |b| v v^T with the coupling b taken off both diagonals
-    for level in &levels[..levels.len() - 1] {
-        for &(s, l) in level {
-            let k = s + l / 2 - 1;
-            let b = e[k].abs();
-            d[k] = d[k] - b;
-            d[k + 1] = d[k + 1] - b;
-        }
-    }
+    let levels = halving_tree(d, e);
     let failed = AtomicBool::new(false);
     let (dp, qp) = (SendPtr(d.as_mut_ptr()), SendPtr(q.as_mut_ptr()));
     let leaves = levels.last().unwrap();
@@ -114,6 +100,26 @@ pub(crate) fn stedc<T: Real>(d: &mut [T], e: &[T], q: &mut [T], ldq: usize, par:
         }
     }
     true
+}
+
+/// The halving tree of `n = d.len()` rows down to leaves of at most [`LEAF`], root level first
+/// (all leaves on the last level), each block as (first row, order); and Cuppen's split applied
+/// to `d`: `T = diag(T1, T2) + |b| v v^T` with each coupling `b` taken off both diagonals.
+fn halving_tree<T: Real>(d: &mut [T], e: &[T]) -> Vec<Vec<(usize, usize)>> {
+    let mut levels: Vec<Vec<(usize, usize)>> = vec![vec![(0, d.len())]];
+    while levels.last().unwrap().iter().any(|&(_, l)| l > LEAF) {
+        let next = levels.last().unwrap().iter().flat_map(|&(s, l)| [(s, l / 2), (s + l / 2, l - l / 2)]).collect();
+        levels.push(next);
+    }
+    for level in &levels[..levels.len() - 1] {
+        for &(s, l) in level {
+            let k = s + l / 2 - 1;
+            let b = e[k].abs();
+            d[k] = d[k] - b;
+            d[k + 1] = d[k + 1] - b;
+        }
+    }
+    levels
 }
 
 struct Workspace<T> {
@@ -180,77 +186,26 @@ unsafe fn merge<T: Real>(
         }
     }
     let rho = (rho + rho).abs();
-    // the two sorted halves merged into one ascending order
-    let mut perm = Vec::with_capacity(l);
-    let (mut i, mut j) = (0, n1);
-    while i < n1 || j < l {
-        if j == l || (i < n1 && d[i] <= d[j]) {
-            perm.push(i);
-            i += 1;
-        } else {
-            perm.push(j);
-            j += 1;
+    let Deflation { kept, deflated, typ } = deflate(d, &mut z, n1, rho, |p, j, c, s| {
+        let (x, y) = (core::slice::from_raw_parts_mut(col(p), l), core::slice::from_raw_parts_mut(col(j), l));
+        for (x, y) in x.iter_mut().zip(y.iter_mut()) {
+            let (a, b) = (*x, *y);
+            *x = c * a + s * b;
+            *y = c * b - s * a;
         }
-    }
-    let dmax = d.iter().fold(T::ZERO, |m, x| if x.abs() > m { x.abs() } else { m });
-    let zmax = z.iter().fold(T::ZERO, |m, x| if x.abs() > m { x.abs() } else { m });
-    let eps = T::EPSILON * T::from_f64(0.5); // LAPACK's dlamch('Epsilon')
-    let tol = T::from_f64(8.0) * eps * if dmax > zmax { dmax } else { zmax };
-    // dlaed2's deflation, in ascending order: a negligible z_j, or two eigenvalues close enough
-    // that a rotation of their columns puts all of z's weight on one (the other then is an
-    // eigenvalue as it stands). Column types: 1 = rows of the top half only, 3 = bottom only,
-    // 2 = both (a rotation mixed a top and a bottom column), 4 = deflated.
-    let mut typ: Vec<u8> = (0..l).map(|j| if j < n1 { 1 } else { 3 }).collect();
-    let mut kept = Vec::with_capacity(l);
-    let mut deflated = Vec::with_capacity(l);
-    let mut prev: Option<usize> = None;
-    for &j in &perm {
-        if rho * z[j].abs() <= tol {
-            deflated.push(j);
-            continue;
-        }
-        if let Some(p) = prev {
-            let tau = hyp(z[j], z[p]);
-            let t = d[j] - d[p];
-            let c = z[j] / tau;
-            let s = T::ZERO - z[p] / tau;
-            if (t * c * s).abs() <= tol {
-                z[j] = tau;
-                z[p] = T::ZERO;
-                if typ[j] != typ[p] {
-                    typ[j] = 2;
-                }
-                typ[p] = 4;
-                let (x, y) = (core::slice::from_raw_parts_mut(col(p), l), core::slice::from_raw_parts_mut(col(j), l));
-                for (x, y) in x.iter_mut().zip(y.iter_mut()) {
-                    let (a, b) = (*x, *y);
-                    *x = c * a + s * b;
-                    *y = c * b - s * a;
-                }
-                let dp = d[p] * c * c + d[j] * s * s;
-                d[j] = d[p] * s * s + d[j] * c * c;
-                d[p] = dp;
-                deflated.push(p);
-                prev = Some(j);
-                continue;
-            }
-            kept.push(p);
-        }
-        prev = Some(j);
-    }
-    if let Some(p) = prev {
-        kept.push(p);
-    }
+    });
     let k = kept.len();
     let dl: Vec<T> = kept.iter().map(|&j| d[j]).collect();
     let w: Vec<T> = kept.iter().map(|&j| z[j]).collect();
     // group the kept columns by type: [1 | 2 | 3]; `group[r]` is the secular index of row r
     let mut group: Vec<usize> = Vec::with_capacity(k);
+    let mut count = [0usize; 3];
     for t in 1..=3u8 {
+        let before = group.len();
         group.extend((0..k).filter(|&i| typ[kept[i]] == t));
+        count[t as usize - 1] = group.len() - before;
     }
-    let k1 = (0..k).filter(|&i| typ[kept[i]] == 1).count();
-    let k3 = (0..k).filter(|&i| typ[kept[i]] == 3).count();
+    let (k1, k3) = (count[0], count[2]);
     let (ktop, kbot) = (k - k3, k - k1);
     for (r, &i) in group[..ktop].iter().enumerate() {
         core::ptr::copy_nonoverlapping(col(kept[i]), qc.as_mut_ptr().add(r * n1), n1);
@@ -262,26 +217,9 @@ unsafe fn merge<T: Real>(
     for (t, &j) in deflated.iter().enumerate() {
         core::ptr::copy_nonoverlapping(col(j), qn.as_mut_ptr().add((k + t) * l), l);
     }
-    // the secular equation: root j and d_i - lambda_j in column j of dm (k x k)
-    let mut lam = vec![T::ZERO; k];
-    let failed = AtomicBool::new(false);
-    {
-        let (lp, dmp) = (SendPtr(lam.as_mut_ptr()), SendPtr(dm.as_mut_ptr()));
-        let piece = k.div_ceil(ROOT_PIECES).max(1);
-        par.for_each(k.div_ceil(piece), &|t| {
-            for j in t * piece..(t * piece + piece).min(k) {
-                // SAFETY: root j writes lam[j] and column j of dm only.
-                let delta = core::slice::from_raw_parts_mut(dmp.get().add(j * k), k);
-                match laed4(j, &dl, &w, delta, rho) {
-                    Some(x) => *lp.get().add(j) = x,
-                    None => failed.store(true, Ordering::Relaxed),
-                }
-            }
-        });
-    }
-    if failed.load(Ordering::Relaxed) {
+    let Some(lam) = secular_roots(&dl, &w, rho, dm, par) else {
         return false;
-    }
+    };
     eigenvectors_of_update(&dl, &w, dm, k, &group, par);
     // the products: top rows from the type 1 and 2 columns, bottom rows from types 2 and 3
     {
@@ -312,41 +250,142 @@ unsafe fn merge<T: Real>(
     true
 }
 
-/// `dlaed3`'s eigenvectors of `diag(dl) + rho w w^T`: `dm` (`k x k`) holds `dl_i - lambda_j` in
-/// column `j` on entry and the normalised eigenvector of `lambda_j` on return, its rows in the
-/// order of `group` (row `r` is component `group[r]`). The vector `w` is first replaced by the
-/// one for which the computed roots are exact (Gu and Eisenstat): then the vectors are
-/// orthogonal to working precision however close the roots.
-fn eigenvectors_of_update<T: Real>(dl: &[T], w: &[T], dm: &mut [T], k: usize, group: &[usize], par: Par) {
-    if k == 0 {
-        return;
+/// What [`deflate`] leaves: the secular equation's columns (ascending `d`), the deflated ones, and
+/// every column's type.
+struct Deflation {
+    kept: Vec<usize>,
+    deflated: Vec<usize>,
+    typ: Vec<u8>,
+}
+
+/// `dlaed2`'s deflation of `diag(d) + rho z z^T` (`d`'s two halves at `n1` each ascending,
+/// `rho > 0`), in ascending order: a negligible `z_j`, or two eigenvalues close enough that a
+/// rotation of their columns puts all of `z`'s weight on one (the other then is an eigenvalue
+/// as it stands). `rotate(p, j, c, s)` applies that rotation to the columns `p` and `j` of
+/// whatever the caller keeps of the eigenvectors (`x_p = c x_p + s x_j`, `x_j = c x_j - s x_p`);
+/// `d` and `z` are updated here. Column types: 1 = rows of the top half only, 3 = bottom only,
+/// 2 = both (a rotation mixed a top and a bottom column), 4 = deflated.
+fn deflate<T: Real>(d: &mut [T], z: &mut [T], n1: usize, rho: T, mut rotate: impl FnMut(usize, usize, T, T)) -> Deflation {
+    let l = d.len();
+    // the two sorted halves merged into one ascending order
+    let mut perm = Vec::with_capacity(l);
+    let (mut i, mut j) = (0, n1);
+    while i < n1 || j < l {
+        if j == l || (i < n1 && d[i] <= d[j]) {
+            perm.push(i);
+            i += 1;
+        } else {
+            perm.push(j);
+            j += 1;
+        }
     }
+    let dmax = d.iter().fold(T::ZERO, |m, x| if x.abs() > m { x.abs() } else { m });
+    let zmax = z.iter().fold(T::ZERO, |m, x| if x.abs() > m { x.abs() } else { m });
+    let eps = T::EPSILON * T::from_f64(0.5); // LAPACK's dlamch('Epsilon')
+    let tol = T::from_f64(8.0) * eps * if dmax > zmax { dmax } else { zmax };
+    let mut typ: Vec<u8> = (0..l).map(|j| if j < n1 { 1 } else { 3 }).collect();
+    let mut kept = Vec::with_capacity(l);
+    let mut deflated = Vec::with_capacity(l);
+    let mut prev: Option<usize> = None;
+    for &j in &perm {
+        if rho * z[j].abs() <= tol {
+            deflated.push(j);
+            continue;
+        }
+        if let Some(p) = prev {
+            let tau = hyp(z[j], z[p]);
+            let t = d[j] - d[p];
+            let c = z[j] / tau;
+            let s = T::ZERO - z[p] / tau;
+            if (t * c * s).abs() <= tol {
+                z[j] = tau;
+                z[p] = T::ZERO;
+                if typ[j] != typ[p] {
+                    typ[j] = 2;
+                }
+                typ[p] = 4;
+                rotate(p, j, c, s);
+                let dp = d[p] * c * c + d[j] * s * s;
+                d[j] = d[p] * s * s + d[j] * c * c;
+                d[p] = dp;
+                deflated.push(p);
+                prev = Some(j);
+                continue;
+            }
+            kept.push(p);
+        }
+        prev = Some(j);
+    }
+    if let Some(p) = prev {
+        kept.push(p);
+    }
+    Deflation { kept, deflated, typ }
+}
+
+/// The roots of the secular equation of `diag(dl) + rho w w^T` (`dl` ascending, `rho > 0`, no
+/// `w_i` negligible), by `dlaed4` in FIXED pieces over `par`: root `j` is returned at `j` and
+/// `dl_i - lambda_j` written to column `j` of `dm` (`k x k`, `k = dl.len()`). None if one did
+/// not converge.
+fn secular_roots<T: Real>(dl: &[T], w: &[T], rho: T, dm: &mut [T], par: Par) -> Option<Vec<T>> {
+    let k = dl.len();
+    let mut lam = vec![T::ZERO; k];
+    let failed = AtomicBool::new(false);
+    let (lp, dmp) = (SendPtr(lam.as_mut_ptr()), SendPtr(dm.as_mut_ptr()));
+    let piece = k.div_ceil(ROOT_PIECES).max(1);
+    par.for_each(k.div_ceil(piece), &|t| {
+        for j in t * piece..(t * piece + piece).min(k) {
+            // SAFETY: root j writes lam[j] and column j of dm only.
+            let delta = unsafe { core::slice::from_raw_parts_mut(dmp.get().add(j * k), k) };
+            match laed4(j, dl, w, delta, rho) {
+                // SAFETY: as above
+                Some(x) => unsafe { *lp.get().add(j) = x },
+                None => failed.store(true, Ordering::Relaxed),
+            }
+        }
+    });
+    (!failed.load(Ordering::Relaxed)).then_some(lam)
+}
+
+/// Gu and Eisenstat's `w`: the one for which the computed roots of `diag(dl) + rho w w^T` are
+/// exact, from `dm` as [`secular_roots`] leaves it (`dl_i - lambda_j` in column `j`). With it the
+/// eigenvectors `wh_i / (dl_i - lambda_j)` are orthogonal to working precision however close the
+/// roots.
+fn exact_w<T: Real>(dl: &[T], w: &[T], dm: &[T], par: Par) -> Vec<T> {
+    let k = dl.len();
     // (LAPACK's dlaed3 special-cases k <= 2, where its dlaed4 returns the eigenvector itself;
     // ours returns d_i - lambda_j for every k, so the general formulas serve)
     // w_i^2 = -(dl_i - lambda_i) prod_{j != i} (dl_i - lambda_j) / (dl_i - dl_j), the sign of w_i
     let mut wh: Vec<T> = (0..k).map(|i| dm[i * k + i]).collect();
-    {
-        let whp = SendPtr(wh.as_mut_ptr());
-        let dmr = &*dm;
-        let piece = k.div_ceil(ROOT_PIECES).max(1);
-        par.for_each(k.div_ceil(piece), &|t| {
-            let (i0, i1) = (t * piece, (t * piece + piece).min(k));
-            // SAFETY: piece t writes wh[i0..i1] only.
-            let wh = unsafe { core::slice::from_raw_parts_mut(whp.get().add(i0), i1 - i0) };
-            for j in 0..k {
-                let dj = dl[j];
-                let colj = &dmr[j * k + i0..j * k + i1];
-                for (ii, (x, &dij)) in wh.iter_mut().zip(colj).enumerate() {
-                    if i0 + ii != j {
-                        *x = *x * (dij / (dl[i0 + ii] - dj));
-                    }
+    let whp = SendPtr(wh.as_mut_ptr());
+    let piece = k.div_ceil(ROOT_PIECES).max(1);
+    par.for_each(k.div_ceil(piece), &|t| {
+        let (i0, i1) = (t * piece, (t * piece + piece).min(k));
+        // SAFETY: piece t writes wh[i0..i1] only.
+        let wh = unsafe { core::slice::from_raw_parts_mut(whp.get().add(i0), i1 - i0) };
+        for j in 0..k {
+            let dj = dl[j];
+            let colj = &dm[j * k + i0..j * k + i1];
+            for (ii, (x, &dij)) in wh.iter_mut().zip(colj).enumerate() {
+                if i0 + ii != j {
+                    *x = *x * (dij / (dl[i0 + ii] - dj));
                 }
             }
-        });
-    }
+        }
+    });
     for (x, &wi) in wh.iter_mut().zip(w) {
         *x = copysign((T::ZERO - *x).sqrt(), wi);
     }
+    wh
+}
+
+/// `dlaed3`'s eigenvectors of `diag(dl) + rho w w^T`: `dm` (`k x k`) holds `dl_i - lambda_j` in
+/// column `j` on entry and the normalised eigenvector of `lambda_j` on return, its rows in the
+/// order of `group` (row `r` is component `group[r]`), made from [`exact_w`].
+fn eigenvectors_of_update<T: Real>(dl: &[T], w: &[T], dm: &mut [T], k: usize, group: &[usize], par: Par) {
+    if k == 0 {
+        return;
+    }
+    let wh = exact_w(dl, w, dm, par);
     let dmp = SendPtr(dm.as_mut_ptr());
     let piece = k.div_ceil(ROOT_PIECES).max(1);
     par.for_each(k.div_ceil(piece), &|t| {
