@@ -1,0 +1,330 @@
+//! Stage one of a two-stage tridiagonalisation for eigenvalues only: a symmetric matrix reduced
+//! to a band of half-bandwidth `b` by LAPACK's `dsytrd_sy2sb` (lower): for each panel of `b`
+//! columns, a QR factorisation of the rows below the band, then the two-sided update of the
+//! trailing matrix by its compact WY form, all in GEMM.
+//!
+//! Why: the one-stage reduction ([`crate::sytrd_blocked`]) does half its `4/3 n^3` flops in
+//! symmetric matrix-vector products, which read the trailing matrix once per column and are
+//! bound by cache bandwidth; here every trailing-matrix flop is a GEMM. The band then goes to
+//! tridiagonal form by bulge chasing (`O(n^2 b)`, stage two).
+//!
+//! The trailing matrix is kept full (both triangles), so `A22 V` and the rank-`2b` update are
+//! plain GEMMs: `2 n^3` flops in all against the `4/3 n^3` of updating one triangle, for
+//! simplicity first (a lower-only update is the next step if this path wins).
+//!
+//! Threads, with the same bits for any thread count: the products run in FIXED blocks of rows
+//! or columns of [`BLOCK`] through [`Par::for_each`], each block one sequential GEMM.
+
+use crate::gemm::{gemm_seq_with, Mat as GMat};
+use crate::scalar::Real;
+use crate::strided::SendPtr;
+use crate::svd_small::householder;
+use crate::threads::Par;
+
+/// Rows / columns per GEMM task.
+const BLOCK: usize = 64;
+
+/// Reduces the symmetric `n x n` `a` (column-major, `a[i + j lda]`, lower triangle read) to a
+/// symmetric band matrix of half-bandwidth `b` with the same eigenvalues (`B = Q^T A Q`): on
+/// return the lower band (`0 <= i - j <= b`) holds `B`; every other entry is unspecified.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, par: Par) {
+    assert!(lda >= n && (n == 0 || a.len() >= (n - 1) * lda + n));
+    if b == 0 || n <= b + 1 {
+        return;
+    }
+    // both triangles from here on
+    for j in 0..n {
+        for i in j + 1..n {
+            a[j + i * lda] = a[i + j * lda];
+        }
+    }
+    let mut k = 0;
+    let mut v = Vec::new();
+    let (mut x, mut w, mut vw, mut bt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut tau = vec![T::ZERO; b];
+    let mut t = vec![T::ZERO; b * b];
+    let mut small = vec![T::ZERO; b * b];
+    while k + b + 1 < n {
+        let r0 = k + b; // first row of the panel and of the trailing matrix
+        let m = n - r0;
+        // QR of the panel a[r0.., k..k + b], unblocked: pk = min(b, m) reflectors, each applied
+        // to all the panel's later columns (with m < b the last columns are transformed too);
+        // V (m x pk, unit lower) copied out
+        let pk = b.min(m);
+        for j in 0..pk {
+            let c = k + j;
+            let tj = {
+                let col = &mut a[c * lda + r0 + j..c * lda + n];
+                let (alpha, rest) = col.split_first_mut().unwrap();
+                let (beta, tj) = householder(*alpha, rest);
+                *alpha = beta;
+                tj
+            };
+            tau[j] = tj;
+            if tj != T::ZERO {
+                for c2 in c + 1..k + b {
+                    let (lo, hi) = a.split_at_mut(c2 * lda);
+                    let (vc, cc) = (&lo[c * lda + r0 + j..c * lda + n], &mut hi[r0 + j..n]);
+                    // cc -= tau (v^T cc) v, v = [1; vc[1..]]
+                    let mut s = cc[0];
+                    for (&vi, &ci) in vc[1..].iter().zip(&cc[1..]) {
+                        s += vi * ci;
+                    }
+                    let f = tj * s;
+                    cc[0] = cc[0] - f;
+                    for (&vi, ci) in vc[1..].iter().zip(cc[1..].iter_mut()) {
+                        *ci = *ci - f * vi;
+                    }
+                }
+            }
+        }
+        v.clear();
+        v.resize(m * pk, T::ZERO);
+        for j in 0..pk {
+            v[j * m + j] = T::ONE;
+            let src = &a[(k + j) * lda + r0 + j + 1..(k + j) * lda + n];
+            v[j * m + j + 1..j * m + m].copy_from_slice(src);
+        }
+        // T (pk x pk, upper, column-major) of Q = I - V T V^T (dlarft, forward, columnwise)
+        t[..pk * pk].fill(T::ZERO);
+        for j in 0..pk {
+            for i in 0..j {
+                // (V^T v_j)_i over rows j.. (v_j is zero above j)
+                let s = dot(&v[i * m + j..i * m + m], &v[j * m + j..j * m + m]);
+                small[i] = T::ZERO - tau[j] * s;
+            }
+            for i in 0..j {
+                let mut s = T::ZERO;
+                for l in i..j {
+                    s += t[i + l * pk] * small[l];
+                }
+                t[i + j * pk] = s;
+            }
+            t[j + j * pk] = tau[j];
+        }
+        // X = A22 V T (m x pk), fixed row blocks
+        x.clear();
+        x.resize(m * pk, T::ZERO);
+        {
+            let (ap, xp, vp, tp) = (SendPtr(a.as_mut_ptr()), SendPtr(x.as_mut_ptr()), SendPtr(v.as_mut_ptr()), SendPtr(t.as_mut_ptr()));
+            par.for_each(m.div_ceil(BLOCK), &|blk| {
+                let i0 = blk * BLOCK;
+                let rows = BLOCK.min(m - i0);
+                let mut y = vec![T::ZERO; rows * pk];
+                // SAFETY: block blk writes rows i0..i0 + rows of X only; A22, V and T are read.
+                unsafe {
+                    let ym = GMat { ptr: y.as_mut_ptr(), rows, cols: pk, rs: 1, cs: rows as isize };
+                    let am = GMat { ptr: ap.get().add(r0 * lda + r0 + i0), rows, cols: m, rs: 1, cs: lda as isize };
+                    let bm = GMat { ptr: vp.get(), rows: m, cols: pk, rs: 1, cs: m as isize };
+                    gemm_seq_with(ym, am, bm, false, &mut Vec::new());
+                    let c = GMat { ptr: xp.get().add(i0), rows, cols: pk, rs: 1, cs: m as isize };
+                    let tm = GMat { ptr: tp.get(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
+                    gemm_seq_with(c, ym, tm, false, &mut Vec::new());
+                }
+            });
+        }
+        // M = 1/2 T^T (V^T X) (pk x pk, symmetric), W = X - V M
+        let mut vtx = vec![T::ZERO; pk * pk];
+        // SAFETY: vtx, V and X are live buffers of the stated shapes; vtx alone is written.
+        unsafe {
+            let c = GMat { ptr: vtx.as_mut_ptr(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
+            let vt = GMat { ptr: v.as_mut_ptr(), rows: pk, cols: m, rs: m as isize, cs: 1 };
+            let xm = GMat { ptr: x.as_mut_ptr(), rows: m, cols: pk, rs: 1, cs: m as isize };
+            gemm_seq_with(c, vt, xm, false, &mut Vec::new());
+        }
+        let half = T::from_f64(0.5);
+        for j in 0..pk {
+            for i in 0..pk {
+                let mut s = T::ZERO;
+                for l in 0..=i {
+                    s += t[l + i * pk] * vtx[l + j * pk];
+                }
+                small[i + j * pk] = T::ZERO - s * half;
+            }
+        }
+        w.clear();
+        w.extend_from_slice(&x);
+        // SAFETY: as above; W alone is written.
+        unsafe {
+            let c = GMat { ptr: w.as_mut_ptr(), rows: m, cols: pk, rs: 1, cs: m as isize };
+            let vm = GMat { ptr: v.as_mut_ptr(), rows: m, cols: pk, rs: 1, cs: m as isize };
+            let sm = GMat { ptr: small.as_mut_ptr(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
+            gemm_seq_with(c, vm, sm, true, &mut Vec::new());
+        }
+        // A22 += [V W] (-[W^T; V^T]), fixed column blocks
+        vw.clear();
+        vw.extend_from_slice(&v);
+        vw.extend_from_slice(&w);
+        bt.clear();
+        bt.resize(2 * pk * m, T::ZERO);
+        for r in 0..m {
+            for j in 0..pk {
+                bt[r * 2 * pk + j] = T::ZERO - w[j * m + r];
+                bt[r * 2 * pk + pk + j] = T::ZERO - v[j * m + r];
+            }
+        }
+        {
+            let (ap, vwp, btp) = (SendPtr(a.as_mut_ptr()), SendPtr(vw.as_mut_ptr()), SendPtr(bt.as_mut_ptr()));
+            par.for_each(m.div_ceil(BLOCK), &|blk| {
+                let c0 = blk * BLOCK;
+                let cols = BLOCK.min(m - c0);
+                // SAFETY: block blk writes columns r0 + c0..r0 + c0 + cols of A22 only; vw and bt
+                // are read.
+                unsafe {
+                    let c = GMat { ptr: ap.get().add((r0 + c0) * lda + r0), rows: m, cols, rs: 1, cs: lda as isize };
+                    let am = GMat { ptr: vwp.get(), rows: m, cols: 2 * pk, rs: 1, cs: m as isize };
+                    let bm = GMat { ptr: btp.get().add(c0 * 2 * pk), rows: 2 * pk, cols, rs: 1, cs: (2 * pk) as isize };
+                    gemm_seq_with(c, am, bm, true, &mut Vec::new());
+                }
+            });
+        }
+        k += b;
+    }
+}
+
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    let mut s = T::ZERO;
+    for (&x, &y) in a.iter().zip(b) {
+        s += x * y;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eigenvalues of the symmetric matrix whose lower triangle is `a` (column-major), by faer.
+    fn eigenvalues(a: &[f64], n: usize, lda: usize, band: Option<usize>) -> Vec<f64> {
+        let m = faer::Mat::<f64>::from_fn(n, n, |i, j| {
+            let (r, c) = if i >= j { (i, j) } else { (j, i) };
+            if band.is_some_and(|b| r - c > b) {
+                0.0
+            } else {
+                a[r + c * lda]
+            }
+        });
+        let mut w = m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        w.sort_by(f64::total_cmp);
+        w
+    }
+
+    fn check(n: usize, b: usize, lda: usize, a0: &[f64], par: Par, label: &str) -> Vec<f64> {
+        let mut a = a0.to_vec();
+        dense_to_band_sym(&mut a, n, lda, b, par);
+        let want = eigenvalues(a0, n, lda, None);
+        let got = eigenvalues(&a, n, lda, Some(b));
+        let amax = a0.iter().fold(0.0f64, |m, x| if x.is_finite() { m.max(x.abs()) } else { m });
+        let tol = 16.0 * n as f64 * f64::EPSILON * amax.max(f64::MIN_POSITIVE);
+        for (x, y) in got.iter().zip(&want) {
+            assert!((x - y).abs() <= tol, "{label} n={n} b={b}: eigenvalue {x} of the band against {y} (tol {tol:e})");
+        }
+        a
+    }
+
+    /// A random symmetric matrix in the lower triangle of a column-major array with NaN above it
+    /// and in the padding rows: neither may leak into the band.
+    fn random(n: usize, lda: usize, seed: u64) -> Vec<f64> {
+        let x = crate::testing::data(lda * n, seed);
+        let mut a = vec![f64::NAN; lda * n];
+        for j in 0..n {
+            for i in j..n {
+                a[i + j * lda] = x[i + j * lda];
+            }
+        }
+        a
+    }
+
+    #[test]
+    fn random_orders_and_bandwidths() {
+        for n in [1usize, 2, 3, 17, 64, 100, 257] {
+            for b in [1usize, 2, 3, 8, 16, 32, 64] {
+                let lda = n + 3;
+                check(n, b, lda, &random(n, lda, (n * 100 + b) as u64), Par::SEQ, "random");
+            }
+        }
+    }
+
+    #[test]
+    fn nasty() {
+        let n = 130;
+        // zero
+        check(n, 16, n, &vec![0.0; n * n], Par::SEQ, "zero");
+        // graded: A_ij = r_ij 10^-(i + j) / 20
+        let x = crate::testing::data(n * n, 3);
+        let g: Vec<f64> = (0..n * n).map(|p| {
+            let (i, j) = (p % n, p / n);
+            x[if i >= j { p } else { j + i * n }] * 10f64.powf(-((i + j) as f64) / 20.0)
+        }).collect();
+        check(n, 16, n, &g, Par::SEQ, "graded");
+        // repeated eigenvalues: Q diag(1, 1, ..., 2, 2, ...) Q^T from a reflector
+        let v = crate::testing::data(n, 5);
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        let r: Vec<f64> = (0..n * n).map(|p| {
+            let (i, j) = (p % n, p / n);
+            let qd = |i: usize, j: usize| (if i == j { 1.0 } else { 0.0 }) - 2.0 * v[i] * v[j] / vv;
+            (0..n).map(|l| qd(i, l) * (1.0 + (l % 2) as f64) * qd(j, l)).sum()
+        }).collect();
+        check(n, 8, n, &r, Par::SEQ, "repeated");
+    }
+
+    #[test]
+    fn float32() {
+        let (n, b) = (150usize, 16usize);
+        let a0 = crate::testing::symmetric(n, 7);
+        let mut a: Vec<f32> = a0.iter().map(|&x| x as f32).collect();
+        dense_to_band_sym(&mut a, n, n, b, Par::SEQ);
+        let a64: Vec<f64> = a.iter().map(|&x| x as f64).collect();
+        let a0r: Vec<f64> = a0.iter().map(|&x| x as f32 as f64).collect();
+        let (want, got) = (eigenvalues(&a0r, n, n, None), eigenvalues(&a64, n, n, Some(b)));
+        let tol = 16.0 * n as f64 * f32::EPSILON as f64 * 0.5;
+        for (x, y) in got.iter().zip(&want) {
+            assert!((x - y).abs() <= tol, "f32: {x} against {y}");
+        }
+    }
+
+    #[test]
+    fn same_bits_for_any_thread_count() {
+        let (n, b) = (300usize, 32usize);
+        let a0 = random(n, n, 11);
+        let one = check(n, b, n, &a0, Par::SEQ, "one thread");
+        let pool = check(n, b, n, &a0, crate::threads::current().par(), "pool");
+        for j in 0..n {
+            for i in j..(j + b + 1).min(n) {
+                assert_eq!(one[i + j * n].to_bits(), pool[i + j * n].to_bits(), "({i}, {j})");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// This stage against the one-stage tridiagonalisation ([`crate::sytrd_blocked::sytrd_blocked`]),
+    /// f64, one thread and the pool, median wall ms of 15 interleaved rounds (`--ignored
+    /// --nocapture`; `SY2SB_N=512`, `SY2SB_B=32` to choose).
+    #[test]
+    #[ignore]
+    fn sy2sb_timing() {
+        let pool = crate::threads::current();
+        let env = |k: &str, d: Vec<usize>| std::env::var(k).map_or(d, |v| v.split(',').map(|x| x.parse().unwrap()).collect());
+        for n in env("SY2SB_N", vec![256, 512, 1024, 2048]) {
+            let a0 = crate::testing::symmetric(n, 9);
+            for b in env("SY2SB_B", vec![16, 32, 64]) {
+                let one_stage = |par: Par| {
+                    let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+                    crate::sytrd_blocked::sytrd_blocked(&mut a0.clone(), n, &mut d, &mut e, &mut tau, par)
+                };
+                let [s1, s2, o1, o2] = crate::testing::interleaved_medians([
+                    &mut || dense_to_band_sym(&mut a0.clone(), n, n, b, Par::SEQ),
+                    &mut || dense_to_band_sym(&mut a0.clone(), n, n, b, pool.par()),
+                    &mut || one_stage(Par::SEQ),
+                    &mut || one_stage(pool.par()),
+                ]);
+                println!("n={n:5} b={b:3}: to band 1 thread {s1:8.2} ms, pool {s2:8.2}; one-stage sytrd 1 thread {o1:8.2}, pool {o2:8.2}");
+            }
+        }
+    }
+}
