@@ -8,9 +8,8 @@
 //! bound by cache bandwidth; here every trailing-matrix flop is a GEMM. The band then goes to
 //! tridiagonal form by bulge chasing (`O(n^2 b)`, stage two).
 //!
-//! The trailing matrix is kept full (both triangles), so `A22 V` and the rank-`2b` update are
-//! plain GEMMs: `2 n^3` flops in all against the `4/3 n^3` of updating one triangle, for
-//! simplicity first (a lower-only update is the next step if this path wins).
+//! Only the lower triangle is read and updated: `A22 V` by blocks of columns (the diagonal block
+//! mirrored), the rank-`2b` update by blocks of columns from the diagonal down: `4/3 n^3` flops.
 //!
 //! Threads, with the same bits for any thread count: the products run in FIXED blocks of rows
 //! or columns of [`BLOCK`] through [`Par::for_each`], each block one sequential GEMM.
@@ -33,15 +32,10 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
     if b == 0 || n <= b + 1 {
         return;
     }
-    // both triangles from here on
-    for j in 0..n {
-        for i in j + 1..n {
-            a[j + i * lda] = a[i + j * lda];
-        }
-    }
     let mut k = 0;
     let mut v = Vec::new();
     let (mut x, mut w, mut vw, mut bt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut x2, mut y) = (Vec::new(), Vec::new());
     let mut tau = vec![T::ZERO; b];
     let mut t = vec![T::ZERO; b * b];
     let mut small = vec![T::ZERO; b * b];
@@ -103,26 +97,16 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
             }
             t[j + j * pk] = tau[j];
         }
-        // X = A22 V T (m x pk), fixed row blocks
-        x.clear();
-        x.resize(m * pk, T::ZERO);
-        {
-            let (ap, xp, vp, tp) = (SendPtr(a.as_mut_ptr()), SendPtr(x.as_mut_ptr()), SendPtr(v.as_mut_ptr()), SendPtr(t.as_mut_ptr()));
-            par.for_each(m.div_ceil(BLOCK), &|blk| {
-                let i0 = blk * BLOCK;
-                let rows = BLOCK.min(m - i0);
-                let mut y = vec![T::ZERO; rows * pk];
-                // SAFETY: block blk writes rows i0..i0 + rows of X only; A22, V and T are read.
-                unsafe {
-                    let ym = GMat { ptr: y.as_mut_ptr(), rows, cols: pk, rs: 1, cs: rows as isize };
-                    let am = GMat { ptr: ap.get().add(r0 * lda + r0 + i0), rows, cols: m, rs: 1, cs: lda as isize };
-                    let bm = GMat { ptr: vp.get(), rows: m, cols: pk, rs: 1, cs: m as isize };
-                    gemm_seq_with(ym, am, bm, false, &mut Vec::new());
-                    let c = GMat { ptr: xp.get().add(i0), rows, cols: pk, rs: 1, cs: m as isize };
-                    let tm = GMat { ptr: tp.get(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
-                    gemm_seq_with(c, ym, tm, false, &mut Vec::new());
-                }
-            });
+        // X = A22 V T (m x pk) from A22's lower triangle (see [`symm_lower`]), then times T
+        symm_lower(a, lda, r0, m, &v, pk, &mut x, &mut x2, par);
+        y.clear();
+        y.extend_from_slice(&x);
+        // SAFETY: live buffers of the stated shapes; X alone is written.
+        unsafe {
+            let c = GMat { ptr: x.as_mut_ptr(), rows: m, cols: pk, rs: 1, cs: m as isize };
+            let ym = GMat { ptr: y.as_mut_ptr(), rows: m, cols: pk, rs: 1, cs: m as isize };
+            let tm = GMat { ptr: t.as_mut_ptr(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
+            gemm_seq_with(c, ym, tm, false, &mut Vec::new());
         }
         // M = 1/2 T^T (V^T X) (pk x pk, symmetric), W = X - V M
         let mut vtx = vec![T::ZERO; pk * pk];
@@ -152,7 +136,7 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
             let sm = GMat { ptr: small.as_mut_ptr(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
             gemm_seq_with(c, vm, sm, true, &mut Vec::new());
         }
-        // A22 += [V W] (-[W^T; V^T]), fixed column blocks
+        // A22 += [V W] (-[W^T; V^T]) on the lower triangle: column block c0.. from row c0 on
         vw.clear();
         vw.extend_from_slice(&v);
         vw.extend_from_slice(&w);
@@ -169,17 +153,72 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
             par.for_each(m.div_ceil(BLOCK), &|blk| {
                 let c0 = blk * BLOCK;
                 let cols = BLOCK.min(m - c0);
-                // SAFETY: block blk writes columns r0 + c0..r0 + c0 + cols of A22 only; vw and bt
-                // are read.
+                // SAFETY: block blk writes rows r0 + c0.. of columns r0 + c0..r0 + c0 + cols of A22
+                // only; vw and bt are read.
                 unsafe {
-                    let c = GMat { ptr: ap.get().add((r0 + c0) * lda + r0), rows: m, cols, rs: 1, cs: lda as isize };
-                    let am = GMat { ptr: vwp.get(), rows: m, cols: 2 * pk, rs: 1, cs: m as isize };
+                    let c = GMat { ptr: ap.get().add((r0 + c0) * lda + r0 + c0), rows: m - c0, cols, rs: 1, cs: lda as isize };
+                    let am = GMat { ptr: vwp.get().add(c0), rows: m - c0, cols: 2 * pk, rs: 1, cs: m as isize };
                     let bm = GMat { ptr: btp.get().add(c0 * 2 * pk), rows: 2 * pk, cols, rs: 1, cs: (2 * pk) as isize };
                     gemm_seq_with(c, am, bm, true, &mut Vec::new());
                 }
             });
         }
         k += b;
+    }
+}
+
+/// `X = A22 V` (`m x pk`, column-major) for the symmetric `A22 = a[r0.., r0..]` of which only the
+/// lower triangle is valid: per column block `J` of [`BLOCK`], `X[J..] += A22[J.., J] V[J]` (the
+/// diagonal block mirrored into a full copy first) and `X[J] += A22[J + 1.., J]^T V[J + 1..]`. The
+/// blocks are cut into two FIXED pieces holding about half the triangle each (the cut depends on
+/// `m` alone), each summing into its own `X` (`x`, `x2`), added in a fixed order.
+#[allow(clippy::too_many_arguments)]
+fn symm_lower<T: Real>(a: &mut [T], lda: usize, r0: usize, m: usize, v: &[T], pk: usize, x: &mut Vec<T>, x2: &mut Vec<T>, par: Par) {
+    for buf in [&mut *x, &mut *x2] {
+        buf.clear();
+        buf.resize(m * pk, T::ZERO);
+    }
+    let nblk = m.div_ceil(BLOCK);
+    // blocks 0..cut hold columns 0..cut BLOCK: about half of the m^2 / 2 elements when
+    // (m - cut BLOCK)^2 = m^2 / 2
+    let cut = (((m as f64) * (1.0 - core::f64::consts::FRAC_1_SQRT_2) / BLOCK as f64).round() as usize).min(nblk);
+    let (ap, vp) = (SendPtr(a.as_mut_ptr()), SendPtr(v.as_ptr() as *mut T));
+    let (xp, x2p) = (SendPtr(x.as_mut_ptr()), SendPtr(x2.as_mut_ptr()));
+    par.for_each(2, &|piece| {
+        let (blocks, out) = if piece == 0 { (0..cut, xp) } else { (cut..nblk, x2p) };
+        let mut dg = vec![T::ZERO; BLOCK * BLOCK];
+        for blk in blocks {
+            let c0 = blk * BLOCK;
+            let wd = BLOCK.min(m - c0);
+            let below = m - c0 - wd;
+            // SAFETY: piece `piece` alone writes its own X (`out`); A22's lower triangle and V are
+            // only read.
+            unsafe {
+                let col = |j: usize| ap.get().add((r0 + j) * lda + r0);
+                for jj in 0..wd {
+                    for ii in jj..wd {
+                        let e = *col(c0 + jj).add(c0 + ii);
+                        dg[ii + jj * wd] = e;
+                        dg[jj + ii * wd] = e;
+                    }
+                }
+                let vj = GMat { ptr: vp.get().add(c0), rows: wd, cols: pk, rs: 1, cs: m as isize };
+                let xj = GMat { ptr: out.get().add(c0), rows: wd, cols: pk, rs: 1, cs: m as isize };
+                let d = GMat { ptr: dg.as_mut_ptr(), rows: wd, cols: wd, rs: 1, cs: wd as isize };
+                gemm_seq_with(xj, d, vj, true, &mut Vec::new());
+                if below > 0 {
+                    let l = GMat { ptr: col(c0).add(c0 + wd), rows: below, cols: wd, rs: 1, cs: lda as isize };
+                    let xb = GMat { ptr: out.get().add(c0 + wd), rows: below, cols: pk, rs: 1, cs: m as isize };
+                    gemm_seq_with(xb, l, vj, true, &mut Vec::new());
+                    let lt = GMat { ptr: col(c0).add(c0 + wd), rows: wd, cols: below, rs: lda as isize, cs: 1 };
+                    let vb = GMat { ptr: vp.get().add(c0 + wd), rows: below, cols: pk, rs: 1, cs: m as isize };
+                    gemm_seq_with(xj, lt, vb, true, &mut Vec::new());
+                }
+            }
+        }
+    });
+    for (xi, &yi) in x.iter_mut().zip(x2.iter()) {
+        *xi += yi;
     }
 }
 
