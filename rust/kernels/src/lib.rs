@@ -31,6 +31,7 @@ mod secular;
 mod stedc;
 mod sytrd;
 mod sytrd_blocked;
+mod sb2st;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;
