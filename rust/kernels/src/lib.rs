@@ -32,6 +32,7 @@ mod stedc;
 mod sytrd;
 mod sytrd_blocked;
 mod sy2sb;
+mod sb2st;
 pub mod matmul;
 pub mod norms;
 pub mod reduce;

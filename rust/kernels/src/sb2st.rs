@@ -1,0 +1,405 @@
+//! Stage 2 of the two-stage symmetric tridiagonalisation: a symmetric band matrix (lower
+//! bandwidth `b`) to tridiagonal form by bulge chasing (LAPACK 3.7's `dsytrd_sb2st` with its
+//! `dsb2st_kernels`, after Haidar, Ltaief and Dongarra), eigenvalues only: no reflector is kept.
+//!
+//! Sweep `i` annihilates `A[i + 2..=i + b, i]` with one reflector acting on rows / columns
+//! `i + 1..=i + b`, applied two-sided to that `b x b` diagonal block and from the right to the
+//! block below it, which fills that block (the bulge). A second reflector, generated from the
+//! bulge's first column, annihilates that column and is applied from the left to the rest of
+//! the block; it is the next step's reflector, two-sided on the next diagonal block and from the
+//! right on the block below that, and so on down in steps of `b` until it falls off the end. The
+//! lower triangle of each chased block stays filled (it lies in the next sweep's way and is
+//! annihilated by it). `6 n^2 b` flops.
+//!
+//! Storage: the band is copied to a compact lower band array `ab` with leading dimension
+//! `ldb = 2 b` (the band plus the fill, which reaches `2 b - 1` below the diagonal):
+//! `A[i, j] = ab[(i - j) + j ldb] = ab[i + j (ldb - 1)]` for `0 <= i - j < ldb`. Any block inside
+//! that region is therefore a dense column-major block with column stride `ldb - 1`, and the
+//! `(2 b) x b` panel a step works on is one contiguous stretch of memory (16 KiB at b = 32 in
+//! f64): it sits in L1, the whole band (n = 1024, b = 32: 512 KiB) in L2.
+//!
+//! One step (a reflector `v`, `tau` on rows / columns `st..=ed`, `lm = ed - st + 1`, the block
+//! below it `C = A[ed + 1..=j2, st..=ed]`, `lm2` rows) takes two passes over the panel's columns,
+//! each column `j` of the panel being the contiguous `[A[j..=ed, j]; C[:, j - st]]`:
+//! 1. `z = [A_diag; C] v` (the diagonal block's symmetric product from its lower triangle: one
+//!    `axpy` down the whole column and one dot product along its diagonal part);
+//! 2. the diagonal block's rank-2 update (`dlarfy`: `y = tau z - tau^2 / 2 (z^T v) v`,
+//!    `A -= v y^T + y v^T`), `C`'s rank-1 update from the right (`C -= tau (C v) v^T`), and,
+//!    column 0 of `C` done first, the next reflector `u` from it and its application from the
+//!    left to `C`'s further columns as each is reached.
+//!
+//! Compiled for AVX2 + FMA where the CPU has them (one machine always takes the same branch).
+
+use crate::scalar::Real;
+use crate::sytrd::{axpy, axpy_dot, dot, larfg};
+
+/// The symmetric tridiagonal `T = Q^T A Q` (diagonal `d`, `n`; sub-diagonal `e[i] = T[i + 1, i]`,
+/// `n - 1` or more, entries past `n - 2` untouched) of the symmetric `n x n` band matrix `A`
+/// (`A[i, j] = 0` for `|i - j| > b`; any `b`, `b >= n - 1` meaning dense) whose lower band is
+/// `a[i + j lda]`, `0 <= i - j <= b` (column-major, `lda >= n`; nothing else of `a` is read, so
+/// the rest may hold anything, NaN included; `a` itself is left as it was). Eigenvalues only:
+/// the reflectors are not kept.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn band_to_tridiagonal<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T]) {
+    if n == 0 {
+        return;
+    }
+    assert!(lda >= n && a.len() >= (n - 1) * lda + n, "band_to_tridiagonal: a too short for n = {n}, lda = {lda}");
+    assert!(d.len() >= n && e.len() + 1 >= n, "band_to_tridiagonal: d / e too short for n = {n}");
+    let b = b.min(n - 1);
+    if b <= 1 {
+        for i in 0..n {
+            d[i] = a[i + i * lda];
+            if i + 1 < n {
+                e[i] = if b == 1 { a[i + 1 + i * lda] } else { T::ZERO };
+            }
+        }
+        return;
+    }
+    let ldb = 2 * b;
+    let mut ab = vec![T::ZERO; ldb * n];
+    for j in 0..n {
+        let m = (b + 1).min(n - j);
+        ab[j * ldb..j * ldb + m].copy_from_slice(&a[j + j * lda..j + j * lda + m]);
+    }
+    let mut work = vec![T::ZERO; 4 * b];
+    chase_any(&mut ab, n, b, &mut work);
+    for i in 0..n {
+        d[i] = ab[i * ldb];
+        if i + 1 < n {
+            e[i] = ab[i * ldb + 1];
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn chase_avx2<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T]) {
+    chase(ab, n, b, work)
+}
+
+/// [`chase`] compiled for AVX2 + FMA where the CPU has them.
+fn chase_any<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::sytrd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { chase_avx2(ab, n, b, work) };
+    }
+    chase(ab, n, b, work)
+}
+
+/// All sweeps on the compact band `ab` (leading dimension `2 b`, `2 <= b <= n - 1`); `work`
+/// holds `4 b` scratch.
+#[inline(always)]
+fn chase<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T]) {
+    let ldb = 2 * b;
+    let (v, rest) = work.split_at_mut(b);
+    let (u, z) = rest.split_at_mut(b);
+    let z = &mut z[..2 * b];
+    for i in 0..n - 2 {
+        let st = i + 1;
+        let ed = (i + b).min(n - 1);
+        let lm = ed - st + 1;
+        // the sweep's first reflector, from column i (rows st..=ed at offsets 1..=lm)
+        let ci = i * ldb;
+        let (beta, tau) = larfg(ab[ci + 1], &mut ab[ci + 2..ci + 1 + lm]);
+        ab[ci + 1] = beta;
+        v[0] = T::ONE;
+        v[1..lm].copy_from_slice(&ab[ci + 2..ci + 1 + lm]);
+        for x in ab[ci + 2..ci + 1 + lm].iter_mut() {
+            *x = T::ZERO;
+        }
+        let (mut st, mut lm, mut tau) = (st, lm, tau);
+        loop {
+            let ed = st + lm - 1;
+            let lm2 = (n - 1 - ed).min(b);
+            let tau_u = step(ab, ldb, st, lm, lm2, &v[..lm], tau, &mut u[..lm2.max(1)], z);
+            if lm2 <= 1 {
+                break;
+            }
+            v[..lm2].copy_from_slice(&u[..lm2]);
+            st = ed + 1;
+            lm = lm2;
+            tau = tau_u;
+        }
+    }
+}
+
+/// One step: the reflector `(v, tau)` on rows / columns `st..st + lm` applied two-sided to the
+/// diagonal block and from the right to the `lm2` rows below it; the next reflector generated
+/// from the first column of those rows (into `u`, `u[0] = 1`; its `tau` returned) and applied
+/// from the left to their further columns. `z`: `lm + lm2` scratch.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn step<T: Real>(ab: &mut [T], ldb: usize, st: usize, lm: usize, lm2: usize, v: &[T], tau: T, u: &mut [T], z: &mut [T]) -> T {
+    let len = lm + lm2;
+    let z = &mut z[..len];
+    // pass 1: z = [A_diag; C] v
+    for x in z.iter_mut() {
+        *x = T::ZERO;
+    }
+    for jj in 0..lm {
+        let c0 = (st + jj) * ldb;
+        let col = &ab[c0..c0 + len - jj];
+        let vj = v[jj];
+        let (zd, zr) = z[jj..].split_at_mut(1);
+        let nd = lm - jj - 1;
+        let s = axpy_dot(vj, &col[1..1 + nd], &mut zr[..nd], &v[jj + 1..lm]);
+        zd[0] = col[0].mul_add(vj, zd[0] + s);
+        axpy(vj, &col[1 + nd..], &mut zr[nd..]);
+    }
+    // y = tau z_d - tau^2 / 2 (z_d . v) v in z[..lm]; w = tau z_c in z[lm..]
+    let half = T::from_f64(0.5);
+    let alpha = T::ZERO - half * tau * tau * dot(&z[..lm], v);
+    for (zk, vk) in z[..lm].iter_mut().zip(v) {
+        *zk = vk.mul_add(alpha, tau * *zk);
+    }
+    for zk in z[lm..].iter_mut() {
+        *zk = tau * *zk;
+    }
+    let (y, w) = z.split_at(lm);
+    // pass 2
+    let mut tau_u = T::ZERO;
+    for jj in 0..lm {
+        let c0 = (st + jj) * ldb;
+        let col = &mut ab[c0..c0 + len - jj];
+        let (cd, cc) = col.split_at_mut(lm - jj);
+        let (nv, ny) = (T::ZERO - v[jj], T::ZERO - y[jj]);
+        for ((x, vk), yk) in cd.iter_mut().zip(&v[jj..]).zip(&y[jj..]) {
+            *x = vk.mul_add(ny, yk.mul_add(nv, *x));
+        }
+        if lm2 == 0 {
+            continue;
+        }
+        axpy(nv, w, cc);
+        if jj == 0 {
+            let (beta, t) = larfg(cc[0], &mut cc[1..]);
+            cc[0] = beta;
+            u[0] = T::ONE;
+            u[1..].copy_from_slice(&cc[1..]);
+            for x in cc[1..].iter_mut() {
+                *x = T::ZERO;
+            }
+            tau_u = t;
+        } else if tau_u != T::ZERO {
+            let s = T::ZERO - tau_u * dot(cc, u);
+            axpy(s, u, cc);
+        }
+    }
+    tau_u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::data;
+
+    /// The lower band (`a[i + j n]`, `0 <= i - j <= b`) of a random symmetric band matrix, the
+    /// rest of `a` NaN.
+    fn random_band(n: usize, b: usize, seed: u64) -> Vec<f64> {
+        let r = data(n * n, seed);
+        let mut a = vec![f64::NAN; n * n];
+        for j in 0..n {
+            for i in j..n.min(j + b + 1) {
+                a[i + j * n] = r[i + j * n];
+            }
+        }
+        a
+    }
+
+    /// Eigenvalues (ascending) of the symmetric band matrix whose lower band is in `a`, by faer.
+    fn reference(a: &[f64], n: usize, b: usize) -> Vec<f64> {
+        let m = faer::Mat::<f64>::from_fn(n, n, |i, j| {
+            let (i, j) = if i >= j { (i, j) } else { (j, i) };
+            if i - j <= b {
+                a[i + j * n]
+            } else {
+                0.0
+            }
+        });
+        let mut w = m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        w.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        w
+    }
+
+    /// Eigenvalues (ascending) of the tridiagonal `band_to_tridiagonal` gives, by `sterf`;
+    /// checks that `a` is left as it was.
+    fn ours_ld<T: Real>(a: &[f64], n: usize, lda: usize, b: usize) -> Vec<f64> {
+        let mut at: Vec<T> = a.iter().map(|&x| T::from_f64(x)).collect();
+        let before: Vec<u64> = at.iter().map(|x| x.to_f64().to_bits()).collect();
+        let mut d = vec![T::ZERO; n];
+        let mut e = vec![T::ZERO; n];
+        band_to_tridiagonal(&mut at, n, lda, b, &mut d, &mut e);
+        assert!(at.iter().zip(&before).all(|(x, y)| x.to_f64().to_bits() == *y), "a changed");
+        assert!(d.iter().chain(&e).all(|x| x.is_finite()), "n={n} b={b}: not finite");
+        if n > 0 {
+            e[n - 1] = T::ZERO;
+        }
+        assert!(crate::sytrd::sterf(n, &mut d, &mut e));
+        let mut w: Vec<f64> = d.iter().map(|x| x.to_f64()).collect();
+        w.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        w
+    }
+
+    fn ours<T: Real>(a: &[f64], n: usize, b: usize) -> Vec<f64> {
+        ours_ld::<T>(a, n, n, b)
+    }
+
+    /// The largest eigenvalue error of ours in units of `n eps max|A|` (`n` at least 1).
+    fn error_ratio<T: Real>(a: &[f64], n: usize, b: usize) -> f64 {
+        let amax =
+            (0..n).flat_map(|j| (j..n.min(j + b + 1)).map(move |i| (i, j))).fold(0.0f64, |m, (i, j)| m.max(a[i + j * n].abs()));
+        let w0 = reference(a, n, b);
+        let w1 = ours::<T>(a, n, b);
+        let err = w0.iter().zip(&w1).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        if err == 0.0 {
+            return 0.0;
+        }
+        err / (n.max(1) as f64 * T::EPSILON.to_f64() * amax)
+    }
+
+    /// f64 against faer's eigenvalues (in f64 too: the ratio holds both errors, and `sterf`'s;
+    /// worst seen 8.3, at n = 257, b = 64) and f32 against the same f64 reference (nearly exact
+    /// at f32's eps: worst seen 1.2). A Householder reduction's backward error is a modest
+    /// multiple of `eps ||A||_2`, and `||A||_2` of these random bands is ~6 `max|A|` at b = 64,
+    /// so `16` and `4` leave margin; a missing or wrong term of any update gives errors of order
+    /// `max|A|`, some 10^9 (f64) or 10^2..10^4 (f32) times these tolerances.
+    const C64: f64 = 16.0;
+    const C32: f64 = 4.0;
+
+    fn check(a: &[f64], n: usize, b: usize, what: &str) -> [f64; 2] {
+        let r64 = error_ratio::<f64>(a, n, b);
+        let r32 = error_ratio::<f32>(a, n, b);
+        assert!(r64 < C64 && r32 < C32, "{what} n={n} b={b}: error / (n eps max|A|) f64 {r64:.3}, f32 {r32:.3}");
+        [r64, r32]
+    }
+
+    #[test]
+    fn eigenvalues_match_dense() {
+        let mut worst = [0.0f64; 2];
+        for n in [0usize, 1, 2, 3, 17, 64, 100, 257, 600] {
+            for b in [0usize, 1, 2, 3, 8, 16, 32, 64] {
+                let a = random_band(n, b, (n * 100 + b) as u64);
+                let r = check(&a, n, b, "random");
+                worst = [worst[0].max(r[0]), worst[1].max(r[1])];
+            }
+        }
+        eprintln!("worst error / (n eps max|A|): f64 {:.3}, f32 {:.3}", worst[0], worst[1]);
+    }
+
+    /// `lda > n`, NaN in the padding rows and everywhere outside the lower band (b = n - 2 and
+    /// the like, so a read of the upper triangle or past the band would show).
+    #[test]
+    fn leading_dimension_and_garbage() {
+        for (n, b) in [(40usize, 38usize), (100, 7), (33, 32), (5, 64)] {
+            let lda = n + 5;
+            let r = data(lda * n, 7 + n as u64);
+            let mut a = vec![f64::NAN; lda * n];
+            let mut dense = vec![f64::NAN; n * n];
+            for j in 0..n {
+                for i in j..n.min(j + b + 1) {
+                    a[i + j * lda] = r[i + j * lda];
+                    dense[i + j * n] = r[i + j * lda];
+                }
+            }
+            let w0 = reference(&dense, n, b);
+            for w in [ours_ld::<f64>(&a, n, lda, b), ours_ld::<f32>(&a, n, lda, b)] {
+                let err = w0.iter().zip(&w).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+                assert!(err < C32 * n as f64 * f32::EPSILON as f64 * 0.5, "n={n} b={b} lda={lda}: {err:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn zero_and_identity() {
+        for (n, b) in [(50usize, 8usize), (64, 32), (7, 64)] {
+            let mut a = vec![0.0; n * n];
+            let (mut d, mut e) = (vec![1.0; n], vec![1.0; n]);
+            band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e);
+            assert!(d.iter().chain(&e[..n - 1]).all(|&x| x == 0.0), "zero n={n} b={b}");
+            // 3 I: no reflector does anything (tau = 0): d = 3, e = 0 exactly
+            for j in 0..n {
+                a[j + j * n] = 3.0;
+            }
+            band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e);
+            assert!(d.iter().all(|&x| x == 3.0) && e[..n - 1].iter().all(|&x| x == 0.0), "3 I n={n} b={b}");
+        }
+    }
+
+    /// Entries graded over 24 orders of magnitude (`A[i, j] = r g^(i + j)`), both directions.
+    #[test]
+    fn graded() {
+        for (n, b) in [(100usize, 8usize), (257, 16), (64, 63)] {
+            let g = (1e-24f64).powf(1.0 / (2 * (n - 1)) as f64);
+            for flip in [false, true] {
+                let mut a = random_band(n, b, 3 * n as u64);
+                for j in 0..n {
+                    for i in j..n.min(j + b + 1) {
+                        let k = if flip { 2 * (n - 1) - i - j } else { i + j };
+                        a[i + j * n] *= g.powi(k as i32);
+                    }
+                }
+                let r = error_ratio::<f64>(&a, n, b);
+                assert!(r < C64, "graded n={n} b={b} flip={flip}: {r:.3}");
+            }
+        }
+    }
+
+    /// A direct sum of `k` copies of one random band block (eigenvalues of multiplicity `k`),
+    /// and the same plus a tiny band perturbation (tight clusters).
+    #[test]
+    fn repeated_and_clustered() {
+        for (m, k, b) in [(20usize, 5usize, 8usize), (33, 8, 16), (64, 4, 32), (10, 30, 3)] {
+            let n = m * k;
+            let blk = random_band(m, b, m as u64 + 99);
+            for tiny in [0.0, 1e-10] {
+                let p = data(n * n, 5);
+                let mut a = vec![f64::NAN; n * n];
+                for j in 0..n {
+                    for i in j..n.min(j + b + 1) {
+                        let same = i / m == j / m;
+                        let x = if same { blk[i % m + (j % m) * m] } else { 0.0 };
+                        a[i + j * n] = x + tiny * p[i + j * n];
+                    }
+                }
+                check(&a, n, b, if tiny == 0.0 { "repeated" } else { "clustered" });
+                if tiny == 0.0 {
+                    let w = ours::<f64>(&a, n, b);
+                    let tol = C64 * n as f64 * f64::EPSILON;
+                    for c in w.chunks(k) {
+                        assert!(c[k - 1] - c[0] < 2.0 * tol, "m={m} k={k} b={b}: cluster {c:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Median wall ms, f64, one thread, of `band_to_tridiagonal` (the copy into band storage
+    /// included) and, for scale, of `sterf` on its result.
+    #[test]
+    #[ignore]
+    fn sb2st_timing() {
+        eprintln!("    n    b   sb2st ms   sterf ms   GF/s (6 n^2 b)");
+        for n in [256usize, 512, 1024, 2048] {
+            for b in [16usize, 32, 64] {
+                let a0 = random_band(n, b, 1 + n as u64);
+                let mut a = a0.clone();
+                let (mut d, mut e) = (vec![0.0; n], vec![0.0; n]);
+                band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e);
+                let (d1, e1) = (d.clone(), e.clone());
+                let (mut d2, mut e2) = (d.clone(), e.clone());
+                let [t1, t2] = crate::testing::interleaved_medians([
+                    &mut || band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e),
+                    &mut || {
+                        d2.copy_from_slice(&d1);
+                        e2.copy_from_slice(&e1);
+                        e2[n - 1] = 0.0;
+                        assert!(crate::sytrd::sterf(n, &mut d2, &mut e2));
+                    },
+                ]);
+                let gf = 6.0 * (n * n * b) as f64 / (t1 * 1e6);
+                eprintln!("{n:5} {b:4} {t1:10.3} {t2:10.3} {gf:8.2}");
+            }
+        }
+    }
+}
