@@ -150,13 +150,14 @@ pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize
     let b = b.max(1);
     let avx2 = has_avx2();
     let bmax = b.min(n);
-    // V (m x b), Y (n x b), Y^T, -T, S, tau
+    // V (m x b), Y (n x b), Y^T, -T, S, tau, the right update's C Y (m x b)
     let mut vb = vec![T::ZERO; m * bmax];
     let mut yb = vec![T::ZERO; n * bmax];
     let mut ytb = vec![T::ZERO; n * bmax];
     let mut tn = vec![T::ZERO; bmax * bmax];
     let mut sb = vec![T::ZERO; bmax * bmax];
     let mut tau = vec![T::ZERO; bmax];
+    let mut wb = vec![T::ZERO; m * bmax];
     let ap = SendPtr(a.as_mut_ptr());
     let mut k = 0;
     while k < n {
@@ -228,27 +229,39 @@ pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize
                     yt[j * nr + r] = y[r * nc + j];
                 }
             }
-            // right update of C = A[k1.., k1..n]: W = C Y, W = W (-T), C += W Y^T; by row blocks
-            let nblk = mr2.div_ceil(UPD_ROWS);
+            // right update of C = A[k1.., k1..n]: W = C Y (by fixed row blocks), W = W (-T) in
+            // each row block, then C += W Y^T by fixed column blocks (a rank-nr update by column
+            // blocks runs at ~70 GF/s on one core, by row blocks of a column-major C at ~50)
+            let wp = SendPtr(wb.as_mut_ptr());
             let (yp, ytp, tp) = (SendPtr(yb.as_mut_ptr()), SendPtr(ytb.as_mut_ptr()), SendPtr(tn.as_mut_ptr()));
-            par.when(mr2 * nc * nr >= PAR_MIN_WORK).for_each(nblk, &|t| {
+            let rpar = par.when(mr2 * nc * nr >= PAR_MIN_WORK);
+            rpar.for_each(mr2.div_ceil(UPD_ROWS), &|t| {
                 let r0 = t * UPD_ROWS;
                 let h = UPD_ROWS.min(mr2 - r0);
                 let mut w0 = vec![T::ZERO; h * nr];
-                let mut w1 = vec![T::ZERO; h * nr];
                 let mut scratch = Vec::new();
-                // SAFETY: task t reads and writes rows k1 + r0..k1 + r0 + h, columns k1..n, of
-                // `a` only (disjoint between tasks); Y, Y^T and -T are only read.
+                // SAFETY: task t reads rows k1 + r0..k1 + r0 + h of columns k1..n of `a` and
+                // writes rows r0..r0 + h of W only (disjoint between tasks); Y and -T are read.
                 unsafe {
                     let c = Mat { ptr: ap.get().add(k1 * lda + k1 + r0), rows: h, cols: nc, rs: 1, cs: lda as isize };
                     let ym = Mat { ptr: yp.get(), rows: nc, cols: nr, rs: 1, cs: nc as isize };
-                    let ytm = Mat { ptr: ytp.get(), rows: nr, cols: nc, rs: 1, cs: nr as isize };
                     let tnm = Mat { ptr: tp.get(), rows: nr, cols: nr, rs: 1, cs: nr as isize };
                     let w0m = Mat { ptr: w0.as_mut_ptr(), rows: h, cols: nr, rs: 1, cs: h as isize };
-                    let w1m = Mat { ptr: w1.as_mut_ptr(), rows: h, cols: nr, rs: 1, cs: h as isize };
+                    let w1m = Mat { ptr: wp.get().add(r0), rows: h, cols: nr, rs: 1, cs: mr2 as isize };
                     gemm_seq_with(w0m, c, ym, false, &mut scratch);
                     gemm_seq_with(w1m, w0m, tnm, false, &mut scratch);
-                    gemm_seq_with(c, w1m, ytm, true, &mut scratch);
+                }
+            });
+            rpar.for_each(nc.div_ceil(UPD_COLS), &|t| {
+                let c0 = t * UPD_COLS;
+                let w = UPD_COLS.min(nc - c0);
+                // SAFETY: task t writes rows k1..m of columns k1 + c0..k1 + c0 + w of `a` only
+                // (disjoint between tasks); W and Y^T are only read.
+                unsafe {
+                    let c = Mat { ptr: ap.get().add((k1 + c0) * lda + k1), rows: mr2, cols: w, rs: 1, cs: lda as isize };
+                    let w1m = Mat { ptr: wp.get(), rows: mr2, cols: nr, rs: 1, cs: mr2 as isize };
+                    let ytm = Mat { ptr: ytp.get().add(c0 * nr), rows: nr, cols: w, rs: 1, cs: nr as isize };
+                    gemm_seq_with(c, w1m, ytm, true, &mut Vec::new());
                 }
             });
         }
@@ -525,6 +538,131 @@ mod tests {
                     gf / t2
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod shape_bench {
+    use super::*;
+
+    fn cpu_ms(reps: usize, f: &mut dyn FnMut()) -> f64 {
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t = crate::testing::thread_cpu_time();
+            for _ in 0..reps {
+                f();
+            }
+            best = best.min((crate::testing::thread_cpu_time() - t) / reps as f64 * 1e3);
+        }
+        best
+    }
+
+    #[test]
+    #[ignore]
+    fn gemm_shapes() {
+        let (mr, nc, b) = (1024usize, 992usize, 32usize);
+        let w = std::env::var("FL_W").map_or(128, |v| v.parse().unwrap());
+        let mut c = crate::testing::data(mr * nc, 1);
+        let mut v = crate::testing::data(mr * b, 2);
+        let mut vt = crate::testing::data(mr * b, 3);
+        let mut w0 = vec![0.0f64; b * mr.max(nc)];
+        let mut w1 = vec![0.0f64; b * mr.max(nc)];
+        let gf = |ms: f64, flops: f64| flops / ms * 1e-6;
+        unsafe {
+            let cp = c.as_mut_ptr();
+            let vp = v.as_mut_ptr();
+            let vtp = vt.as_mut_ptr();
+            let (w0p, w1p) = (w0.as_mut_ptr(), w1.as_mut_ptr());
+            let nblk = nc.div_ceil(w);
+            // left: W = V^T C_blk (b x w), C_blk += V W
+            let t1 = cpu_ms(3, &mut || {
+                for t in 0..nblk {
+                    let ww = w.min(nc - t * w);
+                    let cm = Mat { ptr: cp.add(t * w * mr), rows: mr, cols: ww, rs: 1, cs: mr as isize };
+                    let vtm = Mat { ptr: vp, rows: b, cols: mr, rs: mr as isize, cs: 1 };
+                    let w0m = Mat { ptr: w0p, rows: b, cols: ww, rs: 1, cs: b as isize };
+                    gemm_seq_with(w0m, vtm, cm, false, &mut Vec::new());
+                }
+            });
+            // left variant: W^T = C_blk^T V (w x b)
+            let t1b = cpu_ms(3, &mut || {
+                for t in 0..nblk {
+                    let ww = w.min(nc - t * w);
+                    let ctm = Mat { ptr: cp.add(t * w * mr), rows: ww, cols: mr, rs: mr as isize, cs: 1 };
+                    let vm = Mat { ptr: vp, rows: mr, cols: b, rs: 1, cs: mr as isize };
+                    let w0m = Mat { ptr: w0p, rows: ww, cols: b, rs: 1, cs: ww as isize };
+                    gemm_seq_with(w0m, ctm, vm, false, &mut Vec::new());
+                }
+            });
+            let t2 = cpu_ms(3, &mut || {
+                for t in 0..nblk {
+                    let ww = w.min(nc - t * w);
+                    let cm = Mat { ptr: cp.add(t * w * mr), rows: mr, cols: ww, rs: 1, cs: mr as isize };
+                    let vm = Mat { ptr: vp, rows: mr, cols: b, rs: 1, cs: mr as isize };
+                    let w1m = Mat { ptr: w1p, rows: b, cols: ww, rs: 1, cs: b as isize };
+                    gemm_seq_with(cm, vm, w1m, true, &mut Vec::new());
+                }
+            });
+            // fused per block
+            let t12 = cpu_ms(3, &mut || {
+                for t in 0..nblk {
+                    let ww = w.min(nc - t * w);
+                    let cm = Mat { ptr: cp.add(t * w * mr), rows: mr, cols: ww, rs: 1, cs: mr as isize };
+                    let vtm = Mat { ptr: vp, rows: b, cols: mr, rs: mr as isize, cs: 1 };
+                    let vm = Mat { ptr: vp, rows: mr, cols: b, rs: 1, cs: mr as isize };
+                    let w0m = Mat { ptr: w0p, rows: b, cols: ww, rs: 1, cs: b as isize };
+                    gemm_seq_with(w0m, vtm, cm, false, &mut Vec::new());
+                    gemm_seq_with(cm, vm, w0m, true, &mut Vec::new());
+                }
+            });
+            let fl = 2.0 * (mr * nc * b) as f64;
+            println!("w={w} left: V^T C {t1:.2} ms ({:.1} GF/s), C^T V {t1b:.2} ({:.1}), C += V W {t2:.2} ({:.1}), fused {t12:.2} ({:.1})", gf(t1, fl), gf(t1b, fl), gf(t2, fl), gf(t12, 2.0 * fl));
+            // right: rows blocks
+            let h = std::env::var("FL_H").map_or(128, |v| v.parse().unwrap());
+            let nrb = mr.div_ceil(h);
+            let t3 = cpu_ms(3, &mut || {
+                for t in 0..nrb {
+                    let hh = h.min(mr - t * h);
+                    let cm = Mat { ptr: cp.add(t * h), rows: hh, cols: nc, rs: 1, cs: mr as isize };
+                    let ym = Mat { ptr: vtp, rows: nc, cols: b, rs: 1, cs: nc as isize };
+                    let w0m = Mat { ptr: w0p, rows: hh, cols: b, rs: 1, cs: hh as isize };
+                    gemm_seq_with(w0m, cm, ym, false, &mut Vec::new());
+                }
+            });
+            let t4 = cpu_ms(3, &mut || {
+                for t in 0..nrb {
+                    let hh = h.min(mr - t * h);
+                    let cm = Mat { ptr: cp.add(t * h), rows: hh, cols: nc, rs: 1, cs: mr as isize };
+                    let ytm = Mat { ptr: vtp, rows: b, cols: nc, rs: 1, cs: b as isize };
+                    let w0m = Mat { ptr: w0p, rows: hh, cols: b, rs: 1, cs: hh as isize };
+                    gemm_seq_with(cm, w0m, ytm, true, &mut Vec::new());
+                }
+            });
+            let t3b = cpu_ms(3, &mut || {
+                for t in 0..nrb {
+                    let hh = h.min(mr - t * h);
+                    let ctm = Mat { ptr: cp.add(t * h), rows: nc, cols: hh, rs: mr as isize, cs: 1 };
+                    let ytm = Mat { ptr: vtp, rows: b, cols: nc, rs: 1, cs: b as isize };
+                    let w0m = Mat { ptr: w0p, rows: b, cols: hh, rs: 1, cs: b as isize };
+                    gemm_seq_with(w0m, ytm, ctm, false, &mut Vec::new());
+                }
+            });
+            println!("W^T = Y^T C^T by rows {t3b:.2} ({:.1})", gf(t3b, fl));
+            // right, whole at once (column blocks for the rank-b part)
+            let t5 = cpu_ms(3, &mut || {
+                let cm = Mat { ptr: cp, rows: mr, cols: nc, rs: 1, cs: mr as isize };
+                let ym = Mat { ptr: vtp, rows: nc, cols: b, rs: 1, cs: nc as isize };
+                let w0m = Mat { ptr: w0p, rows: mr, cols: b, rs: 1, cs: mr as isize };
+                gemm_seq_with(w0m, cm, ym, false, &mut Vec::new());
+            });
+            let t6 = cpu_ms(3, &mut || {
+                let cm = Mat { ptr: cp, rows: mr, cols: nc, rs: 1, cs: mr as isize };
+                let ytm = Mat { ptr: vtp, rows: b, cols: nc, rs: 1, cs: b as isize };
+                let w0m = Mat { ptr: w0p, rows: mr, cols: b, rs: 1, cs: mr as isize };
+                gemm_seq_with(cm, w0m, ytm, true, &mut Vec::new());
+            });
+            println!("h={h} right: C Y {t3:.2} ({:.1}), C += W Y^T {t4:.2} ({:.1}); whole: C Y {t5:.2} ({:.1}), C += W Y^T {t6:.2} ({:.1})", gf(t3, fl), gf(t4, fl), gf(t5, fl), gf(t6, fl));
         }
     }
 }
