@@ -15,6 +15,17 @@
 //!
 //! Cost: `4 m n^2 - 4/3 n^3` flops (`8/3 n^3` square) in the updates, all GEMM (half of it with an
 //! inner dimension of `b`), plus `O(m n b)` in the panels, which run on one thread.
+//!
+//! Measured (`ge2gb_timing`, f64 square, b = 32, median wall ms; the machine was shared with
+//! other builds, load 1.6 to 3.5 on its 2 cores, so the pool often had no second core):
+//! n = 256: 1.3-1.8 (gebrd 2.9-3.4); 512: 7.7-8.6 (gebrd 23-25); 1024: 58-64 one thread, 39 on
+//! the pool in the quieter run (gebrd 246-260 one thread, 154 pool); 2048: 611 (gebrd 1951).
+//! On one core the left update's GEMMs (`V^T C`, `C += V W`, blocks of 128 columns) run at
+//! ~70-77 GF/s (thread CPU time, n = 1024, first step); the right update's `C Y` (row blocks of
+//! a column-major `C`, the reduction along its rows) at ~49 GF/s, which with the panels (~6% of
+//! the time, on one thread, not overlapped) is what bounds it. Not done yet: a look-ahead that
+//! factors the next panel while the other threads finish the update, and fusing the right
+//! update's rank-b part with the next left update per column block.
 
 use crate::gemm::{gemm_seq_with, Mat};
 use crate::scalar::Real;
@@ -538,131 +549,6 @@ mod tests {
                     gf / t2
                 );
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod shape_bench {
-    use super::*;
-
-    fn cpu_ms(reps: usize, f: &mut dyn FnMut()) -> f64 {
-        let mut best = f64::INFINITY;
-        for _ in 0..5 {
-            let t = crate::testing::thread_cpu_time();
-            for _ in 0..reps {
-                f();
-            }
-            best = best.min((crate::testing::thread_cpu_time() - t) / reps as f64 * 1e3);
-        }
-        best
-    }
-
-    #[test]
-    #[ignore]
-    fn gemm_shapes() {
-        let (mr, nc, b) = (1024usize, 992usize, 32usize);
-        let w = std::env::var("FL_W").map_or(128, |v| v.parse().unwrap());
-        let mut c = crate::testing::data(mr * nc, 1);
-        let mut v = crate::testing::data(mr * b, 2);
-        let mut vt = crate::testing::data(mr * b, 3);
-        let mut w0 = vec![0.0f64; b * mr.max(nc)];
-        let mut w1 = vec![0.0f64; b * mr.max(nc)];
-        let gf = |ms: f64, flops: f64| flops / ms * 1e-6;
-        unsafe {
-            let cp = c.as_mut_ptr();
-            let vp = v.as_mut_ptr();
-            let vtp = vt.as_mut_ptr();
-            let (w0p, w1p) = (w0.as_mut_ptr(), w1.as_mut_ptr());
-            let nblk = nc.div_ceil(w);
-            // left: W = V^T C_blk (b x w), C_blk += V W
-            let t1 = cpu_ms(3, &mut || {
-                for t in 0..nblk {
-                    let ww = w.min(nc - t * w);
-                    let cm = Mat { ptr: cp.add(t * w * mr), rows: mr, cols: ww, rs: 1, cs: mr as isize };
-                    let vtm = Mat { ptr: vp, rows: b, cols: mr, rs: mr as isize, cs: 1 };
-                    let w0m = Mat { ptr: w0p, rows: b, cols: ww, rs: 1, cs: b as isize };
-                    gemm_seq_with(w0m, vtm, cm, false, &mut Vec::new());
-                }
-            });
-            // left variant: W^T = C_blk^T V (w x b)
-            let t1b = cpu_ms(3, &mut || {
-                for t in 0..nblk {
-                    let ww = w.min(nc - t * w);
-                    let ctm = Mat { ptr: cp.add(t * w * mr), rows: ww, cols: mr, rs: mr as isize, cs: 1 };
-                    let vm = Mat { ptr: vp, rows: mr, cols: b, rs: 1, cs: mr as isize };
-                    let w0m = Mat { ptr: w0p, rows: ww, cols: b, rs: 1, cs: ww as isize };
-                    gemm_seq_with(w0m, ctm, vm, false, &mut Vec::new());
-                }
-            });
-            let t2 = cpu_ms(3, &mut || {
-                for t in 0..nblk {
-                    let ww = w.min(nc - t * w);
-                    let cm = Mat { ptr: cp.add(t * w * mr), rows: mr, cols: ww, rs: 1, cs: mr as isize };
-                    let vm = Mat { ptr: vp, rows: mr, cols: b, rs: 1, cs: mr as isize };
-                    let w1m = Mat { ptr: w1p, rows: b, cols: ww, rs: 1, cs: b as isize };
-                    gemm_seq_with(cm, vm, w1m, true, &mut Vec::new());
-                }
-            });
-            // fused per block
-            let t12 = cpu_ms(3, &mut || {
-                for t in 0..nblk {
-                    let ww = w.min(nc - t * w);
-                    let cm = Mat { ptr: cp.add(t * w * mr), rows: mr, cols: ww, rs: 1, cs: mr as isize };
-                    let vtm = Mat { ptr: vp, rows: b, cols: mr, rs: mr as isize, cs: 1 };
-                    let vm = Mat { ptr: vp, rows: mr, cols: b, rs: 1, cs: mr as isize };
-                    let w0m = Mat { ptr: w0p, rows: b, cols: ww, rs: 1, cs: b as isize };
-                    gemm_seq_with(w0m, vtm, cm, false, &mut Vec::new());
-                    gemm_seq_with(cm, vm, w0m, true, &mut Vec::new());
-                }
-            });
-            let fl = 2.0 * (mr * nc * b) as f64;
-            println!("w={w} left: V^T C {t1:.2} ms ({:.1} GF/s), C^T V {t1b:.2} ({:.1}), C += V W {t2:.2} ({:.1}), fused {t12:.2} ({:.1})", gf(t1, fl), gf(t1b, fl), gf(t2, fl), gf(t12, 2.0 * fl));
-            // right: rows blocks
-            let h = std::env::var("FL_H").map_or(128, |v| v.parse().unwrap());
-            let nrb = mr.div_ceil(h);
-            let t3 = cpu_ms(3, &mut || {
-                for t in 0..nrb {
-                    let hh = h.min(mr - t * h);
-                    let cm = Mat { ptr: cp.add(t * h), rows: hh, cols: nc, rs: 1, cs: mr as isize };
-                    let ym = Mat { ptr: vtp, rows: nc, cols: b, rs: 1, cs: nc as isize };
-                    let w0m = Mat { ptr: w0p, rows: hh, cols: b, rs: 1, cs: hh as isize };
-                    gemm_seq_with(w0m, cm, ym, false, &mut Vec::new());
-                }
-            });
-            let t4 = cpu_ms(3, &mut || {
-                for t in 0..nrb {
-                    let hh = h.min(mr - t * h);
-                    let cm = Mat { ptr: cp.add(t * h), rows: hh, cols: nc, rs: 1, cs: mr as isize };
-                    let ytm = Mat { ptr: vtp, rows: b, cols: nc, rs: 1, cs: b as isize };
-                    let w0m = Mat { ptr: w0p, rows: hh, cols: b, rs: 1, cs: hh as isize };
-                    gemm_seq_with(cm, w0m, ytm, true, &mut Vec::new());
-                }
-            });
-            let t3b = cpu_ms(3, &mut || {
-                for t in 0..nrb {
-                    let hh = h.min(mr - t * h);
-                    let ctm = Mat { ptr: cp.add(t * h), rows: nc, cols: hh, rs: mr as isize, cs: 1 };
-                    let ytm = Mat { ptr: vtp, rows: b, cols: nc, rs: 1, cs: b as isize };
-                    let w0m = Mat { ptr: w0p, rows: b, cols: hh, rs: 1, cs: b as isize };
-                    gemm_seq_with(w0m, ytm, ctm, false, &mut Vec::new());
-                }
-            });
-            println!("W^T = Y^T C^T by rows {t3b:.2} ({:.1})", gf(t3b, fl));
-            // right, whole at once (column blocks for the rank-b part)
-            let t5 = cpu_ms(3, &mut || {
-                let cm = Mat { ptr: cp, rows: mr, cols: nc, rs: 1, cs: mr as isize };
-                let ym = Mat { ptr: vtp, rows: nc, cols: b, rs: 1, cs: nc as isize };
-                let w0m = Mat { ptr: w0p, rows: mr, cols: b, rs: 1, cs: mr as isize };
-                gemm_seq_with(w0m, cm, ym, false, &mut Vec::new());
-            });
-            let t6 = cpu_ms(3, &mut || {
-                let cm = Mat { ptr: cp, rows: mr, cols: nc, rs: 1, cs: mr as isize };
-                let ytm = Mat { ptr: vtp, rows: b, cols: nc, rs: 1, cs: b as isize };
-                let w0m = Mat { ptr: w0p, rows: mr, cols: b, rs: 1, cs: mr as isize };
-                gemm_seq_with(cm, w0m, ytm, true, &mut Vec::new());
-            });
-            println!("h={h} right: C Y {t3:.2} ({:.1}), C += W Y^T {t4:.2} ({:.1}); whole: C Y {t5:.2} ({:.1}), C += W Y^T {t6:.2} ({:.1})", gf(t3, fl), gf(t4, fl), gf(t5, fl), gf(t6, fl));
         }
     }
 }
