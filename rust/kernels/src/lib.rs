@@ -42,6 +42,7 @@ pub mod strided;
 pub mod svd;
 mod svd_small;
 mod gebrd;
+mod ge2gb;
 mod tsqr;
 pub mod threads;
 mod workspace;
