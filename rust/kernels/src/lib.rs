@@ -40,6 +40,7 @@ pub mod strided;
 pub mod svd;
 mod svd_small;
 mod gebrd;
+mod gbbrd;
 mod tsqr;
 pub mod threads;
 mod workspace;
