@@ -43,6 +43,7 @@ pub mod svd;
 mod svd_small;
 mod gebrd;
 mod ge2gb;
+mod gbbrd;
 mod tsqr;
 pub mod threads;
 mod workspace;
