@@ -1,7 +1,8 @@
-"""The SVD of mid-size and large matrices through the blocked bidiagonalization
-(rust/kernels/src/gebrd.rs, LAPACK's dgebrd with dlabrd panels) and dqds: the singular values of
-every matrix whose smaller side is at least svd.rs's BLOCKED_MIN_N_VALUES (160) and whose sides
-are within 11/6 of each other, and the R of a tall matrix's TSQR.
+"""The SVD of mid-size and large matrices: the values through the two-stage reduction
+(rust/kernels/src/ge2gb.rs to an upper band, gbbrd.rs's bulge chasing to the bidiagonal) and
+dqds, for every matrix whose smaller side is at least svd.rs's TWO_STAGE_MIN_N (72) and whose
+sides are within 11/6 of each other, and the R of a tall matrix's TSQR; the vectors of the same
+shapes through faer's SVD.
 
 Checked against NumPy (values to s_max * n * eps, reconstruction and orthogonality in n * eps
 units for the vectors of the same shapes), in every layout, on nasty spectra, and for
@@ -18,9 +19,10 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id, randn
 from test_svd import RATIO, _f64, _kahan, _with_singular_values, check_svd
 
-# around and above the crossover (160), square, tall and wide, several panels of 32 and a last
-# partial one
-SHAPES = [(130, 130), (159, 159), (160, 160), (170, 161), (257, 200), (200, 257), (300, 300), (520, 513), (700, 400), (161, 290)]
+# around the crossover (72) and the band's changes (8 below 256, 16 to 1535, then 24), square,
+# tall and wide, several panels and a last partial one
+SHAPES = [(71, 71), (72, 72), (80, 73), (130, 130), (255, 255), (256, 256), (257, 200), (200, 257), (300, 300),
+          (520, 513), (700, 400), (161, 290), (1536, 1536)]
 
 
 def _check_values(a, s, dtype):

@@ -46,8 +46,8 @@
 //! application with the next right one (3 passes over a block instead of 4), several sweeps
 //! pipelined through one window (L1 reuse), explicit FMAs (`Real::mul_add` does not fuse).
 
-use crate::scalar::{copysign, hyp, Real};
-use crate::svd_small::dot;
+use crate::scalar::Real;
+use crate::svd_small::{dot, householder};
 
 /// The bidiagonal of an upper band matrix (see the module doc).
 ///
@@ -55,7 +55,6 @@ use crate::svd_small::dot;
 /// dense storage: A[i, j] = a[i + j * lda]; entries outside the band are ignored (may hold
 /// garbage); `a` is overwritten. Output: d (len n) and e (len n-1, e[i] = B[i, i+1]) of an upper
 /// bidiagonal B = Q^T A P with the same singular values. Values only: no reflectors kept.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn band_to_bidiagonal<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T]) {
     if n == 0 {
         return;
@@ -134,65 +133,6 @@ fn apply_left<T: Real>(w: &mut [T], ld: usize, r0: usize, q0: usize, q1: usize, 
     }
 }
 
-/// The 2-norm of `x` without harmful underflow or overflow: the plain sum of squares when it is
-/// a normal number, else rescaled by the largest entry (by division: `1 / max` of a subnormal
-/// `max` would overflow).
-#[inline(always)]
-fn norm2<T: Real>(x: &[T]) -> T {
-    let ss = dot(x, x);
-    if ss >= T::MIN_POSITIVE && ss <= T::MAX {
-        return ss.sqrt();
-    }
-    let big = x.iter().fold(T::ZERO, |m, v| if v.abs() > m { v.abs() } else { m });
-    if big == T::ZERO || !big.is_finite() {
-        return big;
-    }
-    let s = x.iter().fold(T::ZERO, |s, v| {
-        let t = *v / big;
-        s + t * t
-    });
-    big * s.sqrt()
-}
-
-/// A Householder reflector `H = I - tau [1; v] [1; v]^T` with `H [alpha; x] = [beta; 0]` (as
-/// LAPACK's `dlarfg`): `x` is overwritten by `v`, returns `(beta, tau)`; `tau = 0` when `x = 0`.
-/// Unlike [`crate::svd_small::householder`] it is safe for tiny (subnormal) vectors, which the
-/// ends of the bulge chase do produce: `beta` is computed from a rescaled copy when it is below
-/// `MIN_POSITIVE / EPSILON`, and no reciprocal of a subnormal is ever taken.
-#[inline(always)]
-fn reflector<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
-    let mut xnorm = norm2(x);
-    if xnorm == T::ZERO {
-        return (alpha, T::ZERO);
-    }
-    let mut alpha = alpha;
-    let mut beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
-    let safmin = T::MIN_POSITIVE / T::EPSILON;
-    let mut knt = 0;
-    if beta.abs() < safmin {
-        let rsafmn = T::ONE / safmin;
-        while beta.abs() < safmin && knt < 20 {
-            knt += 1;
-            for v in x.iter_mut() {
-                *v = *v * rsafmn;
-            }
-            beta = beta * rsafmn;
-            alpha = alpha * rsafmn;
-        }
-        xnorm = norm2(x);
-        beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
-    }
-    let tau = (beta - alpha) / beta;
-    let scal = T::ONE / (alpha - beta);
-    for v in x.iter_mut() {
-        *v = *v * scal;
-    }
-    for _ in 0..knt {
-        beta = beta * safmin;
-    }
-    (beta, tau)
-}
-
 /// The sweeps over the working matrix `w` (leading dimension `ld`, see the module doc);
 /// `scratch` holds `4 b` elements.
 #[inline(always)]
@@ -210,7 +150,7 @@ fn chase<T: Real>(w: &mut [T], n: usize, ld: usize, b: usize, scratch: &mut [T])
             for j in 0..l {
                 v[j] = w[r + (c + j) * ld];
             }
-            let (beta, tp) = reflector(v[0], &mut v[1..l]);
+            let (beta, tp) = householder(v[0], &mut v[1..l]);
             v[0] = T::ONE;
             w[r + c * ld] = beta;
             for j in 1..l {
@@ -222,7 +162,7 @@ fn chase<T: Real>(w: &mut [T], n: usize, ld: usize, b: usize, scratch: &mut [T])
             // left reflector from column c, rows [c, c+l)
             let col = &mut w[c + c * ld..][..l];
             let (h, t) = col.split_first_mut().expect("l >= 2");
-            let (beta, tq) = reflector(*h, t);
+            let (beta, tq) = householder(*h, t);
             *h = beta;
             u[0] = T::ONE;
             u[1..l].copy_from_slice(t);

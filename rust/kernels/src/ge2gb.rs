@@ -151,7 +151,6 @@ fn form_vt<T: Real>(p: &mut [T], rows: usize, nr: usize, tau: &[T], tn: &mut [T]
 /// other entry is unspecified (reflector data). `b >= n - 1` leaves `R` of a QR of `A` (upper
 /// triangular); `b = 1` a bidiagonal matrix. `par`: the pool; the result has the same bits for
 /// any thread count.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize, b: usize, par: Par) {
     assert!(m >= n, "dense_to_band needs m >= n ({m} x {n})");
     if n == 0 {

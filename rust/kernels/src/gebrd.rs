@@ -1,5 +1,7 @@
 //! Blocked Householder bidiagonalization (LAPACK's `dgebrd` with `dlabrd` panels) of a
-//! column-major working copy, for the values-only SVD of mid-size and large matrices.
+//! column-major working copy. It served the values-only SVD of mid-size and large matrices until
+//! the two-stage reduction (`ge2gb.rs` + `gbbrd.rs`) beat it at every size (see svd.rs); it is
+//! now compiled for the tests only, as the baseline of their timings.
 //!
 //! `A = Q B P^T` with `B` upper bidiagonal (`m >= n`). Each panel of [`NB`] columns computes its
 //! left and right reflectors one at a time, keeping the updates of the trailing matrix in the

@@ -2,24 +2,40 @@
 //! descending, with the sign convention of DESIGN.md (see [`crate::signs`]).
 //!
 //! Matrices with `max / min <= QR_RATIO` go to our own kernels for the values only, whatever
-//! their size: below [`BLOCKED_MIN_N_VALUES`] the unblocked Householder bidiagonalization of
-//! [`crate::svd_small`], from it up the blocked one of [`crate::gebrd`] (LAPACK's `dgebrd`, its
-//! matrix-vector products in two fixed pieces over the threads for a single matrix), then dqds
-//! (the bidiagonal QR iteration where dqds cannot run). With vectors, matrices up to
-//! [`SMALL_MAX_N_VECTORS`] go to [`crate::svd_small`] (the bidiagonal QR iteration with the
-//! rotations applied to the accumulated reflectors); larger ones to faer's
+//! their size: below [`TWO_STAGE_MIN_N`] the unblocked Householder bidiagonalization of
+//! [`crate::svd_small`], from it up a two-stage reduction (LAPACK 3.7's two-stage `dgebrd`,
+//! PLASMA's `ge2gb` + `gbbrd`): [`crate::ge2gb`] takes the matrix to an upper band of width
+//! [`two_stage_band`] with almost all of its flops in GEMM (its updates in fixed blocks over the
+//! threads), then [`crate::gbbrd`] chases the band down to bidiagonal form (`O(n^2 b)` flops);
+//! then dqds either way (the bidiagonal QR iteration where dqds cannot run). With vectors,
+//! matrices up to [`SMALL_MAX_N_VECTORS`] go to [`crate::svd_small`] (the bidiagonal QR
+//! iteration with the rotations applied to the accumulated reflectors); larger ones to faer's
 //! (`faer::linalg::svd::svd`): blocked bidiagonalization, then the implicit-shift QR algorithm on
 //! the bidiagonal below faer's recursion threshold and divide and conquer above it. A tall matrix
 //! (`m / n` above [`QR_RATIO`]) is first reduced by a QR factorization, the small `R` is
 //! decomposed and `U = Q U_R`; a wide one is handled through its transpose (faer does both).
 //! A matrix our kernel cannot finish (its iteration limit) goes to faer's path.
 //!
-//! Values only, one matrix, ms (gebrd.rs's `gebrd_timing`, this thread's CPU time for one
-//! thread, wall time for two, busy machine; the full table is in gebrd.rs): 256x256 old
-//! unblocked path 6.74 (reduction and dqds), blocked reduction 3.86 one thread / 4.14 two +
-//! dqds 1.09; 1024x1024 456 against 300 / 185-295 + 16.3. faer's values: 9.6 (256), 50.6 (512),
-//! 372 (1024). Crossover of the blocked and unblocked reductions (one thread): 128x128 1.03 old
-//! against 0.95 + 0.29, 192x192 3.00 against 2.15 + 0.63, hence [`BLOCKED_MIN_N_VALUES`] = 160.
+//! Values only, one n x n matrix on the pool (2 threads), median wall ms
+//! (`two_stage_values_timing`, idle machine): the reduction, unblocked (`svd_small`, dqds
+//! included) / one-stage blocked (`gebrd.rs`, LAPACK's `dgebrd`) / two-stage `ge2gb + gbbrd` at
+//! the band chosen, then dqds:
+//!
+//! | n | unblocked + dqds | one-stage | two-stage | b | dqds |
+//! | ---: | ---: | ---: | ---: | ---: | ---: |
+//! | 64 | 0.141 | 0.105 | 0.035 + 0.046 | 8 | 0.064 |
+//! | 72 | 0.185 | 0.144 | 0.044 + 0.061 | 8 | 0.079 |
+//! | 128 | 0.796 | 0.563 | 0.178 + 0.194 | 8 | 0.219 |
+//! | 256 | 5.15 | 3.56 | 1.00 + 0.82 | 16 | 0.82 |
+//! | 512 | 42.6 | 19.6 | 6.4 + 3.6 | 16 | 3.3 |
+//! | 1024 | 360 | 144 | 41.2 + 15.7 | 16 | 12.3 |
+//! | 2048 | 3026 | 1064 | 272 + 76 | 24 | 49 |
+//!
+//! The unblocked reduction (without its dqds) ties the two-stage one at 64-72, hence
+//! [`TWO_STAGE_MIN_N`] = 72. Narrower bands make `gbbrd` cheaper (`~8 n^2 b` flops) and
+//! `ge2gb`'s GEMMs slower (their inner dimension is `b`): b = 8 was best to ~200, 16 to ~1000,
+//! 24 beyond (1024: b = 16 and 24 tie at 57 / 56 ms). The one-stage `gebrd.rs` no longer runs:
+//! it is kept, compiled for the tests only, as the baseline of these timings.
 //!
 //! Not done: vectors through the blocked reduction. Our bidiagonal QR with the rotations applied
 //! to the vectors costs O(n^3) on its own (`svd_small` with vectors was already slower than
@@ -45,7 +61,8 @@ use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
 use crate::batch::for_each_matrix;
 use crate::workspace;
-use crate::gebrd;
+use crate::gbbrd;
+use crate::ge2gb;
 use crate::svd_small;
 use crate::tsqr;
 use faer::dyn_stack::{MemStack, StackReq};
@@ -57,33 +74,43 @@ use faer::{ColMut, MatMut, MatRef};
 /// faer's default is 11/6; LAPACK's `gesdd` switches at 11/6 as well ("m much larger than n").
 pub const QR_RATIO: f64 = 11.0 / 6.0;
 
-/// Matrices with `min(m, n)` up to these (and `max / min <= QR_RATIO`) go to our own kernel of
-/// [`svd_small`]; larger ones to faer's blocked bidiagonalization and divide and conquer.
-/// Measured crossovers: see `small_vs_faer_timing` below.
-/// Values only: below [`BLOCKED_MIN_N_VALUES`] the unblocked bidiagonalization of
-/// [`svd_small`], from it up the blocked one of [`crate::gebrd`], then dqds either way (no upper
-/// limit: faer's path only takes the matrices our kernel cannot finish).
+/// Matrices with `min(m, n)` up to [`SMALL_MAX_N_VECTORS`] (and `max / min <= QR_RATIO`) go to
+/// our own kernel of [`svd_small`] with vectors, larger ones to faer's blocked bidiagonalization
+/// and divide and conquer; measured crossover: see `small_vs_faer_timing` below. Values only,
+/// there is no upper limit (faer's path only takes the matrices our kernel cannot finish).
 pub const SMALL_MAX_N_VECTORS: usize = 96;
-pub const BLOCKED_MIN_N_VALUES: usize = 160;
 
-/// Whether an `m x n` problem goes to our kernel ([`svd_small`], or [`crate::gebrd`] for the
-/// values of larger ones).
+/// Values only, from this `min(m, n)` up the reduction to bidiagonal form runs in two stages
+/// (see [`reduce_to_bidiagonal`]); measured by `two_stage_values_timing` below.
+pub const TWO_STAGE_MIN_N: usize = 72;
+
+/// The bandwidth between the two stages for `min(m, n) = n` (see the module doc's table).
+pub fn two_stage_band(n: usize) -> usize {
+    match n {
+        0..256 => 8,
+        256..1536 => 16,
+        _ => 24,
+    }
+}
+
+/// Whether an `m x n` problem goes to our kernel ([`svd_small`], with the two-stage reduction
+/// for the values of larger ones).
 fn use_small(m: usize, n: usize, vectors: bool) -> bool {
     let (mm, nn) = (m.max(n), m.min(n));
     nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64 && (!vectors || nn <= SMALL_MAX_N_VECTORS)
 }
 
-/// Whether an `m x n` problem (with [`use_small`]) takes the blocked bidiagonalization.
-fn use_blocked(m: usize, n: usize, vectors: bool) -> bool {
-    !vectors && m.min(n) >= BLOCKED_MIN_N_VALUES
+/// Whether an `m x n` problem (with [`use_small`]) takes the two-stage reduction.
+fn use_two_stage(m: usize, n: usize, vectors: bool) -> bool {
+    !vectors && m.min(n) >= TWO_STAGE_MIN_N
 }
 
 /// Scratch elements of [`small_one`].
 fn small_work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
     let (mm, nn) = (m.max(n), m.min(n));
     let len = svd_small::work_len(m, n, vectors, full);
-    if use_blocked(m, n, vectors) {
-        len.max(mm * nn + 4 * nn + gebrd::work_len(mm, nn).max(5 * nn))
+    if use_two_stage(m, n, vectors) {
+        len.max(mm * nn + 7 * nn)
     } else {
         len
     }
@@ -485,7 +512,8 @@ fn svd_one<T: Real>(
     Ok(())
 }
 
-/// One matrix by [`svd_small`] or, for the values of a larger one, [`gebrd`] on `par` (the
+/// One matrix by [`svd_small`] or, for the values of a larger one, the two-stage reduction on
+/// `par` (the
 /// caller checked [`use_small`]). Copies `a` (scaled by [`scale_for`] when near overflow or
 /// underflow), writes `s` (scaled back), `u` and `v` with the sign convention; false if `a` holds
 /// a NaN or an infinity or the QR iteration did not converge (nothing useful written then).
@@ -547,13 +575,14 @@ fn small_one<T: Real>(
         }
     }
     let inv = scale.map_or(T::ONE, |f| T::ONE / f);
-    if use_blocked(m, n, vectors) {
+    if use_two_stage(m, n, vectors) {
         let (aw, rest) = work.split_at_mut(mm * nn);
         let (d, rest) = rest.split_at_mut(nn);
         let (e, rest) = rest.split_at_mut(nn);
-        let (tauq, rest) = rest.split_at_mut(nn);
-        let (taup, rest) = rest.split_at_mut(nn);
-        gebrd::gebrd(aw, mm, nn, d, e, tauq, taup, rest, par);
+        let band = two_stage_band(nn);
+        ge2gb::dense_to_band(aw, mm, nn, mm, band, par);
+        gbbrd::band_to_bidiagonal(aw, nn, mm, band, d, e);
+        e[nn - 1] = T::ZERO;
         if !svd_small::bidiag_values(d, e, rest) {
             return false;
         }
@@ -637,6 +666,56 @@ mod tests {
         let mut sv = ArrayMut::from_slice(&mut s, &[3, 2]);
         let err = svd(&av, SvdOut { s: &mut sv, uv: None }, Par::SEQ).unwrap_err();
         assert!(matches!(err, Error::LinAlg { batch_index: Some(2), .. }), "{err:?}");
+    }
+
+    /// The values-only reduction of one n x n matrix on the pool, median wall ms: one stage
+    /// (`gebrd`) against two (`ge2gb` + `gbbrd`) for a few bandwidths, and dqds after it (run with
+    /// `--ignored --nocapture`; FL_SIZES and FL_BANDS override the lists).
+    #[test]
+    #[ignore]
+    fn two_stage_values_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let list = |var: &str, default: &[usize]| -> Vec<usize> {
+            std::env::var(var).map(|v| v.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(default.to_vec())
+        };
+        for n in list("FL_SIZES", &[128, 160, 192, 256, 384, 512, 1024]) {
+            let a0 = crate::testing::data(n * n, n as u64);
+            let mut w = a0.clone();
+            let (mut d, mut e, mut tq, mut tp) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let mut gw = vec![0.0; crate::gebrd::work_len(n, n).max(5 * n)];
+            let [t1] = crate::testing::interleaved_medians([&mut || {
+                w.copy_from_slice(&a0);
+                crate::gebrd::gebrd(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, &mut gw, pool.par());
+            }]);
+            let (d0, e0) = (d.clone(), e.clone());
+            let [tq_] = crate::testing::interleaved_medians([&mut || {
+                d.copy_from_slice(&d0);
+                e.copy_from_slice(&e0);
+                assert!(svd_small::bidiag_values(&mut d, &mut e, &mut gw));
+            }]);
+            let mut wk = vec![0.0; svd_small::work_len(n, n, false, false)];
+            let mut perm = vec![0usize; n];
+            let [t0] = crate::testing::interleaved_medians([&mut || {
+                wk[..n * n].copy_from_slice(&a0);
+                assert!(svd_small::svd_small(&mut wk, &mut perm, n, n, false, n).is_some());
+            }]);
+            print!("n={n:5} unblocked+dqds {t0:7.3} gebrd {t1:8.3} ms, dqds {tq_:7.3} |");
+            for b in list("FL_BANDS", &[16, 24, 32, 48]) {
+                let mut w2 = a0.clone();
+                let (mut d2, mut e2) = (vec![0.0; n], vec![0.0; n]);
+                let [ta] = crate::testing::interleaved_medians([&mut || {
+                    w2.copy_from_slice(&a0);
+                    ge2gb::dense_to_band(&mut w2, n, n, n, b, pool.par());
+                }]);
+                let [tb] = crate::testing::interleaved_medians([&mut || {
+                    w.copy_from_slice(&w2);
+                    gbbrd::band_to_bidiagonal(&mut w, n, n, b, &mut d2, &mut e2);
+                }]);
+                print!(" b={b}: {ta:.3}+{tb:.3}={:.3}", ta + tb);
+            }
+            println!();
+        }
     }
 
     /// A reproducible pseudo-random matrix (row-major, m x n) with entries in [-1, 1).

@@ -103,28 +103,23 @@ fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
     sum_lanes(&mut acc, lanes) + tail
 }
 
-/// The 2-norm of `x`; rescaled when the plain sum of squares underflows or overflows.
+/// The 2-norm of `x` without harmful underflow or overflow: the plain sum of squares when it is
+/// a normal number, else rescaled by the largest entry (by division: `1 / max` of a subnormal
+/// `max` would overflow).
 #[inline(always)]
 fn norm2<T: Real>(x: &[T]) -> T {
     let ss = dot(x, x);
     if ss >= T::MIN_POSITIVE && ss <= T::MAX {
         return ss.sqrt();
     }
-    let mut big = T::ZERO;
-    for v in x {
-        if v.abs() > big {
-            big = v.abs();
-        }
-    }
+    let big = x.iter().fold(T::ZERO, |m, v| if v.abs() > m { v.abs() } else { m });
     if big == T::ZERO || !big.is_finite() {
         return big;
     }
-    let inv = T::ONE / big;
-    let mut s = T::ZERO;
-    for v in x {
-        let t = *v * inv;
-        s = s + t * t;
-    }
+    let s = x.iter().fold(T::ZERO, |s, v| {
+        let t = *v / big;
+        s + t * t
+    });
     big * s.sqrt()
 }
 
@@ -138,20 +133,40 @@ fn min<T: Real>(a: T, b: T) -> T {
     if a < b { a } else { b }
 }
 
-/// Householder reflector (`dlarfg`): given `alpha` and `x`, finds `beta`, `tau` and `v = [1; x']`
-/// with `(I - tau v v^T) [alpha; x] = [beta; 0]`. `x` is overwritten by `x'`; returns
-/// `(beta, tau)`.
+/// A Householder reflector `H = I - tau [1; v] [1; v]^T` with `H [alpha; x] = [beta; 0]` (as
+/// LAPACK's `dlarfg`): `x` is overwritten by `v`, returns `(beta, tau)`; `tau = 0` when `x = 0`.
+/// Safe for tiny (subnormal) vectors, which the ends of `gbbrd.rs`'s bulge chase do produce: `beta` is computed from a rescaled copy when it is below
+/// `MIN_POSITIVE / EPSILON`, and no reciprocal of a subnormal is ever taken.
 #[inline(always)]
 pub(crate) fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
-    let xnorm = norm2(x);
+    let mut xnorm = norm2(x);
     if xnorm == T::ZERO {
         return (alpha, T::ZERO);
     }
-    let beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
+    let mut alpha = alpha;
+    let mut beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
+    let safmin = T::MIN_POSITIVE / T::EPSILON;
+    let mut knt = 0;
+    if beta.abs() < safmin {
+        let rsafmn = T::ONE / safmin;
+        while beta.abs() < safmin && knt < 20 {
+            knt += 1;
+            for v in x.iter_mut() {
+                *v = *v * rsafmn;
+            }
+            beta = beta * rsafmn;
+            alpha = alpha * rsafmn;
+        }
+        xnorm = norm2(x);
+        beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
+    }
     let tau = (beta - alpha) / beta;
     let scal = T::ONE / (alpha - beta);
     for v in x.iter_mut() {
         *v = *v * scal;
+    }
+    for _ in 0..knt {
+        beta = beta * safmin;
     }
     (beta, tau)
 }
@@ -1129,6 +1144,45 @@ mod tests {
     use super::*;
     pub(super) static PASSES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     pub(super) static FAILS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// The reflector of a vector whose entries are all subnormal (or straddle the subnormal
+    /// range): finite, `H [alpha; x] = [beta; 0]` to a few ulps of `|beta|`, and `|beta|` the
+    /// norm; a `1 / max` or `1 / (alpha - beta)` of a subnormal would give infinities here.
+    #[test]
+    fn householder_of_subnormal_vectors() {
+        fn check<T: Real>(alpha: f64, x: &[f64]) {
+            let xs: Vec<T> = x.iter().map(|&v| T::from_f64(v)).collect();
+            let a = T::from_f64(alpha);
+            let mut v = xs.clone();
+            let (beta, tau) = householder(a, &mut v);
+            assert!(beta.is_finite() && tau.is_finite() && v.iter().all(|t| t.is_finite()), "{alpha} {x:?}: {beta:?} {tau:?}");
+            // H y = y - tau (u^T y) u with u = [1; v], y = [alpha; x], in f64 on y / |beta| (so
+            // that nothing underflows); a subnormal carries fewer bits, hence the absolute
+            // allowance of a few of its smallest steps
+            let (t64, b64) = (tau.to_f64(), beta.to_f64());
+            let ys: Vec<f64> = std::iter::once(a.to_f64()).chain(xs.iter().map(|t| t.to_f64())).map(|t| t / b64.abs()).collect();
+            let u: Vec<f64> = std::iter::once(1.0).chain(v.iter().map(|t| t.to_f64())).collect();
+            let tol = 8.0 * T::EPSILON.to_f64() + 16.0 * T::MIN_POSITIVE.to_f64() * T::EPSILON.to_f64() / b64.abs();
+            let norm = ys.iter().map(|t| t * t).sum::<f64>().sqrt();
+            assert!((norm - 1.0).abs() <= tol, "{alpha} {x:?}: |y| / |beta| = {norm}");
+            let w: f64 = u.iter().zip(&ys).map(|(p, q)| p * q).sum();
+            for (k, (yk, uk)) in ys.iter().zip(&u).enumerate() {
+                let hk = yk - t64 * w * uk;
+                let want = if k == 0 { b64.signum() } else { 0.0 };
+                assert!((hk - want).abs() <= tol, "{alpha} {x:?}: (H y)[{k}] / |beta| = {hk}, want {want}");
+            }
+        }
+        let tiny = f64::MIN_POSITIVE;
+        check::<f64>(0.0, &[3.0 * tiny / 1024.0, -tiny / 4096.0, 5e-320]);
+        check::<f64>(1e-310, &[2e-310, -3e-311]);
+        check::<f64>(-4e-320, &[1e-321]);
+        check::<f64>(1e-300, &[1e-310, 1e-312]);
+        check::<f32>(0.0, &[3e-40, -1e-41, 5e-42]);
+        check::<f32>(1e-39, &[-2e-39]);
+        // the ordinary path keeps working
+        check::<f64>(1.0, &[2.0, -3.0]);
+        check::<f32>(-0.5, &[1e-3, 4.0]);
+    }
 
     #[test]
     #[ignore]
