@@ -739,6 +739,48 @@ pub(crate) fn eigh_blocked<T: Real>(a: &mut [T], n: usize, w: &mut [T], u: Optio
 mod tests {
     use super::*;
     use crate::testing::symmetric as sym;
+    /// The values-only tridiagonalisation of one n x n matrix on the pool, median wall ms: one
+    /// stage (`sytrd_blocked`) against two (`sy2sb` + `sb2st`) for a few bandwidths, and `dsterf`
+    /// after it (run with `--ignored --nocapture`; FL_SIZES and FL_BANDS override the lists).
+    #[test]
+    #[ignore]
+    fn two_stage_values_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let list = |var: &str, default: &[usize]| -> Vec<usize> {
+            std::env::var(var).map(|v| v.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(default.to_vec())
+        };
+        for n in list("FL_SIZES", &[97, 128, 192, 256, 384, 512, 1024, 2048]) {
+            let a = crate::testing::symmetric(n, n as u64);
+            let c0 = col_major_lower(&a, n);
+            let mut c = c0.clone();
+            let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let [t1] = crate::testing::interleaved_medians([&mut || {
+                c.copy_from_slice(&c0);
+                sytrd_blocked(&mut c, n, &mut d, &mut e, &mut tau, pool.par());
+            }]);
+            let (d0, e0) = (d.clone(), e.clone());
+            let [ts] = crate::testing::interleaved_medians([&mut || {
+                d.copy_from_slice(&d0);
+                e.copy_from_slice(&e0);
+                assert!(sytrd::sterf(n, &mut d, &mut e));
+            }]);
+            print!("n={n:5} sytrd {t1:8.3} ms, sterf {ts:7.3} |");
+            for b in list("FL_BANDS", &[8, 16, 24, 32]) {
+                let mut band = c0.clone();
+                let [ta] = crate::testing::interleaved_medians([&mut || {
+                    band.copy_from_slice(&c0);
+                    crate::sy2sb::dense_to_band_sym(&mut band, n, n, b, pool.par());
+                }]);
+                let [tb] = crate::testing::interleaved_medians([&mut || {
+                    crate::sb2st::band_to_tridiagonal(&mut band, n, n, b, &mut d, &mut e);
+                }]);
+                print!(" b={b}: {ta:.3}+{tb:.3}={:.3}", ta + tb);
+            }
+            println!();
+        }
+    }
+
 
     fn col_major_lower(a: &[f64], n: usize) -> Vec<f64> {
         // sym() is symmetric, so row-major = column-major; poison the upper part (never read)
