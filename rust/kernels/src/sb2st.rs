@@ -39,7 +39,6 @@ use crate::sytrd::{axpy, axpy_dot, dot, larfg};
 /// `a[i + j lda]`, `0 <= i - j <= b` (column-major, `lda >= n`; nothing else of `a` is read, so
 /// the rest may hold anything, NaN included; `a` itself is left as it was). Eigenvalues only:
 /// the reflectors are not kept.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn band_to_tridiagonal<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T]) {
     if n == 0 {
         return;

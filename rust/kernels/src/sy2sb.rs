@@ -26,7 +26,6 @@ const BLOCK: usize = 64;
 /// Reduces the symmetric `n x n` `a` (column-major, `a[i + j lda]`, lower triangle read) to a
 /// symmetric band matrix of half-bandwidth `b` with the same eigenvalues (`B = Q^T A Q`): on
 /// return the lower band (`0 <= i - j <= b`) holds `B`; every other entry is unspecified.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, par: Par) {
     assert!(lda >= n && (n == 0 || a.len() >= (n - 1) * lda + n));
     if b == 0 || n <= b + 1 {

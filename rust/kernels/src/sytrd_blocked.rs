@@ -55,7 +55,9 @@
 
 use crate::gemm::{gemm_seq_with, Mat as GMat};
 use crate::scalar::Real;
+use crate::sb2st;
 use crate::stedc;
+use crate::sy2sb;
 use crate::sytrd;
 use crate::threads::Par;
 #[cfg(test)]
@@ -100,6 +102,15 @@ pub const ZB: usize = 128;
 /// 192: 1661 / 1420, 256: 3986 / 2587, 320: 6323 / 5381. With NX = 48 the blocked code wins
 /// from n ~ 96 (see [`NX`]).
 pub const BLOCKED_MIN_N: usize = 97;
+
+/// Eigenvalues only, from this order up the tridiagonalisation runs in two stages: the dense
+/// matrix to a band of half-bandwidth [`TWO_STAGE_BAND`] ([`crate::sy2sb`], LAPACK's
+/// `dsytrd_sy2sb`, all its updates in GEMM), then the band to tridiagonal form by bulge chasing
+/// ([`crate::sb2st`], `dsytrd_sb2st`, `O(n^2 b)`). Measured by `two_stage_values_timing` (f64,
+/// on the pool, median wall ms, one-stage [`sytrd_blocked`] against `sy2sb + sb2st`): see the
+/// module doc.
+pub const TWO_STAGE_MIN_N: usize = 1000;
+pub const TWO_STAGE_BAND: usize = 16;
 
 /// [`sytrd_blocked`] for [`crate::sytrd`]'s eigenvector path (small orders, one thread):
 /// the sub-diagonal in `sytd2`'s layout (`e[0] = 0`, `e[i + 1] = T[i + 1, i]`).
@@ -705,6 +716,12 @@ pub(crate) fn apply_q<T: Real>(a: &[T], n: usize, tau: &[T], z: MatMut<'_, T>, p
 /// destroyed). Returns false if the tridiagonal eigensolver did not converge.
 pub(crate) fn eigh_blocked<T: Real>(a: &mut [T], n: usize, w: &mut [T], u: Option<MatMut<'_, T>>, par: Par) -> bool {
     let mut e = vec![T::ZERO; n];
+    if u.is_none() && n >= TWO_STAGE_MIN_N {
+        sy2sb::dense_to_band_sym(a, n, n, TWO_STAGE_BAND, par);
+        sb2st::band_to_tridiagonal(a, n, n, TWO_STAGE_BAND, w, &mut e);
+        e[n - 1] = T::ZERO;
+        return sytrd::sterf(n, &mut w[..n], &mut e);
+    }
     let mut tau = vec![T::ZERO; n];
     sytrd_blocked(a, n, w, &mut e, &mut tau, par);
     let Some(u) = u else {
