@@ -83,7 +83,7 @@ unsafe fn panel_qr_avx2<T: Real>(p: &mut [T], rows: usize, cols: usize, ld: usiz
     panel_qr_body(p, rows, cols, ld, tau)
 }
 
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -94,7 +94,7 @@ fn has_avx2() -> bool {
     }
 }
 
-fn panel_qr<T: Real>(avx2: bool, p: &mut [T], rows: usize, cols: usize, ld: usize, tau: &mut [T]) {
+pub(crate) fn panel_qr<T: Real>(avx2: bool, p: &mut [T], rows: usize, cols: usize, ld: usize, tau: &mut [T]) {
     if avx2 {
         // SAFETY: the CPU has the features (checked by the caller).
         #[cfg(target_arch = "x86_64")]
