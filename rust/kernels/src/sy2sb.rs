@@ -32,50 +32,21 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
     if b == 0 || n <= b + 1 {
         return;
     }
-    let mut k = 0;
     let avx2 = ge2gb::has_avx2();
-    let mut v = Vec::new();
-    let (mut x, mut w, mut vw, mut bt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut x2, mut y) = (Vec::new(), Vec::new());
-    let mut tau = vec![T::ZERO; b];
-    let mut t = vec![T::ZERO; b * b];
+    let mut p = Panel::new(b);
+    let (mut x, mut x2) = (Vec::new(), Vec::new());
+    let (mut w, mut vw, mut bt, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut small = vec![T::ZERO; b * b];
-    while k + b + 1 < n {
-        let r0 = k + b; // first row of the panel and of the trailing matrix
+    let mut k = 0;
+    // the first panel and X = A22 V; every later X comes out of the previous panel's update
+    p.factor(a, lda, n, k, avx2);
+    symm_lower(a, lda, k + b, n - k - b, &p.v, p.pk, &mut x, &mut x2, par);
+    loop {
+        let r0 = k + b; // first row of the panel and of the trailing matrix A22
         let m = n - r0;
-        // QR of the panel a[r0.., k..k + b], unblocked: pk = min(b, m) reflectors, each applied
-        // to all the panel's later columns (with m < b the last columns are transformed too);
-        // V (m x pk, unit lower) copied out
-        let pk = b.min(m);
-        // (ge2gb.rs's dgeqr2, compiled for AVX2 + FMA where the CPU has them: this panel took a
-        // quarter of the time as a plain loop with a serial dot product)
-        ge2gb::panel_qr(avx2, &mut a[k * lda + r0..], m, b, lda, &mut tau);
-        v.clear();
-        v.resize(m * pk, T::ZERO);
-        for j in 0..pk {
-            v[j * m + j] = T::ONE;
-            let src = &a[(k + j) * lda + r0 + j + 1..(k + j) * lda + n];
-            v[j * m + j + 1..j * m + m].copy_from_slice(src);
-        }
-        // T (pk x pk, upper, column-major) of Q = I - V T V^T (dlarft, forward, columnwise)
-        t[..pk * pk].fill(T::ZERO);
-        for j in 0..pk {
-            for i in 0..j {
-                // (V^T v_j)_i over rows j.. (v_j is zero above j)
-                let s = dot(&v[i * m + j..i * m + m], &v[j * m + j..j * m + m]);
-                small[i] = T::ZERO - tau[j] * s;
-            }
-            for i in 0..j {
-                let mut s = T::ZERO;
-                for l in i..j {
-                    s += t[i + l * pk] * small[l];
-                }
-                t[i + j * pk] = s;
-            }
-            t[j + j * pk] = tau[j];
-        }
-        // X = A22 V T (m x pk) from A22's lower triangle (see [`symm_lower`]), then times T
-        symm_lower(a, lda, r0, m, &v, pk, &mut x, &mut x2, par);
+        let pk = p.pk;
+        let (v, t) = (&mut p.v, &mut p.t);
+        // X := X T
         y.clear();
         y.extend_from_slice(&x);
         // SAFETY: live buffers of the stated shapes; X alone is written.
@@ -113,9 +84,10 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
             let sm = GMat { ptr: small.as_mut_ptr(), rows: pk, cols: pk, rs: 1, cs: pk as isize };
             gemm_seq_with(c, vm, sm, true, &mut Vec::new());
         }
-        // A22 += [V W] (-[W^T; V^T]) on the lower triangle: column block c0.. from row c0 on
+        // A22 += [V W] (-[W^T; V^T]) on the lower triangle, by blocks of columns (see
+        // [`update_block`])
         vw.clear();
-        vw.extend_from_slice(&v);
+        vw.extend_from_slice(v);
         vw.extend_from_slice(&w);
         bt.clear();
         bt.resize(2 * pk * m, T::ZERO);
@@ -125,73 +97,164 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
                 bt[r * 2 * pk + pk + j] = T::ZERO - v[j * m + r];
             }
         }
-        {
-            let (ap, vwp, btp) = (SendPtr(a.as_mut_ptr()), SendPtr(vw.as_mut_ptr()), SendPtr(bt.as_mut_ptr()));
-            par.for_each(m.div_ceil(BLOCK), &|blk| {
+        let upd = Update { a: SendPtr(a.as_mut_ptr()), lda, r0, m, vw: SendPtr(vw.as_mut_ptr()), bt: SendPtr(bt.as_mut_ptr()), pk };
+        if r0 + b + 1 >= n {
+            // the last panel: the plain update
+            // SAFETY: the blocks write disjoint columns of A22; vw and bt are read.
+            par.for_each(m.div_ceil(BLOCK), &|blk| unsafe { upd.block(blk * BLOCK, BLOCK.min(m - blk * BLOCK)) });
+            break;
+        }
+        // The update fused with the next panel's `X = A23 V'` (A23 = A22[b.., b..]): the next
+        // panel's columns are updated first and factored; then each block of A23's columns is
+        // updated and at once, while it is in cache, multiplied into X' (the blocks and pieces of
+        // [`symm_lower`], so X' has the bits it would have there). This reads A23 once per panel
+        // instead of twice.
+        // SAFETY: the first b columns of A22, nothing else, written; vw and bt read.
+        unsafe { upd.block(0, b) };
+        p.factor(a, lda, n, r0, avx2);
+        // (a fresh pointer: `a` was borrowed again by the factorisation)
+        let upd = Update { a: SendPtr(a.as_mut_ptr()), ..upd };
+        let (m2, pk2) = (m - b, p.pk);
+        let (cut, nblk) = symm_pieces(m2);
+        for buf in [&mut x, &mut x2] {
+            buf.clear();
+            buf.resize(m2 * pk2, T::ZERO);
+        }
+        let (vp, xp, x2p) = (SendPtr(p.v.as_ptr() as *mut T), SendPtr(x.as_mut_ptr()), SendPtr(x2.as_mut_ptr()));
+        par.for_each(2, &|piece| {
+            let (blocks, out) = if piece == 0 { (0..cut, xp) } else { (cut..nblk, x2p) };
+            let mut dg = vec![T::ZERO; BLOCK * BLOCK];
+            for blk in blocks {
                 let c0 = blk * BLOCK;
-                let cols = BLOCK.min(m - c0);
-                // SAFETY: block blk writes rows r0 + c0.. of columns r0 + c0..r0 + c0 + cols of A22
-                // only; vw and bt are read.
+                // SAFETY: piece `piece` alone updates its blocks of A23's columns (rows from the
+                // block's top down) and then reads them, and alone writes its own X'; V' is read.
                 unsafe {
-                    let c = GMat { ptr: ap.get().add((r0 + c0) * lda + r0 + c0), rows: m - c0, cols, rs: 1, cs: lda as isize };
-                    let am = GMat { ptr: vwp.get().add(c0), rows: m - c0, cols: 2 * pk, rs: 1, cs: m as isize };
-                    let bm = GMat { ptr: btp.get().add(c0 * 2 * pk), rows: 2 * pk, cols, rs: 1, cs: (2 * pk) as isize };
-                    gemm_seq_with(c, am, bm, true, &mut Vec::new());
+                    upd.block(b + c0, BLOCK.min(m2 - c0));
+                    symm_block(upd.a, lda, r0 + b, m2, vp, pk2, out, blk, &mut dg);
                 }
-            });
+            }
+        });
+        for (xi, &yi) in x.iter_mut().zip(x2.iter()) {
+            *xi += yi;
         }
         k += b;
     }
 }
 
+/// One panel's reflectors: `V` (`m x pk`, unit lower trapezoidal, column-major) and `T`
+/// (`pk x pk`, upper) with `Q = I - V T V^T` (LAPACK's `dlarft`, forward, columnwise).
+struct Panel<T> {
+    b: usize,
+    pk: usize,
+    v: Vec<T>,
+    t: Vec<T>,
+    tau: Vec<T>,
+    work: Vec<T>,
+}
+
+impl<T: Real> Panel<T> {
+    fn new(b: usize) -> Self {
+        Panel { b, pk: 0, v: Vec::new(), t: vec![T::ZERO; b * b], tau: vec![T::ZERO; b], work: vec![T::ZERO; b] }
+    }
+
+    /// QR of the panel `a[r0.., k..k + b]` (`r0 = k + b`) in place, unblocked: `pk = min(b, m)`
+    /// reflectors, each applied to all the panel's later columns (with `m < b` the last columns
+    /// are transformed too); `V` copied out and `T` formed.
+    fn factor(&mut self, a: &mut [T], lda: usize, n: usize, k: usize, avx2: bool) {
+        let b = self.b;
+        let r0 = k + b;
+        let m = n - r0;
+        let pk = b.min(m);
+        self.pk = pk;
+        // (ge2gb.rs's dgeqr2, compiled for AVX2 + FMA where the CPU has them: this panel took a
+        // quarter of the time as a plain loop with a serial dot product)
+        ge2gb::panel_qr(avx2, &mut a[k * lda + r0..], m, b, lda, &mut self.tau);
+        let (v, t, tau, small) = (&mut self.v, &mut self.t, &self.tau, &mut self.work);
+        v.clear();
+        v.resize(m * pk, T::ZERO);
+        for j in 0..pk {
+            v[j * m + j] = T::ONE;
+            let src = &a[(k + j) * lda + r0 + j + 1..(k + j) * lda + n];
+            v[j * m + j + 1..j * m + m].copy_from_slice(src);
+        }
+        t[..pk * pk].fill(T::ZERO);
+        for j in 0..pk {
+            for i in 0..j {
+                // (V^T v_j)_i over rows j.. (v_j is zero above j)
+                let s = dot(&v[i * m + j..i * m + m], &v[j * m + j..j * m + m]);
+                small[i] = T::ZERO - tau[j] * s;
+            }
+            for i in 0..j {
+                let mut s = T::ZERO;
+                for l in i..j {
+                    s += t[i + l * pk] * small[l];
+                }
+                t[i + j * pk] = s;
+            }
+            t[j + j * pk] = tau[j];
+        }
+    }
+}
+
+/// The rank-`2 pk` update `A22 += [V W] (-[W^T; V^T])` of the trailing matrix `A22 =
+/// a[r0.., r0..]` (`m x m`), `vw` (`m x 2 pk`) and `bt` (`2 pk x m`) column-major.
+#[derive(Clone, Copy)]
+struct Update<T> {
+    a: SendPtr<T>,
+    lda: usize,
+    r0: usize,
+    m: usize,
+    vw: SendPtr<T>,
+    bt: SendPtr<T>,
+    pk: usize,
+}
+
+impl<T: Real> Update<T> {
+    /// Columns `c0..c0 + cols` of `A22`, rows from `c0` down (the lower triangle and the upper
+    /// part of the diagonal block, which nobody reads), by one GEMM.
+    ///
+    /// # Safety
+    /// The buffers are live with the stated shapes, and nothing else touches these columns.
+    unsafe fn block(&self, c0: usize, cols: usize) {
+        let (lda, r0, m, pk) = (self.lda, self.r0, self.m, self.pk);
+        // SAFETY: the caller's contract.
+        unsafe {
+            let c = GMat { ptr: self.a.get().add((r0 + c0) * lda + r0 + c0), rows: m - c0, cols, rs: 1, cs: lda as isize };
+            let am = GMat { ptr: self.vw.get().add(c0), rows: m - c0, cols: 2 * pk, rs: 1, cs: m as isize };
+            let bm = GMat { ptr: self.bt.get().add(c0 * 2 * pk), rows: 2 * pk, cols, rs: 1, cs: (2 * pk) as isize };
+            gemm_seq_with(c, am, bm, true, &mut Vec::new());
+        }
+    }
+}
+
+/// The two FIXED pieces of [`symm_lower`]'s blocks for an `m x m` matrix: blocks `0..cut` and
+/// `cut..nblk`, holding about half the lower triangle each (columns `0..cut BLOCK` when
+/// `(m - cut BLOCK)^2 = m^2 / 2`); they depend on `m` alone.
+fn symm_pieces(m: usize) -> (usize, usize) {
+    let nblk = m.div_ceil(BLOCK);
+    let cut = (((m as f64) * (1.0 - core::f64::consts::FRAC_1_SQRT_2) / BLOCK as f64).round() as usize).min(nblk);
+    (cut, nblk)
+}
+
 /// `X = A22 V` (`m x pk`, column-major) for the symmetric `A22 = a[r0.., r0..]` of which only the
-/// lower triangle is valid: per column block `J` of [`BLOCK`], `X[J..] += A22[J.., J] V[J]` (the
-/// diagonal block mirrored into a full copy first) and `X[J] += A22[J + 1.., J]^T V[J + 1..]`. The
-/// blocks are cut into two FIXED pieces holding about half the triangle each (the cut depends on
-/// `m` alone), each summing into its own `X` (`x`, `x2`), added in a fixed order.
+/// lower triangle is valid, by the blocks of [`symm_block`] in the two pieces of
+/// [`symm_pieces`], each summing into its own `X` (`x`, `x2`), added in a fixed order.
 #[allow(clippy::too_many_arguments)]
 fn symm_lower<T: Real>(a: &mut [T], lda: usize, r0: usize, m: usize, v: &[T], pk: usize, x: &mut Vec<T>, x2: &mut Vec<T>, par: Par) {
     for buf in [&mut *x, &mut *x2] {
         buf.clear();
         buf.resize(m * pk, T::ZERO);
     }
-    let nblk = m.div_ceil(BLOCK);
-    // blocks 0..cut hold columns 0..cut BLOCK: about half of the m^2 / 2 elements when
-    // (m - cut BLOCK)^2 = m^2 / 2
-    let cut = (((m as f64) * (1.0 - core::f64::consts::FRAC_1_SQRT_2) / BLOCK as f64).round() as usize).min(nblk);
+    let (cut, nblk) = symm_pieces(m);
     let (ap, vp) = (SendPtr(a.as_mut_ptr()), SendPtr(v.as_ptr() as *mut T));
     let (xp, x2p) = (SendPtr(x.as_mut_ptr()), SendPtr(x2.as_mut_ptr()));
     par.for_each(2, &|piece| {
         let (blocks, out) = if piece == 0 { (0..cut, xp) } else { (cut..nblk, x2p) };
         let mut dg = vec![T::ZERO; BLOCK * BLOCK];
         for blk in blocks {
-            let c0 = blk * BLOCK;
-            let wd = BLOCK.min(m - c0);
-            let below = m - c0 - wd;
             // SAFETY: piece `piece` alone writes its own X (`out`); A22's lower triangle and V are
             // only read.
-            unsafe {
-                let col = |j: usize| ap.get().add((r0 + j) * lda + r0);
-                for jj in 0..wd {
-                    for ii in jj..wd {
-                        let e = *col(c0 + jj).add(c0 + ii);
-                        dg[ii + jj * wd] = e;
-                        dg[jj + ii * wd] = e;
-                    }
-                }
-                let vj = GMat { ptr: vp.get().add(c0), rows: wd, cols: pk, rs: 1, cs: m as isize };
-                let xj = GMat { ptr: out.get().add(c0), rows: wd, cols: pk, rs: 1, cs: m as isize };
-                let d = GMat { ptr: dg.as_mut_ptr(), rows: wd, cols: wd, rs: 1, cs: wd as isize };
-                gemm_seq_with(xj, d, vj, true, &mut Vec::new());
-                if below > 0 {
-                    let l = GMat { ptr: col(c0).add(c0 + wd), rows: below, cols: wd, rs: 1, cs: lda as isize };
-                    let xb = GMat { ptr: out.get().add(c0 + wd), rows: below, cols: pk, rs: 1, cs: m as isize };
-                    gemm_seq_with(xb, l, vj, true, &mut Vec::new());
-                    let lt = GMat { ptr: col(c0).add(c0 + wd), rows: wd, cols: below, rs: lda as isize, cs: 1 };
-                    let vb = GMat { ptr: vp.get().add(c0 + wd), rows: below, cols: pk, rs: 1, cs: m as isize };
-                    gemm_seq_with(xj, lt, vb, true, &mut Vec::new());
-                }
-            }
+            unsafe { symm_block(ap, lda, r0, m, vp, pk, out, blk, &mut dg) };
         }
     });
     for (xi, &yi) in x.iter_mut().zip(x2.iter()) {
@@ -199,6 +262,43 @@ fn symm_lower<T: Real>(a: &mut [T], lda: usize, r0: usize, m: usize, v: &[T], pk
     }
 }
 
+/// Block `blk` (columns `J = blk BLOCK..`, [`BLOCK`] wide) of `X += A22 V` (see [`symm_lower`]):
+/// `X[J..] += A22[J.., J] V[J]` (the diagonal block mirrored into the full copy `dg` first) and
+/// `X[J] += A22[J + 1.., J]^T V[J + 1..]`.
+///
+/// # Safety
+/// `a` holds the lower triangle of `A22 = a[r0.., r0..]` (`m x m`, leading dimension `lda`), `v`
+/// `m x pk` and `out` `m x pk` elements (column-major, leading dimension `m`); nothing else
+/// writes `out` or those columns of `A22` meanwhile.
+#[allow(clippy::too_many_arguments)]
+unsafe fn symm_block<T: Real>(ap: SendPtr<T>, lda: usize, r0: usize, m: usize, vp: SendPtr<T>, pk: usize, out: SendPtr<T>, blk: usize, dg: &mut [T]) {
+    let c0 = blk * BLOCK;
+    let wd = BLOCK.min(m - c0);
+    let below = m - c0 - wd;
+    // SAFETY: the caller's contract.
+    unsafe {
+        let col = |j: usize| ap.get().add((r0 + j) * lda + r0);
+        for jj in 0..wd {
+            for ii in jj..wd {
+                let e = *col(c0 + jj).add(c0 + ii);
+                dg[ii + jj * wd] = e;
+                dg[jj + ii * wd] = e;
+            }
+        }
+        let vj = GMat { ptr: vp.get().add(c0), rows: wd, cols: pk, rs: 1, cs: m as isize };
+        let xj = GMat { ptr: out.get().add(c0), rows: wd, cols: pk, rs: 1, cs: m as isize };
+        let d = GMat { ptr: dg.as_mut_ptr(), rows: wd, cols: wd, rs: 1, cs: wd as isize };
+        gemm_seq_with(xj, d, vj, true, &mut Vec::new());
+        if below > 0 {
+            let l = GMat { ptr: col(c0).add(c0 + wd), rows: below, cols: wd, rs: 1, cs: lda as isize };
+            let xb = GMat { ptr: out.get().add(c0 + wd), rows: below, cols: pk, rs: 1, cs: m as isize };
+            gemm_seq_with(xb, l, vj, true, &mut Vec::new());
+            let lt = GMat { ptr: col(c0).add(c0 + wd), rows: wd, cols: below, rs: lda as isize, cs: 1 };
+            let vb = GMat { ptr: vp.get().add(c0 + wd), rows: below, cols: pk, rs: 1, cs: m as isize };
+            gemm_seq_with(xj, lt, vb, true, &mut Vec::new());
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
