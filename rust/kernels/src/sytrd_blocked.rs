@@ -109,7 +109,7 @@ pub const BLOCKED_MIN_N: usize = 97;
 /// ([`crate::sb2st`], `dsytrd_sb2st`, `O(n^2 b)`). Measured by `two_stage_values_timing` (f64,
 /// on the pool, median wall ms, one-stage [`sytrd_blocked`] against `sy2sb + sb2st`): see the
 /// module doc.
-pub const TWO_STAGE_MIN_N: usize = 1000;
+pub const TWO_STAGE_MIN_N: usize = 480;
 pub const TWO_STAGE_BAND: usize = 16;
 
 /// [`sytrd_blocked`] for [`crate::sytrd`]'s eigenvector path (small orders, one thread):
