@@ -507,9 +507,7 @@ mod tests {
     fn ge2gb_timing() {
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
-        let list = |var: &str, default: &[usize]| -> Vec<usize> {
-            std::env::var(var).map(|v| v.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(default.to_vec())
-        };
+        let list = crate::testing::env_list;
         for n in list("FL_SIZES", &[256, 512, 1024, 2048]) {
             let a0 = crate::testing::data(n * n, n as u64);
             let (mut w1, mut w2) = (a0.clone(), a0.clone());

@@ -676,9 +676,7 @@ mod tests {
     fn two_stage_values_timing() {
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
-        let list = |var: &str, default: &[usize]| -> Vec<usize> {
-            std::env::var(var).map(|v| v.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(default.to_vec())
-        };
+        let list = crate::testing::env_list;
         for n in list("FL_SIZES", &[128, 160, 192, 256, 384, 512, 1024]) {
             let a0 = crate::testing::data(n * n, n as u64);
             let mut w = a0.clone();

@@ -85,7 +85,7 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
             gemm_seq_with(c, vm, sm, true, &mut Vec::new());
         }
         // A22 += [V W] (-[W^T; V^T]) on the lower triangle, by blocks of columns (see
-        // [`update_block`])
+        // [`Update::block`])
         vw.clear();
         vw.extend_from_slice(v);
         vw.extend_from_slice(&w);

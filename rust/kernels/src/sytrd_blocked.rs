@@ -5,6 +5,13 @@
 //! followed by the back-transformation `Q Z` in blocks of [`QB`] reflectors through GEMM
 //! (`dormtr`-style) for eigenvectors.
 //!
+//! Eigenvalues only, from [`TWO_STAGE_MIN_N`] up (session 10), the tridiagonalisation runs in two
+//! stages instead: [`crate::sy2sb`] takes the matrix to a band of half-bandwidth
+//! [`TWO_STAGE_BAND`] with every trailing-matrix flop in GEMM, and [`crate::sb2st`] chases the band
+//! down to tridiagonal form (`6 n^2 b` flops, one thread). The one-stage reduction spends half of
+//! its `4/3 n^3` flops in matrix-vector products bound by cache bandwidth, which the first stage
+//! avoids; the second stage is what it costs instead.
+//!
 //! Threads, with the same bits for any thread count: every parallel step is a FIXED split run
 //! by [`Par::for_each`] (which runs the pieces in turn on one thread):
 //! - each panel column's symmetric matrix-vector product `A22 v` on the trailing matrix, from
@@ -764,9 +771,7 @@ mod tests {
     fn two_stage_values_timing() {
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
-        let list = |var: &str, default: &[usize]| -> Vec<usize> {
-            std::env::var(var).map(|v| v.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(default.to_vec())
-        };
+        let list = crate::testing::env_list;
         for n in list("FL_SIZES", &[97, 128, 192, 256, 384, 512, 1024, 2048]) {
             let a = crate::testing::symmetric(n, n as u64);
             let c0 = col_major_lower(&a, n);

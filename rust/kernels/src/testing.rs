@@ -59,6 +59,12 @@ pub(crate) fn thread_cpu_time() -> f64 {
     ts.sec as f64 + ts.nsec as f64 * 1e-9
 }
 
+/// The comma-separated sizes in the environment variable `var` (e.g. `FL_SIZES=256,512`), else
+/// `default`: how the ignored timing tests take their lists.
+pub(crate) fn env_list(var: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(var).map(|v| v.split(',').map(|x| x.parse().expect("a list of sizes")).collect()).unwrap_or(default.to_vec())
+}
+
 /// The median wall time in ms of each closure over 15 interleaved rounds, for the ignored timing
 /// tests: interleaving lets slow drifts of a shared machine hit every variant alike.
 pub(crate) fn interleaved_medians<const K: usize>(mut fs: [&mut dyn FnMut(); K]) -> [f64; K] {
