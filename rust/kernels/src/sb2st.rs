@@ -28,6 +28,58 @@
 //!    column 0 of `C` done first, the next reflector `u` from it and its application from the
 //!    left to `C`'s further columns as each is reached.
 //!
+//! That is the general [`step`]: any `lm`, `lm2` (each sweep's last steps), and every step when
+//! `b` is not a multiple of 4 or is above 32 ([`chase_general`], the loop as it was). Full steps
+//! (`lm = lm2 = b`, nearly all) of `b` a multiple of 4 up to 32 take a kernel in two parts,
+//! with `b` a literal for b = 8, 16, 24, 32 (fixed trip counts once inlined):
+//! - the head ([`full_head`]): `w = tau C v`, `C`'s column 0 updated, the next reflector `u`
+//!   from it (`larfg` with one square root). It touches only `C` and is all the next step needs
+//!   from this one, so it is done one step ahead, before this step's body: its latency chain
+//!   (the product, the square root, the divisions) overlaps the body instead of stalling the
+//!   next step;
+//! - the body ([`full_body`]): `z = A v`, `y`, `A -= v y^T + y v^T`, and `C`'s columns `1..b`,
+//!   the right update and the left reflector together, one read for the dot and one update
+//!   per column (`c_j -= v_j w + tau_u (u . c_j - v_j (u . w)) u`).
+//!
+//! Both work on 4-row chunks aligned to the step's first row and by tile columns of 4 (each
+//! chunk of `z`, `v`, `y`, `u`, `w` loaded once per 4 columns), with real fused multiply-adds
+//! (the private [`fma`]; `Real::mul_add` does not fuse). Results differ from the general step
+//! in rounding only (test `full_step_matches_general`).
+//!
+//! Speed, f64, one thread, medians of `sb2st_timing` (ms; the machine is shared, runs vary by
+//! ~10%; "before" is the general step everywhere, as this file was):
+//!
+//! | n    | b  | before | after       |
+//! |------|----|--------|-------------|
+//! | 512  | 16 | 3.17   | 1.52 - 1.68 |
+//! | 1024 | 16 | 12.6   | 6.3         |
+//! | 2048 | 16 | 53.4   | 23.1 - 25.9 |
+//! | 512  | 32 | 4.76   | 2.8 - 3.1   |
+//! | 1024 | 32 | 19.1   | 10.6 - 11.5 |
+//! | 2048 | 32 | 79.4   | 40.3 - 43.4 |
+//!
+//! and at n = 1024 (general against fast path in one binary): b = 8 11.3 -> 4.5, b = 24
+//! 16.7 -> 8.6; b = 64 unchanged (general path). What each piece gained at n = 1024, b = 16:
+//! 1. real FMAs and aligned 4-wide chunks for full steps, `b` at run time: small (n = 512:
+//!    3.17 -> 2.89);
+//! 2. `b` a literal for 8 / 16 / 24 / 32: 12.6 -> 8.9 (b = 32: 19.1 -> 13.5);
+//! 3. the first pass by tile columns of 4 (on its own): nothing (9.0);
+//! 4. the head / body split with the head a step ahead: at first slower (11.5), because the
+//!    unrolled literal-`b` loops were no longer vectorised (loads and stores interleaved per
+//!    element; the compiler could not prove that they do not alias) and scalar stores to `z`
+//!    were read back by vector loads (failed store-to-load forwarding). Each 4-chunk loaded
+//!    whole before it is stored ([`ld4`], [`st4`]) and `z`'s diagonal tile kept in registers:
+//!    -> 7.9;
+//! 5. the body's rank-2 update and `C` by tile columns of 4: -> 7.1;
+//! 6. the head's `C v` by row chunks with the partial sums in registers, `larfg` with one
+//!    square root: -> 6.2 - 6.7.
+//!
+//! Did not pay: the fast path at b = 64 (26 ms with the first version, 37 after the head /
+//! body split, against the general step's 32 - 35: the 64 KiB panel and the next step's `C`
+//! no longer fit in L1 together), hence b <= 32. Not tried: several sweeps pipelined through
+//! one window, 8-wide chunks for f32 (f32 takes the same 4-wide code: n = 1024, b = 16
+//! 11.7 -> 5.2 ms, b = 8 9.8 -> 4.2, b = 32 15.6 -> 8.6), AVX-512.
+//!
 //! Compiled for AVX2 + FMA where the CPU has them (one machine always takes the same branch).
 
 use crate::scalar::Real;
