@@ -17,7 +17,7 @@ import ferrolinalg as fl
 from conftest import FLOAT_DTYPES, checked, eps, layouts, param_id
 from test_eigh import NASTY, check_eigenvalues, nasty, sym
 
-TWO_STAGE_MIN_N = 480
+TWO_STAGE_MIN_N = 352
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=param_id)

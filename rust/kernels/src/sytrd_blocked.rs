@@ -12,6 +12,21 @@
 //! its `4/3 n^3` flops in matrix-vector products bound by cache bandwidth, which the first stage
 //! avoids; the second stage is what it costs instead.
 //!
+//! `two_stage_values_timing`, f64, on the pool (2 threads), idle machine, median wall ms; the
+//! tridiagonal's eigenvalues (`dsterf`) come on top either way:
+//!
+//! | n | one-stage | `sy2sb` + `sb2st`, b = 16 | `dsterf` |
+//! | ---: | ---: | ---: | ---: |
+//! | 256 | 1.22 | 0.91 + 0.41 | 0.74 |
+//! | 320 | 2.00 | 1.34 + 0.66 | 1.11 |
+//! | 384 | 3.11 | 2.05 + 0.91 | 1.61 |
+//! | 512 | 6.60 | 4.28 + 1.71 | 2.85 |
+//! | 1024 | 42.0 | 25.2 + 6.2 | 11.5 |
+//! | 2048 | 318 | 157 + 25 | 42 |
+//!
+//! Hence [`TWO_STAGE_MIN_N`] = 352. At 512 / 1024, b = 8 gave 4.6 + 1.1 / 26.8 + 4.3, b = 24
+//! 4.2 + 2.1 / 22.9 + 8.4: 16 is as good as any.
+//!
 //! Threads, with the same bits for any thread count: every parallel step is a FIXED split run
 //! by [`Par::for_each`] (which runs the pieces in turn on one thread):
 //! - each panel column's symmetric matrix-vector product `A22 v` on the trailing matrix, from
@@ -115,8 +130,8 @@ pub const BLOCKED_MIN_N: usize = 97;
 /// `dsytrd_sy2sb`, all its updates in GEMM), then the band to tridiagonal form by bulge chasing
 /// ([`crate::sb2st`], `dsytrd_sb2st`, `O(n^2 b)`). Measured by `two_stage_values_timing` (f64,
 /// on the pool, median wall ms, one-stage [`sytrd_blocked`] against `sy2sb + sb2st`): see the
-/// module doc.
-pub const TWO_STAGE_MIN_N: usize = 480;
+/// module doc; the two tie at 320.
+pub const TWO_STAGE_MIN_N: usize = 352;
 pub const TWO_STAGE_BAND: usize = 16;
 
 /// [`sytrd_blocked`] for [`crate::sytrd`]'s eigenvector path (small orders, one thread):
