@@ -31,6 +31,7 @@ use crate::gemm::{gemm_seq_with, Mat};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
 use crate::svd_small::{dot, householder};
+use crate::sytrd::axpy;
 use crate::threads::Par;
 
 /// Columns per task of the left (QR) update.
@@ -41,14 +42,6 @@ const UPD_ROWS: usize = 128;
 
 /// An update is run on the pool from this many multiply-adds.
 const PAR_MIN_WORK: usize = 1 << 18;
-
-/// `y += alpha x`
-#[inline(always)]
-fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi = *yi + alpha * *xi;
-    }
-}
 
 /// Unblocked Householder QR of the column-major `rows x cols` panel `p` (leading dimension `ld`):
 /// `R` on and above the diagonal, the reflectors' tails below it (`v[0] = 1` implied), the
@@ -83,24 +76,12 @@ unsafe fn panel_qr_avx2<T: Real>(p: &mut [T], rows: usize, cols: usize, ld: usiz
     panel_qr_body(p, rows, cols, ld, tau)
 }
 
-pub(crate) fn has_avx2() -> bool {
+/// [`panel_qr_body`] (LAPACK's `dgeqr2`), compiled for AVX2 + FMA where the CPU has them.
+pub(crate) fn panel_qr<T: Real>(p: &mut [T], rows: usize, cols: usize, ld: usize, tau: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-pub(crate) fn panel_qr<T: Real>(avx2: bool, p: &mut [T], rows: usize, cols: usize, ld: usize, tau: &mut [T]) {
-    if avx2 {
-        // SAFETY: the CPU has the features (checked by the caller).
-        #[cfg(target_arch = "x86_64")]
-        unsafe {
-            return panel_qr_avx2(p, rows, cols, ld, tau);
-        }
+    if crate::sytrd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+        return unsafe { panel_qr_avx2(p, rows, cols, ld, tau) };
     }
     panel_qr_body(p, rows, cols, ld, tau)
 }
@@ -158,7 +139,6 @@ pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize
     }
     assert!(lda >= m && a.len() >= (n - 1) * lda + m, "dense_to_band: a too short for {m} x {n}, lda {lda}");
     let b = b.max(1);
-    let avx2 = has_avx2();
     let bmax = b.min(n);
     // V (m x b), Y (n x b), Y^T, -T, S, tau, the right update's C Y (m x b)
     let mut vb = vec![T::ZERO; m * bmax];
@@ -178,7 +158,7 @@ pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize
         for c in 0..bb {
             v[c * mr..(c + 1) * mr].copy_from_slice(&a[(k + c) * lda + k..(k + c) * lda + m]);
         }
-        panel_qr(avx2, v, mr, bb, mr, &mut tau);
+        panel_qr(v, mr, bb, mr, &mut tau);
         // R back (the band's upper triangle)
         for c in 0..bb {
             a[(k + c) * lda + k..(k + c) * lda + k + c + 1].copy_from_slice(&v[c * mr..c * mr + c + 1]);
@@ -222,7 +202,7 @@ pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize
             }
         }
         let nr = nc.min(bb);
-        panel_qr(avx2, y, nc, bb, nc, &mut tau);
+        panel_qr(y, nc, bb, nc, &mut tau);
         // L = R^T back (the band's lower triangle A[k + r, k1 + j], j <= r)
         for r in 0..bb {
             for j in 0..=r.min(nc - 1) {
@@ -444,7 +424,7 @@ mod tests {
         let mut a = a0.clone();
         let mut v: Vec<f64> = a[..m * b].to_vec();
         let mut tau = vec![0.0; b];
-        panel_qr(has_avx2(), &mut v, m, b, m, &mut tau);
+        panel_qr(&mut v, m, b, m, &mut tau);
         let (mut tn, mut s) = (vec![0.0; b * b], vec![0.0; b * b]);
         form_vt(&mut v, m, b, &tau, &mut tn, &mut s);
         // Q^T A with Q = I - V T V^T should make columns 0..b upper triangular: the right T does,

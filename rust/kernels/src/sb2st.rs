@@ -29,7 +29,7 @@
 //!    left to `C`'s further columns as each is reached.
 //!
 //! That is the general [`step`]: any `lm`, `lm2` (each sweep's last steps), and every step when
-//! `b` is not a multiple of 4 or is above 32 ([`chase_general`], the loop as it was). Full steps
+//! `b` is not a multiple of 4 or is above 32 (the loop as it was). Full steps
 //! (`lm = lm2 = b`, nearly all) of `b` a multiple of 4 up to 32 take a kernel in two parts,
 //! with `b` a literal for b = 8, 16, 24, 32 (fixed trip counts once inlined):
 //! - the head ([`full_head`]): `w = tau C v`, `C`'s column 0 updated, the next reflector `u`
@@ -43,7 +43,7 @@
 //!
 //! Both work on 4-row chunks aligned to the step's first row and by tile columns of 4 (each
 //! chunk of `z`, `v`, `y`, `u`, `w` loaded once per 4 columns), with real fused multiply-adds
-//! (the private [`fma`]; `Real::mul_add` does not fuse). Results differ from the general step
+//! (the private [`fma`], through `Real::fused_mul_add`; `Real::mul_add` does not fuse). Results differ from the general step
 //! in rounding only (test `full_step_matches_general`).
 //!
 //! Speed, f64, one thread, medians of `sb2st_timing` (ms; the machine is shared, runs vary by
@@ -145,67 +145,27 @@ fn chase_any<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T], fast: bo
     chase::<T, false>(ab, n, b, work, fast)
 }
 
-/// `a b + c`, fused (one rounding) when `FUSE` (only inside the AVX2 + FMA build, where it is
-/// one `vfmadd`; elsewhere `f64::mul_add` would be a libm call), else `a * b + c`. `T` is `f32`
-/// or `f64` (the `TypeId` tests fold away at compile time).
+/// `a b + c`, fused (one rounding, [`Real::fused_mul_add`]) when `FUSE` (only inside the AVX2 +
+/// FMA build, where it is one `vfmadd`; elsewhere it would be a libm call), else `a * b + c`.
 #[inline(always)]
 fn fma<T: Real, const FUSE: bool>(a: T, b: T, c: T) -> T {
-    use core::any::TypeId;
-    if FUSE {
-        if TypeId::of::<T>() == TypeId::of::<f64>() {
-            // SAFETY: T is f64.
-            unsafe {
-                let r = f64::mul_add(core::mem::transmute_copy(&a), core::mem::transmute_copy(&b), core::mem::transmute_copy(&c));
-                return core::mem::transmute_copy(&r);
-            }
-        }
-        if TypeId::of::<T>() == TypeId::of::<f32>() {
-            // SAFETY: T is f32.
-            unsafe {
-                let r = f32::mul_add(core::mem::transmute_copy(&a), core::mem::transmute_copy(&b), core::mem::transmute_copy(&c));
-                return core::mem::transmute_copy(&r);
-            }
-        }
-    }
-    a * b + c
+    if FUSE { a.fused_mul_add(b, c) } else { a * b + c }
 }
 
-/// All sweeps by the general [`step`] (every `b`; the only path when `b` is not a multiple of
-/// 4 or is above 32, where the full-step kernel did not pay: at b = 64 the panel, 64 KiB in
-/// f64, and the next step's head no longer fit in L1 together).
+/// Sweep `i`'s first reflector, from column `i` (rows `i + 1..=i + lm`, at offsets `1..=lm` of
+/// its compact column): annihilates `A[i + 2..=i + lm, i]`, its vector into `v[..lm]`
+/// (`v[0] = 1`); returns its `tau`.
 #[inline(always)]
-fn chase_general<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T]) {
-    let ldb = 2 * b;
-    let (v, rest) = work.split_at_mut(b);
-    let (u, z) = rest.split_at_mut(b);
-    let z = &mut z[..2 * b];
-    for i in 0..n - 2 {
-        let st = i + 1;
-        let ed = (i + b).min(n - 1);
-        let lm = ed - st + 1;
-        // the sweep's first reflector, from column i (rows st..=ed at offsets 1..=lm)
-        let ci = i * ldb;
-        let (beta, tau) = larfg(ab[ci + 1], &mut ab[ci + 2..ci + 1 + lm]);
-        ab[ci + 1] = beta;
-        v[0] = T::ONE;
-        v[1..lm].copy_from_slice(&ab[ci + 2..ci + 1 + lm]);
-        for x in ab[ci + 2..ci + 1 + lm].iter_mut() {
-            *x = T::ZERO;
-        }
-        let (mut st, mut lm, mut tau) = (st, lm, tau);
-        loop {
-            let ed = st + lm - 1;
-            let lm2 = (n - 1 - ed).min(b);
-            let tau_u = step(ab, ldb, st, lm, lm2, &v[..lm], tau, &mut u[..lm2.max(1)], z);
-            if lm2 <= 1 {
-                break;
-            }
-            v[..lm2].copy_from_slice(&u[..lm2]);
-            st = ed + 1;
-            lm = lm2;
-            tau = tau_u;
-        }
+fn first_reflector<T: Real>(ab: &mut [T], ldb: usize, i: usize, lm: usize, v: &mut [T]) -> T {
+    let ci = i * ldb;
+    let (beta, tau) = larfg(ab[ci + 1], &mut ab[ci + 2..ci + 1 + lm]);
+    ab[ci + 1] = beta;
+    v[0] = T::ONE;
+    v[1..lm].copy_from_slice(&ab[ci + 2..ci + 1 + lm]);
+    for x in ab[ci + 2..ci + 1 + lm].iter_mut() {
+        *x = T::ZERO;
     }
+    tau
 }
 
 /// `s[..4]` as an array (all four loads before any store, so the compiler can make them one
@@ -228,9 +188,9 @@ fn st4<T: Copy>(s: &mut [T], x: [T; 4]) {
 #[inline(always)]
 fn chase<T: Real, const FUSE: bool>(ab: &mut [T], n: usize, b: usize, work: &mut [T], fast: bool) {
     let ldb = 2 * b;
-    if !(fast && b % 4 == 0 && b <= 32) {
-        return chase_general(ab, n, b, work);
-    }
+    // the full-step kernel did not pay for other bandwidths: at b = 64 the panel (64 KiB in f64)
+    // and the next step's head no longer fit in L1 together
+    let full_steps = fast && b % 4 == 0 && b <= 32;
     let (v, rest) = work.split_at_mut(b);
     let (u, rest) = rest.split_at_mut(b);
     let (z, rest) = rest.split_at_mut(2 * b);
@@ -239,25 +199,14 @@ fn chase<T: Real, const FUSE: bool>(ab: &mut [T], n: usize, b: usize, work: &mut
     let w2 = &mut rest[..b];
     let (mut v, mut u, mut w, mut u2, mut w2) = (v, u, w, u2, w2);
     for i in 0..n - 2 {
-        let st = i + 1;
-        let ed = (i + b).min(n - 1);
-        let lm = ed - st + 1;
-        // the sweep's first reflector, from column i (rows st..=ed at offsets 1..=lm)
-        let ci = i * ldb;
-        let (beta, tau) = larfg(ab[ci + 1], &mut ab[ci + 2..ci + 1 + lm]);
-        ab[ci + 1] = beta;
-        v[0] = T::ONE;
-        v[1..lm].copy_from_slice(&ab[ci + 2..ci + 1 + lm]);
-        for x in ab[ci + 2..ci + 1 + lm].iter_mut() {
-            *x = T::ZERO;
-        }
-        let (mut st, mut lm, mut tau) = (st, lm, tau);
+        let (mut st, mut lm) = (i + 1, b.min(n - 1 - i));
+        let mut tau = first_reflector(ab, ldb, i, lm, v);
         // the current step's head already done (its (tau_u, u . w), u in `u`, w in `w`)
         let mut ahead: Option<(T, T)> = None;
         loop {
             let ed = st + lm - 1;
             let lm2 = (n - 1 - ed).min(b);
-            if lm == b && lm2 == b {
+            if full_steps && lm == b && lm2 == b {
                 // a literal `b` for the common bandwidths: fixed trip counts once inlined
                 macro_rules! full {
                     ($b:expr) => {{

@@ -29,6 +29,9 @@ pub trait Real:
     fn is_finite(self) -> bool;
     fn is_nan(self) -> bool;
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// `self a + b` with one rounding. For code compiled with the `fma` target feature only,
+    /// where it is one instruction; elsewhere it is a libm call (see [`Real::mul_add`]).
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_real {
@@ -77,6 +80,10 @@ macro_rules! impl_real {
                 // `a * b + c` rather than a fused multiply-add: without a target-cpu flag the
                 // fused form is a libm call, far slower than the two instructions.
                 self * a + b
+            }
+            #[inline(always)]
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                $t::mul_add(self, a, b)
             }
         }
     };

@@ -32,14 +32,13 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
     if b == 0 || n <= b + 1 {
         return;
     }
-    let avx2 = ge2gb::has_avx2();
     let mut p = Panel::new(b);
     let (mut x, mut x2) = (Vec::new(), Vec::new());
     let (mut w, mut vw, mut bt, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut small = vec![T::ZERO; b * b];
     let mut k = 0;
     // the first panel and X = A22 V; every later X comes out of the previous panel's update
-    p.factor(a, lda, n, k, avx2);
+    p.factor(a, lda, n, k);
     symm_lower(a, lda, k + b, n - k - b, &p.v, p.pk, &mut x, &mut x2, par);
     loop {
         let r0 = k + b; // first row of the panel and of the trailing matrix A22
@@ -111,7 +110,7 @@ pub(crate) fn dense_to_band_sym<T: Real>(a: &mut [T], n: usize, lda: usize, b: u
         // instead of twice.
         // SAFETY: the first b columns of A22, nothing else, written; vw and bt read.
         unsafe { upd.block(0, b) };
-        p.factor(a, lda, n, r0, avx2);
+        p.factor(a, lda, n, r0);
         // (a fresh pointer: `a` was borrowed again by the factorisation)
         let upd = Update { a: SendPtr(a.as_mut_ptr()), ..upd };
         let (m2, pk2) = (m - b, p.pk);
@@ -160,7 +159,7 @@ impl<T: Real> Panel<T> {
     /// QR of the panel `a[r0.., k..k + b]` (`r0 = k + b`) in place, unblocked: `pk = min(b, m)`
     /// reflectors, each applied to all the panel's later columns (with `m < b` the last columns
     /// are transformed too); `V` copied out and `T` formed.
-    fn factor(&mut self, a: &mut [T], lda: usize, n: usize, k: usize, avx2: bool) {
+    fn factor(&mut self, a: &mut [T], lda: usize, n: usize, k: usize) {
         let b = self.b;
         let r0 = k + b;
         let m = n - r0;
@@ -168,7 +167,7 @@ impl<T: Real> Panel<T> {
         self.pk = pk;
         // (ge2gb.rs's dgeqr2, compiled for AVX2 + FMA where the CPU has them: this panel took a
         // quarter of the time as a plain loop with a serial dot product)
-        ge2gb::panel_qr(avx2, &mut a[k * lda + r0..], m, b, lda, &mut self.tau);
+        ge2gb::panel_qr(&mut a[k * lda + r0..], m, b, lda, &mut self.tau);
         let (v, t, tau, small) = (&mut self.v, &mut self.t, &self.tau, &mut self.work);
         v.clear();
         v.resize(m * pk, T::ZERO);
