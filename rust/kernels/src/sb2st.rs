@@ -84,20 +84,30 @@
 
 use crate::scalar::Real;
 use crate::sytrd::{axpy, axpy_dot, dot, larfg};
+use crate::threads::Par;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The symmetric tridiagonal `T = Q^T A Q` (diagonal `d`, `n`; sub-diagonal `e[i] = T[i + 1, i]`,
 /// `n - 1` or more, entries past `n - 2` untouched) of the symmetric `n x n` band matrix `A`
 /// (`A[i, j] = 0` for `|i - j| > b`; any `b`, `b >= n - 1` meaning dense) whose lower band is
 /// `a[i + j lda]`, `0 <= i - j <= b` (column-major, `lda >= n`; nothing else of `a` is read, so
 /// the rest may hold anything, NaN included; `a` itself is left as it was). Eigenvalues only:
-/// the reflectors are not kept.
-pub(crate) fn band_to_tridiagonal<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T]) {
-    tridiagonal_impl(a, n, lda, b, d, e, true)
+/// the reflectors are not kept. The sweeps are pipelined over `par`'s threads from
+/// [`PAR_MIN_N`] up, with the same bits for any thread count (see [`Sweeps`]).
+pub(crate) fn band_to_tridiagonal<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T], par: Par) {
+    tridiagonal_impl(a, n, lda, b, d, e, true, par)
 }
+
+/// From this order up the sweeps run on the pool: below it one sweep is too short (a few
+/// microseconds) for the pipeline's hand-overs and the pool's wake-up to pay. Measured with
+/// `sb2st_timing` (f64, b = 16, ms, one thread -> two): see the module doc.
+pub(crate) const PAR_MIN_N: usize = 256;
 
 /// [`band_to_tridiagonal`]; `fast = false` takes the general [`step`] for every step (the
 /// tests' reference for [`full_head`] + [`full_body`]).
-fn tridiagonal_impl<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T], fast: bool) {
+#[allow(clippy::too_many_arguments)]
+fn tridiagonal_impl<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mut [T], e: &mut [T], fast: bool, par: Par) {
     if n == 0 {
         return;
     }
@@ -119,8 +129,23 @@ fn tridiagonal_impl<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mu
         let m = (b + 1).min(n - j);
         ab[j * ldb..j * ldb + m].copy_from_slice(&a[j + j * lda..j + j * lda + m]);
     }
-    let mut work = vec![T::ZERO; 8 * b];
-    chase_any(&mut ab, n, b, &mut work, fast);
+    // the full-step kernel did not pay for other bandwidths: at b = 64 the panel (64 KiB in f64)
+    // and the next step's head no longer fit in L1 together
+    let full_steps = fast && b % 4 == 0 && b <= 32;
+    let sweeps = Sweeps::new(&mut ab, n, b);
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = crate::sytrd::has_avx2_fma();
+    let worker = |_: usize| {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            return unsafe { run_sweeps_avx2(&sweeps, full_steps) };
+        }
+        run_sweeps::<T, false>(&sweeps, full_steps)
+    };
+    let par = par.when(n >= PAR_MIN_N);
+    par.for_each(par.num_threads().min(n - 2), &worker);
+    drop(sweeps);
     for i in 0..n {
         d[i] = ab[i * ldb];
         if i + 1 < n {
@@ -129,20 +154,271 @@ fn tridiagonal_impl<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mu
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn chase_avx2<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T], fast: bool) {
-    chase::<T, true>(ab, n, b, work, fast)
+/// The compact band `ab` (leading dimension `2 b`) shared by the workers that run its `n - 2`
+/// sweeps, and the pipeline's state.
+///
+/// Sweep `i` works on a window of columns at a time: column `i` for its first reflector, then
+/// `st..st + 2 b` (clipped to `n`) for the step on rows / columns `st..st + b` (the step's
+/// diagonal block and the block below it lie in its `b` columns; the next step's head, done a
+/// step ahead, in the `b` after them). Its windows move right, and every step of a sweep
+/// touches only its window. Sweep `i` takes a window ending at column `hi` only once sweep
+/// `i - 1` has released every column below `hi` (moved its window past them for good), and
+/// releases the columns below its next window's start after each step. So two windows that
+/// overlap are worked on in the order of the sweeps, as one thread would: every column sees the
+/// same operations on the same values in the same order, and the result has the same bits for
+/// any number of threads. Workers claim sweeps in order, and a worker waits only on the sweep
+/// before its own, claimed earlier by a worker that is running it: the first unfinished sweep
+/// never waits, so the pipeline cannot deadlock, and one worker alone runs the sweeps in turn.
+struct Sweeps<'a, T> {
+    ab: *mut T,
+    n: usize,
+    b: usize,
+    /// `released[i]`: sweep `i` will touch no column below this again (`n` once it is done)
+    released: Vec<Released>,
+    /// the next sweep to claim
+    next: AtomicUsize,
+    /// a sweep panicked: the workers waiting on it must not go on
+    failed: AtomicBool,
+    _ab: PhantomData<&'a mut [T]>,
 }
 
-/// [`chase`] compiled for AVX2 + FMA where the CPU has them.
-fn chase_any<T: Real>(ab: &mut [T], n: usize, b: usize, work: &mut [T], fast: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::sytrd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe { chase_avx2(ab, n, b, work, fast) };
+/// One sweep's progress, on its own cache line pair: neighbouring sweeps run on different
+/// threads, and a shared line would bounce between their cores on every release.
+#[repr(align(128))]
+struct Released(AtomicUsize);
+
+// SAFETY: the workers reach `ab` only through `window`, whose protocol (above) gives each window
+// to one sweep at a time.
+unsafe impl<T: Send> Sync for Sweeps<'_, T> {}
+
+impl<'a, T> Sweeps<'a, T> {
+    fn new(ab: &'a mut [T], n: usize, b: usize) -> Self {
+        assert!(ab.len() >= 2 * b * n);
+        Sweeps {
+            ab: ab.as_mut_ptr(),
+            n,
+            b,
+            released: (0..n).map(|_| Released(AtomicUsize::new(0))).collect(),
+            next: AtomicUsize::new(0),
+            failed: AtomicBool::new(false),
+            _ab: PhantomData,
+        }
     }
-    chase::<T, false>(ab, n, b, work, fast)
+
+    /// Columns `lo..hi` of `ab` for sweep `i`, once sweep `i - 1` has released them.
+    ///
+    /// # Safety
+    /// Only by sweep `i`'s worker, with `lo` at or past what sweep `i` has released, and the
+    /// slice dropped before sweep `i` releases any of it.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn window(&self, i: usize, lo: usize, hi: usize) -> &mut [T] {
+        let hi = hi.min(self.n);
+        if i > 0 {
+            let mut round = 0;
+            while !self.is_free(i, hi) {
+                crate::threads::backoff(&mut round);
+            }
+            assert!(!self.failed.load(Ordering::Relaxed), "band_to_tridiagonal: an earlier sweep failed");
+        }
+        let ldb = 2 * self.b;
+        // SAFETY: in bounds (`ab` holds `2 b n`); by the protocol no other live window overlaps it.
+        unsafe { core::slice::from_raw_parts_mut(self.ab.add(lo * ldb), (hi - lo) * ldb) }
+    }
+
+    /// Whether sweep `i - 1` has released the columns below `hi`.
+    fn is_free(&self, i: usize, hi: usize) -> bool {
+        i == 0 || self.released[i - 1].0.load(Ordering::Acquire) >= hi.min(self.n)
+    }
+
+    /// Sweep `i` will touch no column below `upto` again.
+    fn release(&self, i: usize, upto: usize) {
+        self.released[i].0.store(upto, Ordering::Release);
+    }
+}
+
+/// Marks sweeps `first..end` done when dropped, and failed if that is by a panic (so that the
+/// worker waiting on them panics too instead of spinning for ever or using half-updated columns).
+struct GroupGuard<'s, 'a, T> {
+    sweeps: &'s Sweeps<'a, T>,
+    first: usize,
+    end: usize,
+}
+
+impl<T> Drop for GroupGuard<'_, '_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.sweeps.failed.store(true, Ordering::Relaxed);
+        }
+        for i in self.first..self.end {
+            self.sweeps.release(i, self.sweeps.n);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_sweeps_avx2<T: Real>(sweeps: &Sweeps<'_, T>, full_steps: bool) {
+    run_sweeps::<T, true>(sweeps, full_steps)
+}
+
+/// Sweeps a worker claims at a time and runs as a wavefront (see [`run_sweeps`]).
+const GROUP: usize = 6;
+#[cfg(test)]
+static GROUP_OVERRIDE: AtomicUsize = AtomicUsize::new(0);
+fn group_size() -> usize {
+    #[cfg(test)]
+    {
+        let g = GROUP_OVERRIDE.load(Ordering::Relaxed);
+        if g > 0 {
+            return g;
+        }
+    }
+    GROUP
+}
+
+/// One worker: claims groups of [`GROUP`] consecutive sweeps in order and runs each group as a
+/// wavefront: round after round, each sweep of the group that may go on (its predecessor far
+/// enough ahead) does one step. A column is then worked on by the group's sweeps in turn while
+/// it is in this core's cache, and passes to the other core once per group rather than once per
+/// sweep (sweep by sweep, alternating between the cores, the pool was no faster than one
+/// thread: each step's window, 8 KiB at b = 16 in f64, moved between the cores for some 300 ns
+/// of arithmetic).
+#[inline(always)]
+fn run_sweeps<T: Real, const FUSE: bool>(sweeps: &Sweeps<'_, T>, full_steps: bool) {
+    let (n, b) = (sweeps.n, sweeps.b);
+    let mut z = vec![T::ZERO; 2 * b];
+    let gs = group_size();
+    let mut group: Vec<Sweep<T>> = (0..gs).map(|_| Sweep::new(b)).collect();
+    loop {
+        let first = sweeps.next.fetch_add(gs, Ordering::Relaxed);
+        if first + 2 >= n {
+            return;
+        }
+        let end = (first + gs).min(n - 2);
+        let _done = GroupGuard { sweeps, first, end };
+        let group = &mut group[..end - first];
+        for (k, s) in group.iter_mut().enumerate() {
+            s.start(first + k, b.min(n - 1 - first - k));
+        }
+        loop {
+            let mut active = false;
+            for (k, s) in group.iter_mut().enumerate() {
+                if !s.done {
+                    active = true;
+                    // only the group's first sweep waits (on another worker's group); the
+                    // others try again next round
+                    s.advance::<FUSE>(sweeps, &mut z, full_steps, k == 0);
+                }
+            }
+            if !active {
+                break;
+            }
+        }
+    }
+}
+
+/// One sweep's state between its steps.
+struct Sweep<T> {
+    i: usize,
+    /// the next step's reflector on rows / columns `st..st + lm`, in `v`, `tau`; `st == i` for
+    /// the first reflector not made yet
+    st: usize,
+    lm: usize,
+    tau: T,
+    /// the next step's head already done (its (tau_u, u . w), u in `u`, w in `w`)
+    ahead: Option<(T, T)>,
+    done: bool,
+    v: Vec<T>,
+    u: Vec<T>,
+    w: Vec<T>,
+    u2: Vec<T>,
+    w2: Vec<T>,
+}
+
+impl<T: Real> Sweep<T> {
+    fn new(b: usize) -> Self {
+        let z = || vec![T::ZERO; b];
+        Sweep { i: 0, st: 0, lm: 0, tau: T::ZERO, ahead: None, done: true, v: z(), u: z(), w: z(), u2: z(), w2: z() }
+    }
+
+    /// Sweep `i` (`i + 2 < n`), its first reflector of length `lm` not made yet.
+    fn start(&mut self, i: usize, lm: usize) {
+        *self = Sweep { i, st: i, lm, tau: T::ZERO, ahead: None, done: false, ..core::mem::replace(self, Sweep::new(0)) };
+    }
+
+    /// One step (or the first reflector) in its window of `sweeps` (each kernel works on the
+    /// window with column indices relative to it), if the window is free or `wait`, which then
+    /// waits for it; `z` holds `2 b` scratch. Full steps (`lm = lm2 = b`) take [`full_head`] +
+    /// [`full_body`] when `full_steps`, with the next step's head (its reflector) done before
+    /// this step's body when the next step is full too; other steps take [`step`].
+    #[inline(always)]
+    fn advance<const FUSE: bool>(&mut self, sweeps: &Sweeps<'_, T>, z: &mut [T], full_steps: bool, wait: bool) {
+        let (n, b, i) = (sweeps.n, sweeps.b, self.i);
+        let ldb = 2 * b;
+        let (st, lm) = (self.st, self.lm);
+        let hi = if st == i { i + 1 } else { st + 2 * b };
+        if !wait && !sweeps.is_free(i, hi) {
+            return;
+        }
+        // SAFETY: this worker runs sweep `i`; the window starts at what the sweep has released
+        // and is dropped before the next release.
+        let ab = unsafe { sweeps.window(i, st, hi) };
+        if st == i {
+            self.tau = first_reflector(ab, ldb, 0, lm, &mut self.v);
+            self.st = i + 1;
+            sweeps.release(i, self.st);
+            return;
+        }
+        let ed = st + lm - 1;
+        let lm2 = (n - 1 - ed).min(b);
+        let tau = self.tau;
+        let (v, u, w, u2, w2) = (&mut self.v[..], &mut self.u[..], &mut self.w[..], &mut self.u2[..], &mut self.w2[..]);
+        if full_steps && lm == b && lm2 == b {
+            let ahead = self.ahead;
+            let mut next_ahead = None;
+            // a literal `b` for the common bandwidths: fixed trip counts once inlined
+            macro_rules! full {
+                ($b:expr) => {{
+                    let (tau_u, uw) = match ahead {
+                        Some(x) => x,
+                        None => full_head::<T, FUSE>(ab, $b, 0, v, tau, w, u),
+                    };
+                    if ed + 2 * b <= n - 1 {
+                        next_ahead = Some(full_head::<T, FUSE>(ab, $b, b, u, tau_u, w2, u2));
+                    }
+                    full_body::<T, FUSE>(ab, $b, 0, v, tau, w, u, tau_u, uw, z);
+                    tau_u
+                }};
+            }
+            let tau_u = match b {
+                8 => full!(8),
+                16 => full!(16),
+                24 => full!(24),
+                32 => full!(32),
+                _ => full!(b),
+            };
+            // v <- u; the next step's head (if done) into u, w
+            core::mem::swap(&mut self.v, &mut self.u);
+            if next_ahead.is_some() {
+                core::mem::swap(&mut self.u, &mut self.u2);
+                core::mem::swap(&mut self.w, &mut self.w2);
+            }
+            self.ahead = next_ahead;
+            self.tau = tau_u;
+        } else {
+            let tau_u = step(ab, ldb, 0, lm, lm2, &v[..lm], tau, &mut u[..lm2.max(1)], z);
+            if lm2 <= 1 {
+                self.done = true;
+                sweeps.release(i, n);
+                return;
+            }
+            v[..lm2].copy_from_slice(&u[..lm2]);
+            self.tau = tau_u;
+        }
+        self.st = ed + 1;
+        self.lm = lm2;
+        sweeps.release(i, self.st);
+    }
 }
 
 /// `a b + c`, fused (one rounding, [`Real::fused_mul_add`]) when `FUSE` (only inside the AVX2 +
@@ -179,78 +455,6 @@ fn ld4<T: Copy>(s: &[T]) -> [T; 4] {
 #[inline(always)]
 fn st4<T: Copy>(s: &mut [T], x: [T; 4]) {
     s[..4].copy_from_slice(&x);
-}
-
-/// All sweeps on the compact band `ab` (leading dimension `2 b`, `2 <= b <= n - 1`); `work`
-/// holds `8 b` scratch. Full steps (`lm = lm2 = b`) take [`full_head`] + [`full_body`] when
-/// `fast` and `b` is a multiple of 4 up to 32, with the next step's head (its reflector) done before
-/// this step's body when the next step is full too; other steps take [`step`].
-#[inline(always)]
-fn chase<T: Real, const FUSE: bool>(ab: &mut [T], n: usize, b: usize, work: &mut [T], fast: bool) {
-    let ldb = 2 * b;
-    // the full-step kernel did not pay for other bandwidths: at b = 64 the panel (64 KiB in f64)
-    // and the next step's head no longer fit in L1 together
-    let full_steps = fast && b % 4 == 0 && b <= 32;
-    let (v, rest) = work.split_at_mut(b);
-    let (u, rest) = rest.split_at_mut(b);
-    let (z, rest) = rest.split_at_mut(2 * b);
-    let (w, rest) = rest.split_at_mut(b);
-    let (u2, rest) = rest.split_at_mut(b);
-    let w2 = &mut rest[..b];
-    let (mut v, mut u, mut w, mut u2, mut w2) = (v, u, w, u2, w2);
-    for i in 0..n - 2 {
-        let (mut st, mut lm) = (i + 1, b.min(n - 1 - i));
-        let mut tau = first_reflector(ab, ldb, i, lm, v);
-        // the current step's head already done (its (tau_u, u . w), u in `u`, w in `w`)
-        let mut ahead: Option<(T, T)> = None;
-        loop {
-            let ed = st + lm - 1;
-            let lm2 = (n - 1 - ed).min(b);
-            if full_steps && lm == b && lm2 == b {
-                // a literal `b` for the common bandwidths: fixed trip counts once inlined
-                macro_rules! full {
-                    ($b:expr) => {{
-                        let (tau_u, uw) = match ahead {
-                            Some(x) => x,
-                            None => full_head::<T, FUSE>(ab, $b, st, v, tau, w, u),
-                        };
-                        ahead = if ed + 2 * b <= n - 1 {
-                            Some(full_head::<T, FUSE>(ab, $b, ed + 1, u, tau_u, w2, u2))
-                        } else {
-                            None
-                        };
-                        full_body::<T, FUSE>(ab, $b, st, v, tau, w, u, tau_u, uw, z);
-                        tau_u
-                    }};
-                }
-                let tau_u = match b {
-                    8 => full!(8),
-                    16 => full!(16),
-                    24 => full!(24),
-                    32 => full!(32),
-                    _ => full!(b),
-                };
-                // v <- u; the next step's head (if done) into u, w
-                core::mem::swap(&mut v, &mut u);
-                if ahead.is_some() {
-                    core::mem::swap(&mut u, &mut u2);
-                    core::mem::swap(&mut w, &mut w2);
-                }
-                st = ed + 1;
-                lm = lm2;
-                tau = tau_u;
-                continue;
-            }
-            let tau_u = step(ab, ldb, st, lm, lm2, &v[..lm], tau, &mut u[..lm2.max(1)], z);
-            if lm2 <= 1 {
-                break;
-            }
-            v[..lm2].copy_from_slice(&u[..lm2]);
-            st = ed + 1;
-            lm = lm2;
-            tau = tau_u;
-        }
-    }
 }
 
 /// The head of a full step (`lm = lm2 = b`, `b` a multiple of 4; the reflector `(v, tau)` on
@@ -554,7 +758,7 @@ mod tests {
         let before: Vec<u64> = at.iter().map(|x| x.to_f64().to_bits()).collect();
         let mut d = vec![T::ZERO; n];
         let mut e = vec![T::ZERO; n];
-        band_to_tridiagonal(&mut at, n, lda, b, &mut d, &mut e);
+        band_to_tridiagonal(&mut at, n, lda, b, &mut d, &mut e, Par::SEQ);
         assert!(at.iter().zip(&before).all(|(x, y)| x.to_f64().to_bits() == *y), "a changed");
         assert!(d.iter().chain(&e).all(|x| x.is_finite()), "n={n} b={b}: not finite");
         if n > 0 {
@@ -640,13 +844,13 @@ mod tests {
         for (n, b) in [(50usize, 8usize), (64, 32), (7, 64)] {
             let mut a = vec![0.0; n * n];
             let (mut d, mut e) = (vec![1.0; n], vec![1.0; n]);
-            band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e);
+            band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ);
             assert!(d.iter().chain(&e[..n - 1]).all(|&x| x == 0.0), "zero n={n} b={b}");
             // 3 I: no reflector does anything (tau = 0): d = 3, e = 0 exactly
             for j in 0..n {
                 a[j + j * n] = 3.0;
             }
-            band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e);
+            band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ);
             assert!(d.iter().all(|&x| x == 3.0) && e[..n - 1].iter().all(|&x| x == 0.0), "3 I n={n} b={b}");
         }
     }
@@ -711,7 +915,7 @@ mod tests {
         fn tri<T: Real>(a: &[f64], n: usize, b: usize, fast: bool) -> (Vec<f64>, Vec<f64>) {
             let mut at: Vec<T> = a.iter().map(|&x| T::from_f64(x)).collect();
             let (mut d, mut e) = (vec![T::ZERO; n], vec![T::ZERO; n]);
-            tridiagonal_impl(&mut at, n, n, b, &mut d, &mut e, fast);
+            tridiagonal_impl(&mut at, n, n, b, &mut d, &mut e, fast, Par::SEQ);
             (d.iter().map(|x| x.to_f64()).collect(), e[..n - 1].iter().map(|x| x.to_f64().abs()).collect())
         }
         fn diff<T: Real>(a: &[f64], n: usize, b: usize) -> f64 {
@@ -736,22 +940,52 @@ mod tests {
         eprintln!("worst fast vs general / (n eps max|A|): f64 {:.3}, f32 {:.3}", worst[0], worst[1]);
     }
 
-    /// Median wall ms, f64, one thread, of `band_to_tridiagonal` (the copy into band storage
-    /// included) and, for scale, of `sterf` on its result.
+    /// The pipelined sweeps on the pool give the same bits as one thread, for full-step and
+    /// general bandwidths, n around and above [`PAR_MIN_N`], both dtypes.
+    #[test]
+    fn same_bits_for_any_thread_count() {
+        fn tri<T: Real>(a: &[f64], n: usize, b: usize, par: Par) -> Vec<u64> {
+            let mut at: Vec<T> = a.iter().map(|&x| T::from_f64(x)).collect();
+            let (mut d, mut e) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+            band_to_tridiagonal(&mut at, n, n, b, &mut d, &mut e, par);
+            d.iter().chain(&e[..n - 1]).map(|x| x.to_f64().to_bits()).collect()
+        }
+        let pool = crate::threads::current();
+        for (n, b) in [(PAR_MIN_N, 16usize), (PAR_MIN_N + 37, 8), (300, 5), (301, 32), (280, 64), (400, 24), (PAR_MIN_N, PAR_MIN_N + 9)] {
+            let a = random_band(n, b, (3 * n + b) as u64);
+            assert_eq!(tri::<f64>(&a, n, b, Par::SEQ), tri::<f64>(&a, n, b, pool.par()), "f64 n={n} b={b}");
+            assert_eq!(tri::<f32>(&a, n, b, Par::SEQ), tri::<f32>(&a, n, b, pool.par()), "f32 n={n} b={b}");
+            if n == PAR_MIN_N && b == 16 {
+                // and the result is right, not merely the same
+                let r = error_ratio::<f64>(&a, n, b);
+                assert!(r < C64, "n={n} b={b}: {r}");
+            }
+        }
+    }
+
+    /// Median wall ms, f64, one thread and the pool, of `band_to_tridiagonal` (the copy into
+    /// band storage included) and, for scale, of `sterf` on its result (`SB2ST_N`, `SB2ST_B`).
     #[test]
     #[ignore]
     fn sb2st_timing() {
-        eprintln!("    n    b   sb2st ms   sterf ms   GF/s (6 n^2 b)");
-        for n in [256usize, 512, 1024, 2048] {
-            for b in [16usize, 32, 64] {
+        let pool = crate::threads::current();
+        eprintln!("    n    b   sb2st 1 thread   pool   sterf ms   GF/s (6 n^2 b, pool)");
+        for g in crate::testing::env_list("SB2ST_G", &[GROUP]) {
+        GROUP_OVERRIDE.store(g, Ordering::Relaxed);
+        eprintln!("group {g}");
+        for n in crate::testing::env_list("SB2ST_N", &[256, 512, 1024, 2048]) {
+            for b in crate::testing::env_list("SB2ST_B", &[16, 32, 64]) {
                 let a0 = random_band(n, b, 1 + n as u64);
                 let mut a = a0.clone();
+                let mut a2 = a0.clone();
                 let (mut d, mut e) = (vec![0.0; n], vec![0.0; n]);
-                band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e);
+                let (mut dp, mut ep) = (vec![0.0; n], vec![0.0; n]);
+                band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ);
                 let (d1, e1) = (d.clone(), e.clone());
                 let (mut d2, mut e2) = (d.clone(), e.clone());
-                let [t1, t2] = crate::testing::interleaved_medians([
-                    &mut || band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e),
+                let [t1, tp, t2] = crate::testing::interleaved_medians([
+                    &mut || band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ),
+                    &mut || band_to_tridiagonal(&mut a2, n, n, b, &mut dp, &mut ep, pool.par()),
                     &mut || {
                         d2.copy_from_slice(&d1);
                         e2.copy_from_slice(&e1);
@@ -759,9 +993,10 @@ mod tests {
                         assert!(crate::sytrd::sterf(n, &mut d2, &mut e2));
                     },
                 ]);
-                let gf = 6.0 * (n * n * b) as f64 / (t1 * 1e6);
-                eprintln!("{n:5} {b:4} {t1:10.3} {t2:10.3} {gf:8.2}");
+                let gf = 6.0 * (n * n * b) as f64 / (tp * 1e6);
+                eprintln!("{n:5} {b:4} {t1:12.3} {tp:10.3} {t2:10.3} {gf:8.2}");
             }
+        }
         }
     }
 }

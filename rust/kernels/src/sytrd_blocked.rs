@@ -740,7 +740,7 @@ pub(crate) fn eigh_blocked<T: Real>(a: &mut [T], n: usize, w: &mut [T], u: Optio
     let mut e = vec![T::ZERO; n];
     if u.is_none() && n >= TWO_STAGE_MIN_N {
         sy2sb::dense_to_band_sym(a, n, n, TWO_STAGE_BAND, par);
-        sb2st::band_to_tridiagonal(a, n, n, TWO_STAGE_BAND, w, &mut e);
+        sb2st::band_to_tridiagonal(a, n, n, TWO_STAGE_BAND, w, &mut e, par);
         e[n - 1] = T::ZERO;
         return sytrd::sterf(n, &mut w[..n], &mut e);
     }
@@ -784,7 +784,7 @@ mod tests {
     #[test]
     #[ignore]
     fn two_stage_values_timing() {
-        crate::threads::set_num_threads(2);
+        crate::threads::set_num_threads(crate::testing::env_list("FL_THREADS", &[2])[0]);
         let pool = crate::threads::current();
         let list = crate::testing::env_list;
         for n in list("FL_SIZES", &[97, 128, 192, 256, 384, 512, 1024, 2048]) {
@@ -810,7 +810,7 @@ mod tests {
                     crate::sy2sb::dense_to_band_sym(&mut band, n, n, b, pool.par());
                 }]);
                 let [tb] = crate::testing::interleaved_medians([&mut || {
-                    crate::sb2st::band_to_tridiagonal(&mut band, n, n, b, &mut d, &mut e);
+                    crate::sb2st::band_to_tridiagonal(&mut band, n, n, b, &mut d, &mut e, pool.par());
                 }]);
                 print!(" b={b}: {ta:.3}+{tb:.3}={:.3}", ta + tb);
             }

@@ -115,7 +115,7 @@ const SPIN_ROUNDS: u32 = 2048;
 /// Spins politely: pause instructions first, then a yield now and then so that a descheduled
 /// peer can run.
 #[inline]
-fn backoff(round: &mut u32) {
+pub(crate) fn backoff(round: &mut u32) {
     *round = round.saturating_add(1);
     if *round > SPIN_ROUNDS && *round % 64 == 0 {
         std::thread::yield_now();
