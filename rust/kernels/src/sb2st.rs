@@ -81,6 +81,22 @@
 //! 11.7 -> 5.2 ms, b = 8 9.8 -> 4.2, b = 32 15.6 -> 8.6), AVX-512.
 //!
 //! Compiled for AVX2 + FMA where the CPU has them (one machine always takes the same branch).
+//!
+//! Threads (session 11): from [`PAR_MIN_N`] up the sweeps are pipelined over the pool, in groups
+//! of [`GROUP`] consecutive sweeps per worker, each group run as a wavefront ([`Sweeps`] has the
+//! protocol, which gives the same bits for any thread count). `sb2st_timing`, f64, b = 16, one
+//! run (a slower machine than the table above's), ms, one thread -> pool, by group size:
+//!
+//! | group | 512 | 1024 |
+//! | ---: | --- | --- |
+//! | 1 (sweep by sweep) | 4.5 -> 4.7 | 13.7 -> 15.2 |
+//! | 2 | 3.7 -> 3.1 | 13.3 -> 11.0 |
+//! | 4 | 3.8 -> 3.0 | 13.6 -> 9.2 |
+//! | 6 | 3.8 -> 2.8 | 13.8 -> 8.6 |
+//! | 8 | 3.7 -> 2.9 | 15.1 -> 9.5 |
+//!
+//! Sweep by sweep the pool gained nothing: each step's window moved between the cores. Larger
+//! groups move data less often but spread the wavefront over more of the cache.
 
 use crate::scalar::Real;
 use crate::sytrd::{axpy, axpy_dot, dot, larfg};
@@ -261,10 +277,14 @@ unsafe fn run_sweeps_avx2<T: Real>(sweeps: &Sweeps<'_, T>, full_steps: bool) {
     run_sweeps::<T, true>(sweeps, full_steps)
 }
 
-/// Sweeps a worker claims at a time and runs as a wavefront (see [`run_sweeps`]).
+/// Sweeps a worker claims at a time and runs as a wavefront (see [`run_sweeps`]; the module doc
+/// has the timings that chose it).
 const GROUP: usize = 6;
+/// `sb2st_timing`'s choice of group size (`SB2ST_G`), in place of [`GROUP`] when not 0.
 #[cfg(test)]
 static GROUP_OVERRIDE: AtomicUsize = AtomicUsize::new(0);
+
+/// [`GROUP`], or in the tests [`GROUP_OVERRIDE`].
 fn group_size() -> usize {
     #[cfg(test)]
     {

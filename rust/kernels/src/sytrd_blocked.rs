@@ -8,7 +8,7 @@
 //! Eigenvalues only, from [`TWO_STAGE_MIN_N`] up (session 10), the tridiagonalisation runs in two
 //! stages instead: [`crate::sy2sb`] takes the matrix to a band of half-bandwidth
 //! [`TWO_STAGE_BAND`] with every trailing-matrix flop in GEMM, and [`crate::sb2st`] chases the band
-//! down to tridiagonal form (`6 n^2 b` flops, one thread). The one-stage reduction spends half of
+//! down to tridiagonal form (`6 n^2 b` flops, its sweeps pipelined over the pool). The one-stage reduction spends half of
 //! its `4/3 n^3` flops in matrix-vector products bound by cache bandwidth, which the first stage
 //! avoids; the second stage is what it costs instead.
 //!
@@ -23,6 +23,13 @@
 //! | 512 | 6.60 | 4.28 + 1.71 | 2.85 |
 //! | 1024 | 42.0 | 25.2 + 6.2 | 11.5 |
 //! | 2048 | 318 | 157 + 25 | 42 |
+//!
+//! Session 11 pipelined `sb2st`'s sweeps over the pool (one thread -> two, same run, on a
+//! slower machine than the table's: 512 3.6 -> 2.6-3.1 ms, 1024 14.1 -> 8.6-9.2). Tried for the
+//! `dsterf` part, not kept: the eigenvalues as the squared singular values of the bidiagonal
+//! Cholesky factor of `T - sigma I` (`sigma` Gershgorin's lower bound) by our dqds, as LAPACK's
+//! `dlarre` does: the same eigenvalues (within 0.12 `n eps ||T||`) but 1.8x slower than `dsterf`
+//! (n = 256 / 512 / 1024: 2.0 / 8.2 / 32.5 ms against 1.2 / 4.4 / 17.3).
 //!
 //! Hence [`TWO_STAGE_MIN_N`] = 352. At 512 / 1024, b = 8 gave 4.6 + 1.1 / 26.8 + 4.3, b = 24
 //! 4.2 + 2.1 / 22.9 + 8.4: 16 is as good as any.
