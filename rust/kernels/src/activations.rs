@@ -529,11 +529,6 @@ unsafe fn softmax_avx2<T: ActFloat>(ptr: *mut T, rows: usize, cols: usize, rs: i
     softmax_rows(ptr, rows, cols, rs, bias)
 }
 
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
 /// Applies `act(v + bias)` in place to `rows` rows of `cols` contiguous elements, `row_stride`
 /// apart (`bias`: `cols` elements, or empty for none). Softmax normalises each row.
 ///
@@ -546,7 +541,7 @@ pub unsafe fn apply_rows<T: ActFloat>(act: Activation, ptr: *mut T, rows: usize,
     }
     let slope = if let Activation::LeakyRelu(s) = act { T::from_f64(s) } else { T::ZERO };
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
+    if crate::cpu::has_avx2_fma() {
         let (p, r, c, rs, b) = (ptr, rows, cols, row_stride, bias);
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return match act {

@@ -190,7 +190,7 @@ unsafe fn chase_avx2<T: Real>(w: &mut [T], n: usize, ld: usize, b: usize, scratc
 fn chase_dispatch<T: Real>(w: &mut [T], n: usize, ld: usize, b: usize, scratch: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if crate::cpu::has_avx2_fma() {
             // SAFETY: the CPU has the features (checked just above).
             return unsafe { chase_avx2(w, n, ld, b, scratch) };
         }

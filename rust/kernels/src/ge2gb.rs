@@ -79,7 +79,7 @@ unsafe fn panel_qr_avx2<T: Real>(p: &mut [T], rows: usize, cols: usize, ld: usiz
 /// [`panel_qr_body`] (LAPACK's `dgeqr2`), compiled for AVX2 + FMA where the CPU has them.
 pub(crate) fn panel_qr<T: Real>(p: &mut [T], rows: usize, cols: usize, ld: usize, tau: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::sytrd::has_avx2_fma() {
+    if crate::cpu::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return unsafe { panel_qr_avx2(p, rows, cols, ld, tau) };
     }

@@ -267,17 +267,6 @@ unsafe fn x_piece_avx2<T: Real>(
     x_piece(a, m, p, x, j, r0, r1, cu, nxa, tau)
 }
 
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// Upper bidiagonalization of the column-major `m x n` matrix `a` (`m >= n >= 1`, leading
 /// dimension m), as `svd_small`'s `bidiag` leaves it: diagonal in `d`, superdiagonal in
 /// `e[..n-1]` (`e[n-1] = 0`), the left reflectors below the diagonal of `a` (scales in `tauq`),
@@ -295,7 +284,7 @@ pub(crate) fn gebrd<T: Real>(
     work: &mut [T],
     par: Par,
 ) {
-    if has_avx2() {
+    if crate::cpu::has_avx2_fma() {
         // SAFETY: the CPU has the features (checked just above).
         #[cfg(target_arch = "x86_64")]
         unsafe {
@@ -336,7 +325,7 @@ fn gebrd_impl<T: Real>(
     par: Par,
 ) {
     assert!(m >= n && n >= 1 && a.len() >= m * n && work.len() >= work_len(m, n));
-    let avx2 = has_avx2();
+    let avx2 = crate::cpu::has_avx2_fma();
     let (xb, rest) = work.split_at_mut(m * NB);
     let (yb, rest) = rest.split_at_mut(n * NB);
     let (wb, rest) = rest.split_at_mut(m + NB);

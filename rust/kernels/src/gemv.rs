@@ -142,7 +142,7 @@ fn run_slabs(par: Par, ns: usize, slab: &(dyn Fn(usize) + Sync)) {
 #[inline(always)]
 unsafe fn vm_rows_dispatch<T: Real>(acc: *mut T, n: usize, x: *const T, xs: isize, w: *const T, rs: isize, k: usize) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
+    if crate::cpu::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return vm_rows_avx2(acc, n, x, xs, w, rs, k);
     }
@@ -152,16 +152,11 @@ unsafe fn vm_rows_dispatch<T: Real>(acc: *mut T, n: usize, x: *const T, xs: isiz
 #[inline(always)]
 unsafe fn vm_cols_dispatch<T: Real>(out: *mut T, n: usize, x: *const T, w: *const T, cs: isize, k: usize) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
+    if crate::cpu::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return vm_cols_avx2(out, n, x, w, cs, k);
     }
     vm_cols(out, n, x, w, cs, k)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
 /// The same loops compiled for AVX2 (same operations, same bits: Rust never fuses `a * b + c`).

@@ -22,6 +22,7 @@ mod gemv;
 mod gemm;
 mod small_gemm;
 pub mod checks;
+mod cpu;
 pub mod lu;
 pub mod eigh;
 pub mod einsum;

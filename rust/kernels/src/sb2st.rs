@@ -150,7 +150,7 @@ fn tridiagonal_impl<T: Real>(a: &mut [T], n: usize, lda: usize, b: usize, d: &mu
     let full_steps = fast && b % 4 == 0 && b <= 32;
     let sweeps = Sweeps::new(&mut ab, n, b);
     #[cfg(target_arch = "x86_64")]
-    let avx2 = crate::sytrd::has_avx2_fma();
+    let avx2 = crate::cpu::has_avx2_fma();
     let worker = |_: usize| {
         #[cfg(target_arch = "x86_64")]
         if avx2 {

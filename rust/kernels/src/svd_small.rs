@@ -1067,7 +1067,7 @@ unsafe fn bidiag_values_avx2<T: Real>(d: &mut [T], e: &mut [T], work: &mut [T]) 
 pub(crate) fn bidiag_values<T: Real>(d: &mut [T], e: &mut [T], work: &mut [T]) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if crate::cpu::has_avx2_fma() {
             // SAFETY: the CPU has the features (checked just above).
             return unsafe { bidiag_values_avx2(d, e, work) };
         }
@@ -1120,7 +1120,7 @@ pub(crate) fn svd_small<'w, T: Real>(
         // (this thread's CPU time, interleaved, three runs of `avx512_vs_avx2_timing`: AVX2 /
         // AVX-512 = 0.95-0.96 at 64x64, 0.95-0.98 at 128, a tie at 32 and 256), with vectors
         // the AVX-512 one (AVX2 / AVX-512 = 1.06-1.09 at 64, 1.02 at 96). Same bits either way.
-        if !vectors && std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if !vectors && crate::cpu::has_avx2_fma() {
             // SAFETY: the CPU has the features (checked just above).
             return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq) };
         }
@@ -1131,7 +1131,7 @@ pub(crate) fn svd_small<'w, T: Real>(
             // SAFETY: the CPU has the features (checked just above).
             return unsafe { svd_small_avx512(work, perm, m, n, vectors, kq) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if crate::cpu::has_avx2_fma() {
             // SAFETY: as above.
             return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq) };
         }

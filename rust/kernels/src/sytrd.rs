@@ -815,11 +815,6 @@ unsafe fn form_q_avx2(a: &[f64], n: usize, tau: &[f64], q: &mut [f64]) {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn has_avx2_fma() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sytd2_avx2_any<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], tau: &mut [T], work: &mut [T]) {
     sytd2(a, n, d, e, tau, work)
@@ -832,7 +827,7 @@ pub(crate) fn sytd2_any<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T]
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if crate::cpu::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return unsafe { sytd2_avx2_any(a, n, d, e, tau, work) };
     }
@@ -852,7 +847,7 @@ pub fn sy_eigh<T: Real>(a: &mut [T], n: usize, vectors: bool, d: &mut [T], e: &m
     let (a, d, e) = (&mut a[..n * n], &mut d[..n], &mut e[..n]);
     let q = if vectors { &mut q[..n * n] } else { &mut q[..0] };
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if crate::cpu::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return unsafe { eigh_avx2(a, n, vectors, d, e, q, work) };
     }

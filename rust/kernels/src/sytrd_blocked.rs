@@ -164,7 +164,7 @@ pub const BLOCKED_MIN_N_VECTORS: usize = 113;
 
 #[cfg(target_arch = "x86_64")]
 fn simd() -> bool {
-    sytrd::has_avx2_fma()
+    crate::cpu::has_avx2_fma()
 }
 
 #[cfg(not(target_arch = "x86_64"))]
