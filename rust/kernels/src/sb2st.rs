@@ -43,8 +43,8 @@
 //!
 //! Both work on 4-row chunks aligned to the step's first row and by tile columns of 4 (each
 //! chunk of `z`, `v`, `y`, `u`, `w` loaded once per 4 columns), with real fused multiply-adds
-//! (the private [`fma`], through `Real::fused_mul_add`; `Real::mul_add` does not fuse). Results differ from the general step
-//! in rounding only (test `full_step_matches_general`).
+//! (the private [`fma`], through `Real::fused_mul_add`; `Real::mul_add` does not fuse). Results
+//! differ from the general step in rounding only (test `full_step_matches_general`).
 //!
 //! Speed, f64, one thread, medians of `sb2st_timing` (ms; the machine is shared, runs vary by
 //! ~10%; "before" is the general step everywhere, as this file was):
@@ -363,7 +363,7 @@ impl<T: Real> Sweep<T> {
 
     /// Sweep `i` (`i + 2 < n`), its first reflector of length `lm` not made yet.
     fn start(&mut self, i: usize, lm: usize) {
-        *self = Sweep { i, st: i, lm, tau: T::ZERO, ahead: None, done: false, ..core::mem::replace(self, Sweep::new(0)) };
+        (self.i, self.st, self.lm, self.tau, self.ahead, self.done) = (i, i, lm, T::ZERO, None, false);
     }
 
     /// One step (or the first reflector) in its window of `sweeps` (each kernel works on the
@@ -991,32 +991,33 @@ mod tests {
         let pool = crate::threads::current();
         eprintln!("    n    b   sb2st 1 thread   pool   sterf ms   GF/s (6 n^2 b, pool)");
         for g in crate::testing::env_list("SB2ST_G", &[GROUP]) {
-        GROUP_OVERRIDE.store(g, Ordering::Relaxed);
-        eprintln!("group {g}");
-        for n in crate::testing::env_list("SB2ST_N", &[256, 512, 1024, 2048]) {
-            for b in crate::testing::env_list("SB2ST_B", &[16, 32, 64]) {
-                let a0 = random_band(n, b, 1 + n as u64);
-                let mut a = a0.clone();
-                let mut a2 = a0.clone();
-                let (mut d, mut e) = (vec![0.0; n], vec![0.0; n]);
-                let (mut dp, mut ep) = (vec![0.0; n], vec![0.0; n]);
-                band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ);
-                let (d1, e1) = (d.clone(), e.clone());
-                let (mut d2, mut e2) = (d.clone(), e.clone());
-                let [t1, tp, t2] = crate::testing::interleaved_medians([
-                    &mut || band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ),
-                    &mut || band_to_tridiagonal(&mut a2, n, n, b, &mut dp, &mut ep, pool.par()),
-                    &mut || {
-                        d2.copy_from_slice(&d1);
-                        e2.copy_from_slice(&e1);
-                        e2[n - 1] = 0.0;
-                        assert!(crate::sytrd::sterf(n, &mut d2, &mut e2));
-                    },
-                ]);
-                let gf = 6.0 * (n * n * b) as f64 / (tp * 1e6);
-                eprintln!("{n:5} {b:4} {t1:12.3} {tp:10.3} {t2:10.3} {gf:8.2}");
+            GROUP_OVERRIDE.store(g, Ordering::Relaxed);
+            eprintln!("group {g}");
+            for n in crate::testing::env_list("SB2ST_N", &[256, 512, 1024, 2048]) {
+                for b in crate::testing::env_list("SB2ST_B", &[16, 32, 64]) {
+                    let a0 = random_band(n, b, 1 + n as u64);
+                    let mut a = a0.clone();
+                    let mut a2 = a0.clone();
+                    let (mut d, mut e) = (vec![0.0; n], vec![0.0; n]);
+                    let (mut dp, mut ep) = (vec![0.0; n], vec![0.0; n]);
+                    band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ);
+                    let (d1, e1) = (d.clone(), e.clone());
+                    let (mut d2, mut e2) = (d.clone(), e.clone());
+                    let [t1, tp, t2] = crate::testing::interleaved_medians([
+                        &mut || band_to_tridiagonal(&mut a, n, n, b, &mut d, &mut e, Par::SEQ),
+                        &mut || band_to_tridiagonal(&mut a2, n, n, b, &mut dp, &mut ep, pool.par()),
+                        &mut || {
+                            d2.copy_from_slice(&d1);
+                            e2.copy_from_slice(&e1);
+                            e2[n - 1] = 0.0;
+                            assert!(crate::sytrd::sterf(n, &mut d2, &mut e2));
+                        },
+                    ]);
+                    let gf = 6.0 * (n * n * b) as f64 / (tp * 1e6);
+                    eprintln!("{n:5} {b:4} {t1:12.3} {tp:10.3} {t2:10.3} {gf:8.2}");
+                }
             }
         }
-        }
+        GROUP_OVERRIDE.store(0, Ordering::Relaxed);
     }
 }
