@@ -61,7 +61,9 @@ use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
 use crate::batch::for_each_matrix;
 use crate::workspace;
+use crate::bdsdc;
 use crate::gbbrd;
+use crate::gebrd;
 use crate::ge2gb;
 use crate::svd_small;
 use crate::tsqr;
@@ -97,7 +99,14 @@ pub fn two_stage_band(n: usize) -> usize {
 /// for the values of larger ones).
 fn use_small(m: usize, n: usize, vectors: bool) -> bool {
     let (mm, nn) = (m.max(n), m.min(n));
-    nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64 && (!vectors || nn <= SMALL_MAX_N_VECTORS)
+    let _ = vectors;
+    nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64
+}
+
+/// Whether an `m x n` problem (with [`use_small`]) with vectors takes [`bidiag_dc`] rather than
+/// [`svd_small`]'s bidiagonal QR iteration.
+fn use_divide_and_conquer(m: usize, n: usize, vectors: bool) -> bool {
+    vectors && m.min(n) > SMALL_MAX_N_VECTORS
 }
 
 /// Whether an `m x n` problem (with [`use_small`]) takes the two-stage reduction.
@@ -591,6 +600,29 @@ fn small_one<T: Real>(
         }
         return true;
     }
+    if use_divide_and_conquer(m, n, vectors) {
+        let Some((u, v)) = uv else { unreachable!() };
+        let (mut big, mut small) = if trans { (v, u) } else { (u, v) };
+        let Some(sd) = bidiag_dc(&mut work[..mm * nn], mm, nn, big.ncols(), par) else {
+            return false;
+        };
+        for (k, x) in sd.s.iter().enumerate() {
+            s[k] = *x * inv;
+        }
+        for k in 0..big.ncols() {
+            for i in 0..mm {
+                big[(i, k)] = sd.left[k * mm + i];
+            }
+        }
+        for k in 0..nn {
+            for i in 0..nn {
+                small[(i, k)] = sd.right[k * nn + i];
+            }
+        }
+        let (u, v) = if trans { (small, big) } else { (big, small) };
+        normalize_svd(u, v.transpose_mut());
+        return true;
+    }
     let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq) else {
         return false;
     };
@@ -617,6 +649,51 @@ fn small_one<T: Real>(
         normalize_svd(u, v.transpose_mut());
     }
     true
+}
+
+/// What [`bidiag_dc`] returns: the singular values (descending), the left vectors (`m x kq`,
+/// column-major) and the right ones (`n x n`, column-major).
+struct DcSvd<T> {
+    s: Vec<T>,
+    left: Vec<T>,
+    right: Vec<T>,
+}
+
+/// The SVD of the column-major `m x n` matrix `a` (`m >= n`, overwritten) with vectors: the
+/// one-stage blocked bidiagonalization ([`gebrd::gebrd`], LAPACK's `dgebrd`), the divide and
+/// conquer of [`bdsdc::bdsdc`] on the bidiagonal, and the back-transformations of both sides by
+/// the reflectors (LAPACK's `dormbr`): LAPACK's `dgesdd` path for a square-ish matrix. `kq` is
+/// `n` (thin) or `m` (full left vectors). None if the divide and conquer did not converge.
+fn bidiag_dc<T: Real>(a: &mut [T], m: usize, n: usize, kq: usize, par: Par) -> Option<DcSvd<T>> {
+    let (mut d, mut e) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+    let (mut tauq, mut taup) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+    let mut work = vec![T::ZERO; gebrd::work_len(m, n)];
+    gebrd::gebrd(a, m, n, &mut d, &mut e, &mut tauq, &mut taup, &mut work, par);
+    drop(work);
+    let mut ub = vec![T::ZERO; n * n];
+    let mut vtb = vec![T::ZERO; n * n];
+    if !bdsdc::bdsdc(&mut d, &e[..n - 1], &mut ub, n, &mut vtb, n, par) {
+        return None;
+    }
+    // left: Q [U_B 0; 0 I] (m x kq)
+    let mut left = vec![T::ZERO; m * kq];
+    for k in 0..n {
+        left[k * m..k * m + n].copy_from_slice(&ub[k * n..k * n + n]);
+    }
+    for k in n..kq {
+        left[k * m + k] = T::ONE;
+    }
+    drop(ub);
+    tmp_apply_q(a, m, n, &tauq, &mut left, m, kq, par);
+    // right: P V_B, V_B = VT_B^T
+    let mut right = vec![T::ZERO; n * n];
+    for k in 0..n {
+        for i in 0..n {
+            right[k * n + i] = vtb[i * n + k];
+        }
+    }
+    tmp_apply_p(a, m, n, &taup, &mut right, n, n, par);
+    Some(DcSvd { s: d, left, right })
 }
 
 #[cfg(test)]
@@ -937,6 +1014,38 @@ mod par_timing {
                 }
                 println!("svd {n} vectors {vectors}: sequential {:.1} ms, degree 2 on 2 threads {:.1} ms", best_s * 1e3, best_p * 1e3);
             }
+        }
+    }
+}
+
+// TEMPORARY unblocked dormbr stand-ins
+#[allow(clippy::too_many_arguments)]
+fn tmp_apply_q<T: Real>(a: &[T], m: usize, n: usize, tau: &[T], u: &mut [T], ldu: usize, k: usize, _par: Par) {
+    for i in (0..n).rev() {
+        let t = tau[i];
+        if t == T::ZERO { continue; }
+        for c in 0..k {
+            let col = &mut u[c * ldu..c * ldu + m];
+            let mut s = col[i];
+            for r in i + 1..m { s = s + a[i * m + r] * col[r]; }
+            s = s * t;
+            col[i] = col[i] - s;
+            for r in i + 1..m { col[r] = col[r] - s * a[i * m + r]; }
+        }
+    }
+}
+#[allow(clippy::too_many_arguments)]
+fn tmp_apply_p<T: Real>(a: &[T], m: usize, n: usize, tau: &[T], v: &mut [T], ldv: usize, k: usize, _par: Par) {
+    for i in (0..n.saturating_sub(1)).rev() {
+        let t = tau[i];
+        if t == T::ZERO { continue; }
+        for c in 0..k {
+            let col = &mut v[c * ldv..c * ldv + n];
+            let mut s = col[i + 1];
+            for r in i + 2..n { s = s + a[r * m + i] * col[r]; }
+            s = s * t;
+            col[i + 1] = col[i + 1] - s;
+            for r in i + 2..n { col[r] = col[r] - s * a[r * m + i]; }
         }
     }
 }
