@@ -29,6 +29,7 @@ pub mod einsum;
 mod jacobi;
 mod tql;
 mod secular;
+mod secular_sv;
 mod stedc;
 mod sytrd;
 mod sytrd_blocked;
