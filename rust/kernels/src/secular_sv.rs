@@ -99,7 +99,6 @@ fn eval_phi<T: Real>(z: &[T], delta: &[T], work: &[T], start: usize, erretm: &mu
 /// origin (as LAPACK does) so that they keep their relative accuracy. `None` if the iteration did
 /// not converge (LAPACK's `INFO > 0`). The method consists of approximating the rational functions
 /// in the secular equation by simpler interpolating rational functions.
-#[allow(dead_code)] // used by bdsdc.rs (in progress)
 pub(crate) fn lasd4<T: Real>(i: usize, d: &[T], z: &[T], delta: &mut [T], work: &mut [T], rho: T) -> Option<T> {
     let n = d.len();
     assert!(n >= 1 && i < n && z.len() == n && delta.len() == n && work.len() == n);
