@@ -34,6 +34,7 @@ mod bdsdc;
 mod stedc;
 mod sytrd;
 mod sytrd_blocked;
+mod larfb;
 mod sy2sb;
 mod sb2st;
 pub mod matmul;
