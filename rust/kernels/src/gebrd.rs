@@ -71,7 +71,6 @@
 //! threads gain 1.7-1.9x.
 
 // unused outside the tests until the SVD with vectors calls in (then this goes)
-#![cfg_attr(not(test), allow(dead_code))]
 
 use crate::gemm::{gemm_seq_with, Mat};
 use crate::larfb::{apply_left, Reflectors, TFactor};

@@ -684,7 +684,7 @@ fn bidiag_dc<T: Real>(a: &mut [T], m: usize, n: usize, kq: usize, par: Par) -> O
         left[k * m + k] = T::ONE;
     }
     drop(ub);
-    tmp_apply_q(a, m, n, &tauq, &mut left, m, kq, par);
+    gebrd::apply_q_bidiag(a, m, n, &tauq, &mut left, m, kq, par);
     // right: P V_B, V_B = VT_B^T
     let mut right = vec![T::ZERO; n * n];
     for k in 0..n {
@@ -692,7 +692,7 @@ fn bidiag_dc<T: Real>(a: &mut [T], m: usize, n: usize, kq: usize, par: Par) -> O
             right[k * n + i] = vtb[i * n + k];
         }
     }
-    tmp_apply_p(a, m, n, &taup, &mut right, n, n, par);
+    gebrd::apply_p_bidiag(a, m, n, &taup, &mut right, n, n, par);
     Some(DcSvd { s: d, left, right })
 }
 
@@ -1014,38 +1014,6 @@ mod par_timing {
                 }
                 println!("svd {n} vectors {vectors}: sequential {:.1} ms, degree 2 on 2 threads {:.1} ms", best_s * 1e3, best_p * 1e3);
             }
-        }
-    }
-}
-
-// TEMPORARY unblocked dormbr stand-ins
-#[allow(clippy::too_many_arguments)]
-fn tmp_apply_q<T: Real>(a: &[T], m: usize, n: usize, tau: &[T], u: &mut [T], ldu: usize, k: usize, _par: Par) {
-    for i in (0..n).rev() {
-        let t = tau[i];
-        if t == T::ZERO { continue; }
-        for c in 0..k {
-            let col = &mut u[c * ldu..c * ldu + m];
-            let mut s = col[i];
-            for r in i + 1..m { s = s + a[i * m + r] * col[r]; }
-            s = s * t;
-            col[i] = col[i] - s;
-            for r in i + 1..m { col[r] = col[r] - s * a[i * m + r]; }
-        }
-    }
-}
-#[allow(clippy::too_many_arguments)]
-fn tmp_apply_p<T: Real>(a: &[T], m: usize, n: usize, tau: &[T], v: &mut [T], ldv: usize, k: usize, _par: Par) {
-    for i in (0..n.saturating_sub(1)).rev() {
-        let t = tau[i];
-        if t == T::ZERO { continue; }
-        for c in 0..k {
-            let col = &mut v[c * ldv..c * ldv + n];
-            let mut s = col[i + 1];
-            for r in i + 2..n { s = s + a[r * m + i] * col[r]; }
-            s = s * t;
-            col[i + 1] = col[i + 1] - s;
-            for r in i + 2..n { col[r] = col[r] - s * a[r * m + i]; }
         }
     }
 }
