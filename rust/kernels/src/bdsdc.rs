@@ -433,10 +433,10 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
     let mut ud = vec![T::ZERO; n * nd];
     let mut vd = vec![T::ZERO; nd * m];
     for (t, &j) in deflated.iter().enumerate() {
-        for i in 0..n {
-            ud[t * n + i] = *b.u(i, src[j]);
-        }
-        for i in 0..m {
+        core::ptr::copy_nonoverlapping(b.u(0, src[j]), ud.as_mut_ptr().add(t * n), n);
+    }
+    for i in 0..m {
+        for (t, &j) in deflated.iter().enumerate() {
             vd[i * nd + t] = *b.vt(src[j], i);
         }
     }
@@ -517,11 +517,14 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
     for (c, &s) in perm.iter().enumerate() {
         d[c] = vals[s] * orgnrm;
         let ucolumn = if s < k { &un[s * n..s * n + n] } else { &ud[(s - k) * n..(s - k) * n + n] };
-        for (i, &x) in ucolumn.iter().enumerate() {
-            *b.u(i, c) = x;
-        }
-        for i in 0..m {
-            *b.vt(c, i) = if s < k { vn[i * n + s] } else { vd[i * nd + s - k] };
+        core::ptr::copy_nonoverlapping(ucolumn.as_ptr(), b.u(0, c), n);
+    }
+    // vt's rows are strided: write it column by column
+    for i in 0..m {
+        let (vni, vdi) = (&vn[i * n..i * n + n], &vd[i * nd..i * nd + nd]);
+        let col = core::slice::from_raw_parts_mut(b.vt(0, i), n);
+        for (x, &s) in col.iter_mut().zip(&perm) {
+            *x = if s < k { vni[s] } else { vdi[s - k] };
         }
     }
     true
@@ -565,16 +568,27 @@ fn arrowhead_vectors<T: Real>(ds: &[T], zs: &[T], group: &[usize], roots: &mut [
     // Gu and Eisenstat's z: the one for which the computed roots are exact
     // z_i^2 = (ds_i^2 - root_{k-1}^2) prod_{j < i} (ds_i^2 - root_j^2) / (ds_i^2 - ds_j^2)
     //         prod_{i <= j < k - 1} (ds_i^2 - root_j^2) / (ds_i^2 - ds_{j+1}^2)
-    let mut zh = vec![T::ZERO; k];
-    for i in 0..k {
-        let mut x = dm[i + (k - 1) * k] * wm[i + (k - 1) * k];
-        for j in 0..i {
-            x = x * (dm[i + j * k] * wm[i + j * k] / (ds[i] - ds[j]) / (ds[i] + ds[j]));
+    // (column by column, as dm and wm are stored; in pieces of rows over the threads)
+    let mut zh: Vec<T> = (0..k).map(|i| dm[i + (k - 1) * k] * wm[i + (k - 1) * k]).collect();
+    let zhp = SendPtr(zh.as_mut_ptr());
+    par.for_each(k.div_ceil(piece), &|t| {
+        let (i0, i1) = (t * piece, (t * piece + piece).min(k));
+        // SAFETY: piece t writes zh[i0..i1] only.
+        let zh = unsafe { core::slice::from_raw_parts_mut(zhp.get().add(i0), i1 - i0) };
+        for j in 0..k - 1 {
+            let (dmj, wmj) = (&dm[j * k + i0..j * k + i1], &wm[j * k + i0..j * k + i1]);
+            for (ii, ((x, &dij), &wij)) in zh.iter_mut().zip(dmj).zip(wmj).enumerate() {
+                let i = i0 + ii;
+                // the poles in order with ds_i's own left out: ds_j below i, ds_{j+1} from i on
+                let p = if j < i { ds[j] } else { ds[j + 1] };
+                // (one division: after the deflation every factor is at least ~eps^2 in
+                // magnitude, and the merge works at norm ~1, so no product under- or overflows)
+                *x = *x * (dij * wij / ((ds[i] - p) * (ds[i] + p)));
+            }
         }
-        for j in i..k - 1 {
-            x = x * (dm[i + j * k] * wm[i + j * k] / (ds[i] - ds[j + 1]) / (ds[i] + ds[j + 1]));
-        }
-        zh[i] = copysign(x.abs().sqrt(), zs[i]);
+    });
+    for (x, &z) in zh.iter_mut().zip(zs) {
+        *x = copysign(x.abs().sqrt(), z);
     }
     let (qlp, qvp) = (SendPtr(ql.as_mut_ptr()), SendPtr(qv.as_mut_ptr()));
     par.for_each(k.div_ceil(piece), &|t| {
@@ -583,10 +597,11 @@ fn arrowhead_vectors<T: Real>(ds: &[T], zs: &[T], group: &[usize], roots: &mut [
         for j in t * piece..(t * piece + piece).min(k) {
             // right vector v_i = zh_i / ((ds_i - root_j)(ds_i + root_j)); left u_0 = -1,
             // u_i = ds_i v_i
-            for i in 0..k {
-                v[i] = zh[i] / dm[i + j * k] / wm[i + j * k];
-                w[i] = if i == 0 { T::ZERO - T::ONE } else { ds[i] * v[i] };
+            for ((((vi, wi), &zi), &di), (&dmi, &wmi)) in v.iter_mut().zip(w.iter_mut()).zip(&zh).zip(ds).zip(dm[j * k..j * k + k].iter().zip(&wm[j * k..j * k + k])) {
+                *vi = zi / (dmi * wmi);
+                *wi = di * *vi;
             }
+            w[0] = T::ZERO - T::ONE;
             // scaled norms (dnrm2's job): near ds_0 = 0, v_0 ~ 1 / root_0, whose square
             // overflows f32 for roots below ~1e-19
             let (iv, iu) = (T::ONE / norm2(&v), T::ONE / norm2(&w));
@@ -741,15 +756,19 @@ mod tests {
             .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
             .unwrap_or(vec![256, 512, 1024]);
         for n in sizes {
-            let mut seed = n as u64;
-            let d0: Vec<f64> = (0..n).map(|_| lcg(&mut seed)).collect();
-            let e0: Vec<f64> = (0..n - 1).map(|_| lcg(&mut seed)).collect();
+            // the bidiagonal of a Gaussian matrix (its spectrum is the SVD's usual one)
+            let mut a: Vec<f64> = (0..n * n).map(|i| crate::randomized::gaussian(5, i as u64)).collect();
+            let (mut d0, mut e0) = (vec![0.0; n], vec![0.0; n]);
+            let (mut tq, mut tp) = (vec![0.0; n], vec![0.0; n]);
+            let mut work = vec![0.0; crate::gebrd::work_len(n, n)];
+            crate::gebrd::gebrd(&mut a, n, n, &mut d0, &mut e0, &mut tq, &mut tp, &mut work, Par::SEQ);
+            e0.pop();
             let mut u = vec![0.0; n * n];
             let mut vt = vec![0.0; n * n];
             let mut line = format!("n = {n}:");
             for (name, par) in [("one thread", Par::SEQ), ("pool", pool.par())] {
                 let mut t = Vec::new();
-                for _ in 0..5 {
+                for _ in 0..std::env::var("BDSDC_REPS").map_or(5, |v| v.parse().unwrap()) {
                     let mut d = d0.clone();
                     let t0 = std::time::Instant::now();
                     assert!(bdsdc(&mut d, &e0, &mut u, n, &mut vt, n, par));

@@ -1017,3 +1017,51 @@ mod par_timing {
         }
     }
 }
+
+#[cfg(test)]
+mod dc_timing {
+    use super::*;
+
+    /// The phases of [`bidiag_dc`] for one n x n matrix on the pool, median wall ms, sizes in
+    /// `DC_N` (default 256,1024): bidiagonalization, divide and conquer, both back-transformations
+    /// (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn bidiag_dc_phases_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let par = pool.par();
+        let sizes: Vec<usize> = std::env::var("DC_N")
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+            .unwrap_or(vec![256, 1024]);
+        for n in sizes {
+            let a: Vec<f64> = (0..n * n).map(|i| crate::randomized::gaussian(5, i as u64)).collect();
+            let mut t = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+            for _ in 0..5 {
+                let mut w = a.clone();
+                let (mut d, mut e) = (vec![0.0; n], vec![0.0; n]);
+                let (mut tq, mut tp) = (vec![0.0; n], vec![0.0; n]);
+                let mut work = vec![0.0; gebrd::work_len(n, n)];
+                let t0 = std::time::Instant::now();
+                gebrd::gebrd(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, &mut work, par);
+                let t1 = std::time::Instant::now();
+                let (mut ub, mut vtb) = (vec![0.0; n * n], vec![0.0; n * n]);
+                assert!(bdsdc::bdsdc(&mut d, &e[..n - 1], &mut ub, n, &mut vtb, n, par));
+                let t2 = std::time::Instant::now();
+                gebrd::apply_q_bidiag(&w, n, n, &tq, &mut ub, n, n, par);
+                let t3 = std::time::Instant::now();
+                gebrd::apply_p_bidiag(&w, n, n, &tp, &mut vtb, n, n, par);
+                let t4 = std::time::Instant::now();
+                for (k, (x, y)) in [(t0, t1), (t1, t2), (t2, t3), (t3, t4)].into_iter().enumerate() {
+                    t[k].push((y - x).as_secs_f64() * 1e3);
+                }
+            }
+            let med = |v: &mut Vec<f64>| {
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                v[v.len() / 2]
+            };
+            let [a0, a1, a2, a3] = &mut t;
+            println!("n = {n}: gebrd {:.1} ms, bdsdc {:.1}, apply Q {:.1}, apply P {:.1}", med(a0), med(a1), med(a2), med(a3));
+        }
+    }
+}
