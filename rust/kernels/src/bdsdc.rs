@@ -394,6 +394,27 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
         count[t as usize] = group.len() - before;
     }
     let (k1, k3, k2) = (count[1], count[3], count[2]);
+    // the right vectors' order puts the centre between types 1 and 3: [1 | centre | 3 | 2], so
+    // that the rows of VT2 with entries in the left columns ([1 | centre | 3]) and those with
+    // entries in the right columns ([centre | 3 | 2]) are both contiguous
+    let mut group_v: Vec<usize> = group[1..1 + k1].to_vec();
+    group_v.push(0);
+    group_v.extend_from_slice(&group[1 + k1..]);
+
+    // the roots and the arrowhead's vectors (first, so that their k x k scratch is gone before
+    // the copies below are made): ql (k x k, rows in group order) its left vectors, qv (k x k,
+    // columns in group_v order) its right ones, transposed
+    let mut roots = vec![T::ZERO; k];
+    let mut ql = vec![T::ZERO; k * k];
+    let mut qv = vec![T::ZERO; k * k];
+    if k == 1 {
+        roots[0] = zs[0].abs();
+        ql[0] = copysign(T::ONE, zs[0]);
+        qv[0] = T::ONE;
+    } else if !arrowhead_vectors(&ds, &zs, &group, &group_v, &mut roots, &mut ql, &mut qv, par) {
+        return false;
+    }
+
 
     // copies of what the products read, and of the deflated vectors, before the blocks are
     // overwritten: U2L (nl x (k1 + k3)) and U2R (nr x (k3 + k2)) are the kept columns' rows in
@@ -417,16 +438,16 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
     let (kl, kr, ml, mr) = (1 + k1 + k3, 1 + k3 + k2, nl + 1, m - nl - 1);
     let mut vl = vec![T::ZERO; kl * ml];
     let mut vr = vec![T::ZERO; kr * mr];
+    // (group_v position r holds group position r + 1 below the centre at k1, r above it)
+    let vrow = |r: usize| if r < k1 { ucol(r + 1) } else { ucol(r) };
     for i in 0..ml {
-        vl[i * kl] = v0[i];
-        for r in 1..kl {
-            vl[i * kl + r] = *b.vt(ucol(r), i);
+        for r in 0..kl {
+            vl[i * kl + r] = if r == k1 { v0[i] } else { *b.vt(vrow(r), i) };
         }
     }
     for i in 0..mr {
-        vr[i * kr] = v0[ml + i];
-        for r in 1..kr {
-            vr[i * kr + r] = *b.vt(ucol(k1 + r), ml + i);
+        for r in 0..kr {
+            vr[i * kr + r] = if r == 0 { v0[ml + i] } else { *b.vt(vrow(k1 + r), ml + i) };
         }
     }
     let nd = deflated.len();
@@ -441,33 +462,14 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
         }
     }
 
-    // the roots and the arrowhead's vectors: ql (k x k, rows in group order) its left vectors,
-    // qv (k x k, columns in group order) its right ones, transposed
-    let mut roots = vec![T::ZERO; k];
-    let mut ql = vec![T::ZERO; k * k];
-    let mut qv = vec![T::ZERO; k * k];
-    if k == 1 {
-        roots[0] = zs[0].abs();
-        ql[0] = copysign(T::ONE, zs[0]);
-        qv[0] = T::ONE;
-    } else if !arrowhead_vectors(&ds, &zs, &group, &mut roots, &mut ql, &mut qv, par) {
-        return false;
-    }
-
-    // the node's vectors: U[:, ..k] = U2 ql, VT[..k, :] = qv VT2, each product over the rows
-    // (columns) the kept columns (rows) occupy
-    let mut un = vec![T::ZERO; n * n];
-    let mut vn = vec![T::ZERO; n * m];
+    // the node's vectors, straight into the blocks (what they held is in the copies above):
+    // U[:, ..k] = U2 ql, VT[..k, :] = qv VT2, each product over the rows (columns) the kept
+    // columns (rows) occupy
     {
-        let (unp, vnp) = (SendPtr(un.as_mut_ptr()), SendPtr(vn.as_mut_ptr()));
+        let (unp, vnp) = (SendPtr(b.u), SendPtr(b.vt));
+        let (ldu, ldvt) = (b.ldu, b.ldvt);
         let (u2lp, u2rp, vlp, vrp) = (SendPtr(u2l.as_mut_ptr()), SendPtr(u2r.as_mut_ptr()), SendPtr(vl.as_mut_ptr()), SendPtr(vr.as_mut_ptr()));
         let (qlp, qvp) = (SendPtr(ql.as_mut_ptr()), SendPtr(qv.as_mut_ptr()));
-        // qv's columns for the right product: the centre's, then types 3 and 2 (contiguous
-        // after it), so the right product reads a copy with the centre column moved next to them
-        let mut qvr = vec![T::ZERO; k * kr];
-        qvr[..k].copy_from_slice(&qv[..k]);
-        qvr[k..].copy_from_slice(&qv[(1 + k1) * k..]);
-        let qvrp = SendPtr(qvr.as_mut_ptr());
         let piece = k.div_ceil(GEMM_PIECES).max(1);
         let pieces = k.div_ceil(piece);
         par.for_each(4 * pieces, &|t| {
@@ -477,27 +479,27 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
             // vn's columns for the rows c0..c0 + w: disjoint; the rest is only read.
             match which {
                 0 if nl > 0 && k1 + k3 > 0 => {
-                    let c = GMat { ptr: unp.get().add(c0 * n), rows: nl, cols: w, rs: 1, cs: n as isize };
+                    let c = GMat { ptr: unp.get().add(c0 * ldu), rows: nl, cols: w, rs: 1, cs: ldu as isize };
                     let a = GMat { ptr: u2lp.get(), rows: nl, cols: k1 + k3, rs: 1, cs: nl as isize };
                     let bb = GMat { ptr: qlp.get().add(c0 * k + 1), rows: k1 + k3, cols: w, rs: 1, cs: k as isize };
                     gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 1 if nr > 0 && k3 + k2 > 0 => {
-                    let c = GMat { ptr: unp.get().add(c0 * n + nl + 1), rows: nr, cols: w, rs: 1, cs: n as isize };
+                    let c = GMat { ptr: unp.get().add(c0 * ldu + nl + 1), rows: nr, cols: w, rs: 1, cs: ldu as isize };
                     let a = GMat { ptr: u2rp.get(), rows: nr, cols: k3 + k2, rs: 1, cs: nr as isize };
                     let bb = GMat { ptr: qlp.get().add(c0 * k + 1 + k1), rows: k3 + k2, cols: w, rs: 1, cs: k as isize };
                     gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 2 => {
                     // rows c0..c0 + w of vn, left columns
-                    let c = GMat { ptr: vnp.get().add(c0), rows: w, cols: ml, rs: 1, cs: n as isize };
+                    let c = GMat { ptr: vnp.get().add(c0), rows: w, cols: ml, rs: 1, cs: ldvt as isize };
                     let a = GMat { ptr: qvp.get().add(c0), rows: w, cols: kl, rs: 1, cs: k as isize };
                     let bb = GMat { ptr: vlp.get(), rows: kl, cols: ml, rs: 1, cs: kl as isize };
                     gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 3 => {
-                    let c = GMat { ptr: vnp.get().add(ml * n + c0), rows: w, cols: mr, rs: 1, cs: n as isize };
-                    let a = GMat { ptr: qvrp.get().add(c0), rows: w, cols: kr, rs: 1, cs: k as isize };
+                    let c = GMat { ptr: vnp.get().add(ml * ldvt + c0), rows: w, cols: mr, rs: 1, cs: ldvt as isize };
+                    let a = GMat { ptr: qvp.get().add(k1 * k + c0), rows: w, cols: kr, rs: 1, cs: k as isize };
                     let bb = GMat { ptr: vrp.get(), rows: kr, cols: mr, rs: 1, cs: kr as isize };
                     gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
@@ -505,27 +507,60 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
             }
         });
         for c in 0..k {
-            un[c * n + nl] = ql[c * k];
+            *b.u(nl, c) = ql[c * k];
+            // a half no kept column reaches (no product wrote it)
+            if k1 + k3 == 0 {
+                core::slice::from_raw_parts_mut(b.u(0, c), nl).fill(T::ZERO);
+            }
+            if k3 + k2 == 0 {
+                core::slice::from_raw_parts_mut(b.u(nl + 1, c), nr).fill(T::ZERO);
+            }
+        }
+    }
+    for (t, col) in ud.chunks_exact(n.max(1)).enumerate() {
+        core::ptr::copy_nonoverlapping(col.as_ptr(), b.u(0, k + t), n);
+    }
+    for i in 0..m {
+        for t in 0..nd {
+            *b.vt(k + t, i) = vd[i * nd + t];
         }
     }
 
-    // all values sorted ascending, their vectors back into the blocks
+    // all values sorted ascending, their vectors permuted in place to match
     let mut vals: Vec<T> = roots;
     vals.extend(deflated.iter().map(|&j| sig[j]));
     let mut perm: Vec<usize> = (0..n).collect();
     perm.sort_by(|&a, &b| vals[a].partial_cmp(&vals[b]).unwrap_or(core::cmp::Ordering::Equal));
     for (c, &s) in perm.iter().enumerate() {
         d[c] = vals[s] * orgnrm;
-        let ucolumn = if s < k { &un[s * n..s * n + n] } else { &ud[(s - k) * n..(s - k) * n + n] };
-        core::ptr::copy_nonoverlapping(ucolumn.as_ptr(), b.u(0, c), n);
     }
-    // vt's rows are strided: write it column by column
-    for i in 0..m {
-        let (vni, vdi) = (&vn[i * n..i * n + n], &vd[i * nd..i * nd + nd]);
-        let col = core::slice::from_raw_parts_mut(b.vt(0, i), n);
-        for (x, &s) in col.iter_mut().zip(&perm) {
-            *x = if s < k { vni[s] } else { vdi[s - k] };
+    // U's columns by following the permutation's cycles (one column of scratch); VT's rows
+    // column by column through one column of scratch
+    let mut tmp = vec![T::ZERO; n];
+    let mut done = vec![false; n];
+    for c0 in 0..n {
+        if done[c0] || perm[c0] == c0 {
+            continue;
         }
+        core::ptr::copy_nonoverlapping(b.u(0, c0), tmp.as_mut_ptr(), n);
+        let mut c = c0;
+        loop {
+            done[c] = true;
+            let s = perm[c];
+            if s == c0 {
+                core::ptr::copy_nonoverlapping(tmp.as_ptr(), b.u(0, c), n);
+                break;
+            }
+            core::ptr::copy_nonoverlapping(b.u(0, s), b.u(0, c), n);
+            c = s;
+        }
+    }
+    for i in 0..m {
+        let col = core::slice::from_raw_parts_mut(b.vt(0, i), n);
+        for (x, &s) in tmp.iter_mut().zip(&perm) {
+            *x = col[s];
+        }
+        col.copy_from_slice(&tmp);
     }
     true
 }
@@ -533,9 +568,9 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
 /// `dlasd3`'s core: the singular values `roots` (ascending) of the arrowhead `[zs^T ; 0
 /// diag(ds[1..])]` (`ds` ascending from `ds[0] = 0`, every `zs` non-negligible) and its vectors
 /// made from Gu and Eisenstat's recomputed `z`: `ql[r + i k]` the component `group[r]` of the
-/// left vector of `roots[i]`, `qv[i + r k]` the same of its right vector.
+/// left vector of `roots[i]`, `qv[i + r k]` the component `group_v[r]` of its right vector.
 #[allow(clippy::too_many_arguments)]
-fn arrowhead_vectors<T: Real>(ds: &[T], zs: &[T], group: &[usize], roots: &mut [T], ql: &mut [T], qv: &mut [T], par: Par) -> bool {
+fn arrowhead_vectors<T: Real>(ds: &[T], zs: &[T], group: &[usize], group_v: &[usize], roots: &mut [T], ql: &mut [T], qv: &mut [T], par: Par) -> bool {
     let k = ds.len();
     let mut rho = T::ZERO;
     for &x in zs {
@@ -609,6 +644,8 @@ fn arrowhead_vectors<T: Real>(ds: &[T], zs: &[T], group: &[usize], roots: &mut [
             unsafe {
                 for (r, &g) in group.iter().enumerate() {
                     *qlp.get().add(r + j * k) = w[g] * iu;
+                }
+                for (r, &g) in group_v.iter().enumerate() {
                     *qvp.get().add(j + r * k) = v[g] * iv;
                 }
             }

@@ -670,26 +670,22 @@ fn bidiag_dc<T: Real>(a: &mut [T], m: usize, n: usize, kq: usize, par: Par) -> O
     let mut work = vec![T::ZERO; gebrd::work_len(m, n)];
     gebrd::gebrd(a, m, n, &mut d, &mut e, &mut tauq, &mut taup, &mut work, par);
     drop(work);
-    let mut ub = vec![T::ZERO; n * n];
-    let mut vtb = vec![T::ZERO; n * n];
-    if !bdsdc::bdsdc(&mut d, &e[..n - 1], &mut ub, n, &mut vtb, n, par) {
+    // U_B straight into the top of the left vectors' buffer, VT_B into the right's (and
+    // transposed there): no other n x n scratch
+    let mut left = vec![T::ZERO; m * kq];
+    let mut right = vec![T::ZERO; n * n];
+    if !bdsdc::bdsdc(&mut d, &e[..n - 1], &mut left, m, &mut right, n, par) {
         return None;
     }
     // left: Q [U_B 0; 0 I] (m x kq)
-    let mut left = vec![T::ZERO; m * kq];
-    for k in 0..n {
-        left[k * m..k * m + n].copy_from_slice(&ub[k * n..k * n + n]);
-    }
     for k in n..kq {
         left[k * m + k] = T::ONE;
     }
-    drop(ub);
     gebrd::apply_q_bidiag(a, m, n, &tauq, &mut left, m, kq, par);
     // right: P V_B, V_B = VT_B^T
-    let mut right = vec![T::ZERO; n * n];
     for k in 0..n {
-        for i in 0..n {
-            right[k * n + i] = vtb[i * n + k];
+        for i in k + 1..n {
+            right.swap(k * n + i, i * n + k);
         }
     }
     gebrd::apply_p_bidiag(a, m, n, &taup, &mut right, n, n, par);
