@@ -1,7 +1,9 @@
 //! Blocked Householder bidiagonalization (LAPACK's `dgebrd` with `dlabrd` panels) of a
-//! column-major working copy. It served the values-only SVD of mid-size and large matrices until
-//! the two-stage reduction (`ge2gb.rs` + `gbbrd.rs`) beat it at every size (see svd.rs); it is
-//! now compiled for the tests only, as the baseline of their timings.
+//! column-major working copy, and its back-transformation (`dormbr`, [`apply_q_bidiag`] and
+//! [`apply_p_bidiag`]). It served the values-only SVD of mid-size and large matrices until the
+//! two-stage reduction (`ge2gb.rs` + `gbbrd.rs`) beat it at every size (see svd.rs); it is the
+//! reduction of the SVD with vectors, whose singular vectors of `B` the back-transformation
+//! turns into those of `A`, and the baseline of the two-stage reduction's timings.
 //!
 //! `A = Q B P^T` with `B` upper bidiagonal (`m >= n`). Each panel of [`NB`] columns computes its
 //! left and right reflectors one at a time, keeping the updates of the trailing matrix in the
@@ -48,12 +50,35 @@
 //! panel's corrections: replaced together by the pass over `Y`'s columns and the folding above
 //! (256: 4.62 ms wall before, 4.26 ms thread CPU after, on a busy machine: not an exact
 //! comparison; not measured separately).
+//!
+//! The back-transformation applies `Q` (n reflectors) to the m x k `U` and `P` (n - 1) to the
+//! n x k `V` in blocks of [`BT_QB`] reflectors through GEMM ([`crate::larfb`]): `2 n^2 k` flops
+//! a side for a square matrix, as many as one n x n x k product. Measured
+//! (`back_transformation_timing`, f64, square, k = n, U and V together, median wall ms, three
+//! runs on an idle machine), against OpenBLAS 0.3.31's `dormqr` (SciPy's; the `Q` side of
+//! `dormbr`, the `P` side is `dormlq` at the same cost) taken twice, in the same minutes:
+//!
+//! | n | one thread | pool (2 threads) | OpenBLAS x2, 1 thread | OpenBLAS x2, 2 threads |
+//! | ---: | ---: | ---: | ---: | ---: |
+//! | 256 | 2.5-3.0 | 1.41-1.57 | 2.5-3.8 | 3.0-3.4 |
+//! | 512 | 14.2-16.3 | 8.7-9.2 | 18-25 | 15.5-17.5 |
+//! | 1024 | 104-121 | 63-67 | 125-131 | 96-115 |
+//!
+//! (LAPACK's `dormbr` twice, two threads, measured earlier on this machine: 3.5 / 15 / 92 ms.)
+//! One side on one thread takes 1.3x (n = 1024) to 1.9x (256) an n x n x n GEMM's CPU time:
+//! `T` and the zeros above `V`'s diagonal add `2 BT_QB` flops per element of `U` and block, the
+//! update's GEMMs are only [`BT_QB`] deep, and the small ones of small orders run slower. Two
+//! threads gain 1.7-1.9x.
+
+// unused outside the tests until the SVD with vectors calls in (then this goes)
 
 use crate::gemm::{gemm_seq_with, Mat};
+use crate::larfb::{apply_left, Reflectors, TFactor};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
 use crate::svd_small::{dot, householder, lanes, sum_lanes, LANES};
 use crate::threads::Par;
+use faer::MatMut;
 
 /// Panel width.
 pub(crate) const NB: usize = 32;
@@ -507,6 +532,89 @@ fn gebrd_impl<T: Real>(
     }
 }
 
+/// Reflectors per block of the back-transformation ([`apply_q_bidiag`], [`apply_p_bidiag`]).
+/// Measured (`back_transformation_timing`, f64, one thread, CPU time over an n^3 GEMM's on the
+/// same run, since the machine's speed moved by 1.5x within minutes), U side, n = 256 / 512 /
+/// 1024: 16: 1.7 / 1.45 / 1.44; 24: 1.65 / 1.4 / 1.3; 32: 1.78 / 1.4 / 1.28; 48: 2.0 / 1.38 /
+/// 1.25; 64: 2.3-2.8 / 1.45-2.0 / 1.33; 128: 4.5 / 2.2 / 1.6. Wider blocks make the update's
+/// GEMMs deeper but cost `T` and the zeros above `V`'s diagonal (`2 qb` flops per element of U
+/// and block each), which small orders feel.
+pub(crate) const BT_QB: usize = 32;
+
+/// Column width of a back-transformation task, at most (see [`bt_col_block`]).
+pub(crate) const BT_ZB: usize = 128;
+
+/// The back-transformation's column block for `k` columns: at most [`BT_ZB`] wide, in an even
+/// number of blocks from 64 columns up, so that two threads finish together (300 columns:
+/// 4 x 80 rather than 128 + 128 + 44). A function of `k` alone, so the thread count never
+/// changes a result.
+fn bt_col_block(k: usize) -> usize {
+    let nblk = k.div_ceil(BT_ZB);
+    let nblk = if k >= 64 { nblk.next_multiple_of(2) } else { 1 };
+    k.div_ceil(nblk).next_multiple_of(8).max(1)
+}
+
+/// The pool for a back-transformation of `2 rows n k` flops only if it is worth splitting
+/// (about a 64 x 64 x 128 product: below, a helper's hand-off costs more than it saves).
+fn bt_par<T>(par: Par<'_>, rows: usize, n: usize, k: usize) -> Par<'_> {
+    par.when(crate::gemm::worth_splitting::<T>(rows, n, k))
+}
+
+/// U := Q U: Q = H_0 H_1 ... H_{n-1} from gebrd's left reflectors in `a` (m x n, lda = m)
+/// and `tauq`; `u` is column-major m x k (k columns, leading dimension ldu >= m), typically
+/// [U_B; 0] with U_B the n x n left singular vectors of B (LAPACK dormbr 'Q','L','N').
+///
+/// Blocks of [`BT_QB`] reflectors, last first, each applied as `I - V T V^T` by GEMM per
+/// column block of `u` ([`crate::larfb::apply_left`]); the same bits for any thread count.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_q_bidiag<T: Real>(
+    a: &[T],
+    m: usize,
+    n: usize,
+    tauq: &[T],
+    u: &mut [T],
+    ldu: usize,
+    k: usize,
+    par: Par,
+) {
+    assert!(m >= n && a.len() >= m * n && tauq.len() >= n && ldu >= m);
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    let c = MatMut::from_column_major_slice_with_stride_mut(&mut u[..(k - 1) * ldu + m], m, k, ldu);
+    // H_i acts on rows i..m: its tail below the diagonal in column i of `a`
+    let h = Reflectors { a, off: 0, rs: 1, cs: m, rows: m, k: n, tau: tauq };
+    apply_left(&h, c, BT_QB, bt_col_block(k), TFactor::Gemm, bt_par::<T>(par, m, n, k));
+}
+
+/// V := P V: P = G_0 G_1 ... G_{n-2} from gebrd's right reflectors in the rows of `a` and
+/// `taup`; `v` is column-major n x k (leading dimension ldv >= n), typically the n x n right
+/// singular vectors of B (so that A = (Q U_B) S (P V_B)^T; LAPACK dormbr 'P','L','N' applied to V).
+///
+/// As [`apply_q_bidiag`]; the reflectors' tails, strided rows of `a`, are gathered into the
+/// packed blocks.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_p_bidiag<T: Real>(
+    a: &[T],
+    m: usize,
+    n: usize,
+    taup: &[T],
+    v: &mut [T],
+    ldv: usize,
+    k: usize,
+    par: Par,
+) {
+    assert!(m >= n && a.len() >= m * n && ldv >= n && taup.len() + 1 >= n);
+    if n <= 1 || k == 0 {
+        return;
+    }
+    let c = MatMut::from_column_major_slice_with_stride_mut(&mut v[1..(k - 1) * ldv + n], n - 1, k, ldv);
+    // G_i acts on rows i + 1..n of V (row r + 1 of V is row r here): its unit at a(i, i + 1),
+    // its tail a(i, i + 2..n), so element r > i of reflector i sits at a[(r + 1) m + i]
+    let h = Reflectors { a, off: m, rs: m, cs: 1, rows: n - 1, k: n - 1, tau: taup };
+    apply_left(&h, c, BT_QB, bt_col_block(k), TFactor::Gemm, bt_par::<T>(par, n, n, k));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,6 +664,225 @@ mod tests {
                     assert!((w1[j * m + i] - w3[j * m + i]).abs() <= 1e-9, "{m}x{n} v ({i},{j})");
                 }
             }
+        }
+    }
+
+    fn to_f64<T: Real>(x: &[T]) -> Vec<f64> {
+        x.iter().map(|v| v.to_f64()).collect()
+    }
+
+    /// gebrd of `a` (m x n): the reflectors in `w`, d, e, tauq, taup.
+    #[allow(clippy::type_complexity)]
+    fn reduce<T: Real>(a: &[f64], m: usize, n: usize) -> (Vec<T>, Vec<T>, Vec<T>, Vec<T>, Vec<T>) {
+        let mut w: Vec<T> = a.iter().map(|&x| T::from_f64(x)).collect();
+        let (mut d, mut e, mut tq, mut tp) = (vec![T::ZERO; n], vec![T::ZERO; n], vec![T::ZERO; n], vec![T::ZERO; n]);
+        let mut wk = vec![T::ZERO; work_len(m, n)];
+        gebrd(&mut w, m, n, &mut d, &mut e, &mut tq, &mut tp, &mut wk, Par::SEQ);
+        (w, d, e, tq, tp)
+    }
+
+    /// `Q [B; 0] P^T` from gebrd's output, as apply_p_bidiag(apply_q_bidiag([B; 0])^T)^T, with
+    /// leading dimensions past the rows (their padding must come back untouched); the result
+    /// column-major m x n.
+    #[allow(clippy::too_many_arguments)]
+    fn reconstruct<T: Real>(w: &[T], m: usize, n: usize, d: &[T], e: &[T], tq: &[T], tp: &[T], par: Par) -> Vec<f64> {
+        let (ldu, ldv) = (m + 3, n + 2);
+        let pad = T::from_f64(7.25);
+        // X = [B; 0], m x n
+        let mut x = vec![pad; ldu * n];
+        for j in 0..n {
+            for i in 0..m {
+                x[j * ldu + i] = if i == j {
+                    d[j]
+                } else if i + 1 == j {
+                    e[i]
+                } else {
+                    T::ZERO
+                };
+            }
+        }
+        apply_q_bidiag(w, m, n, tq, &mut x, ldu, n, par);
+        // Y = (Q X)^T, n x m, then P Y = A^T
+        let mut y = vec![pad; ldv * m];
+        for j in 0..n {
+            for i in 0..m {
+                y[i * ldv + j] = x[j * ldu + i];
+            }
+        }
+        apply_p_bidiag(w, m, n, tp, &mut y, ldv, m, par);
+        for j in 0..n {
+            assert!(x[j * ldu + m..(j + 1) * ldu].iter().all(|&v| v == pad), "{m}x{n}: u's padding written");
+        }
+        for i in 0..m {
+            assert!(y[i * ldv + n..(i + 1) * ldv].iter().all(|&v| v == pad), "{m}x{n}: v's padding written");
+        }
+        let mut r = vec![0.0; m * n];
+        for j in 0..n {
+            for i in 0..m {
+                r[j * m + i] = y[i * ldv + j].to_f64();
+            }
+        }
+        r
+    }
+
+    fn frob(x: &[f64]) -> f64 {
+        x.iter().map(|v| v * v).sum::<f64>().sqrt()
+    }
+
+    /// `||X^T X - I||_max` for the column-major `rows x cols` X.
+    fn orth_err(x: &[f64], rows: usize, cols: usize) -> f64 {
+        let mut worst = 0.0f64;
+        for i in 0..cols {
+            for j in 0..cols {
+                let s: f64 = (0..rows).map(|r| x[i * rows + r] * x[j * rows + r]).sum();
+                worst = worst.max((s - if i == j { 1.0 } else { 0.0 }).abs());
+            }
+        }
+        worst
+    }
+
+    /// Q (m x m) and P (n x n) applied to the identity, as f64, for the first `k` columns.
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    fn q_and_p<T: Real>(w: &[T], m: usize, n: usize, tq: &[T], tp: &[T], kq: usize, kp: usize, par: Par) -> (Vec<f64>, Vec<f64>) {
+        let mut q = vec![T::ZERO; m * kq];
+        for j in 0..kq {
+            q[j * m + j] = T::ONE;
+        }
+        apply_q_bidiag(w, m, n, tq, &mut q, m, kq, par);
+        let mut p = vec![T::ZERO; n * kp];
+        for j in 0..kp {
+            p[j * n + j] = T::ONE;
+        }
+        apply_p_bidiag(w, m, n, tp, &mut p, n, kp, par);
+        (to_f64(&q), to_f64(&p))
+    }
+
+    const BT_SHAPES: &[(usize, usize)] =
+        &[(1, 1), (2, 2), (5, 3), (17, 17), (64, 64), (66, 65), (100, 70), (129, 129), (300, 300), (310, 257)];
+
+    /// `A = Q [B; 0] P^T` to `4 max(m, n) eps ||A||_F` and `Q^T Q = I`, `P^T P = I` to `4 m eps`
+    /// (at most 0.28 and 0.19 of these seen, at 2x2 and 5x3), the first `k < n` columns of
+    /// `Q I` and `P I` on their own as within the whole, the same bits on one thread and on the
+    /// pool; and a zeroed `tauq` or `taup` misses the reconstruction by over 100 times its tolerance.
+    fn back_transformation<T: Real>() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let eps = T::EPSILON.to_f64();
+        for &(m, n) in BT_SHAPES {
+            let a = rand_mat(m, n, (m * 13 + n) as u64);
+            let (w, d, e, tq, tp) = reduce::<T>(&a, m, n);
+            // the matrix gebrd saw (rounded to T)
+            let a_r: Vec<f64> = a.iter().map(|&x| T::from_f64(x).to_f64()).collect();
+            let anorm = frob(&a_r);
+            let tol = 4.0 * m.max(n) as f64 * eps * anorm;
+            let r1 = reconstruct(&w, m, n, &d, &e, &tq, &tp, Par::SEQ);
+            let r2 = reconstruct(&w, m, n, &d, &e, &tq, &tp, pool.par());
+            assert!(r1.iter().zip(&r2).all(|(x, y)| x.to_bits() == y.to_bits()), "{} {m}x{n}: threads changed bits", T::NAME);
+            let diff: Vec<f64> = r1.iter().zip(&a_r).map(|(x, y)| x - y).collect();
+            let res = frob(&diff);
+            assert!(res <= tol, "{} {m}x{n}: ||A - Q B P^T|| = {res:e} > {tol:e}", T::NAME);
+            // orthogonality
+            let (q, p) = q_and_p(&w, m, n, &tq, &tp, m, n, Par::SEQ);
+            let (q2, p2) = q_and_p(&w, m, n, &tq, &tp, m, n, pool.par());
+            assert!(q == q2 && p == p2, "{} {m}x{n}: threads changed Q or P", T::NAME);
+            let otol = 4.0 * m as f64 * eps;
+            let (oq, op) = (orth_err(&q, m, m), orth_err(&p, n, n));
+            assert!(oq <= otol && op <= otol, "{} {m}x{n}: Q^T Q - I {oq:e}, P^T P - I {op:e} > {otol:e}", T::NAME);
+            // k < n columns: the same columns as within the whole (to rounding: the column blocks
+            // differ, so the GEMMs may round differently)
+            if n > 1 {
+                let k = (n / 2).max(1);
+                let (qk, pk) = q_and_p(&w, m, n, &tq, &tp, k, k, pool.par());
+                let ctol = 10.0 * m as f64 * eps;
+                assert!(qk.iter().zip(&q[..m * k]).all(|(x, y)| (x - y).abs() <= ctol), "{} {m}x{n}: Q's first {k} columns", T::NAME);
+                assert!(pk.iter().zip(&p[..n * k]).all(|(x, y)| (x - y).abs() <= ctol), "{} {m}x{n}: P's first {k} columns", T::NAME);
+            }
+            // the test would see broken reflectors (zero tau: Q or P = I); 1x1 has none to break
+            let zeros = vec![T::ZERO; n];
+            if m > 1 && tq.iter().any(|&t| t != T::ZERO) {
+                let rb = reconstruct(&w, m, n, &d, &e, &zeros, &tp, Par::SEQ);
+                let diff: Vec<f64> = rb.iter().zip(&a_r).map(|(x, y)| x - y).collect();
+                assert!(frob(&diff) > 100.0 * tol, "{} {m}x{n}: zeroed tauq went unnoticed", T::NAME);
+            }
+            if n > 2 && tp.iter().any(|&t| t != T::ZERO) {
+                let rb = reconstruct(&w, m, n, &d, &e, &tq, &zeros, Par::SEQ);
+                let diff: Vec<f64> = rb.iter().zip(&a_r).map(|(x, y)| x - y).collect();
+                assert!(frob(&diff) > 100.0 * tol, "{} {m}x{n}: zeroed taup went unnoticed", T::NAME);
+            }
+        }
+    }
+
+    #[test]
+    fn back_transformation_f64() {
+        back_transformation::<f64>();
+    }
+
+    #[test]
+    fn back_transformation_f32() {
+        back_transformation::<f32>();
+    }
+
+    /// The back-transformation of an n x n SVD, `U := Q U` and `V := P V` (k = n), f64, ms: the
+    /// median wall time on one thread and on the pool, the best CPU time on one thread, and an
+    /// n x n x n GEMM's (as many flops as one side: a yardstick on a machine whose speed moves
+    /// with its other load). Run with `--ignored --nocapture`; `BT_SIZES` overrides the sizes.
+    #[test]
+    #[ignore]
+    fn back_transformation_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let sizes: Vec<usize> = std::env::var("BT_SIZES")
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+            .unwrap_or(vec![256, 512, 1024]);
+        for n in sizes {
+            let a = rand_mat(n, n, n as u64);
+            let (w, _, _, tq, tp) = reduce::<f64>(&a, n, n);
+            let c0 = rand_mat(n, n, 3 * n as u64 + 1);
+            let mut c = c0.clone();
+            let rounds = if n >= 1024 { 7 } else { 15 };
+            let mut row = Vec::new();
+            for (label, par) in [("1 thread", Par::SEQ), ("pool", pool.par())] {
+                let mut tu = Vec::new();
+                let mut tv = Vec::new();
+                for _ in 0..rounds {
+                    c.copy_from_slice(&c0);
+                    let t = std::time::Instant::now();
+                    apply_q_bidiag(&w, n, n, &tq, &mut c, n, n, par);
+                    tu.push(t.elapsed().as_secs_f64() * 1e3);
+                    c.copy_from_slice(&c0);
+                    let t = std::time::Instant::now();
+                    apply_p_bidiag(&w, n, n, &tp, &mut c, n, n, par);
+                    tv.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                tu.sort_by(|x, y| x.partial_cmp(y).unwrap());
+                tv.sort_by(|x, y| x.partial_cmp(y).unwrap());
+                let (mu, mv) = (tu[rounds / 2], tv[rounds / 2]);
+                row.push(format!("{label}: U {mu:7.2} V {mv:7.2} both {:7.2} (best {:7.2})", mu + mv, tu[0] + tv[0]));
+            }
+            let now = crate::testing::thread_cpu_time;
+            let (mut cu, mut cv, mut cg) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+            let mut g = vec![0.0; n * n];
+            for _ in 0..rounds {
+                c.copy_from_slice(&c0);
+                let t = now();
+                apply_q_bidiag(&w, n, n, &tq, &mut c, n, n, Par::SEQ);
+                cu = cu.min((now() - t) * 1e3);
+                c.copy_from_slice(&c0);
+                let t = now();
+                apply_p_bidiag(&w, n, n, &tp, &mut c, n, n, Par::SEQ);
+                cv = cv.min((now() - t) * 1e3);
+                let t = now();
+                // SAFETY: three distinct n x n column-major buffers.
+                unsafe {
+                    let gm = Mat { ptr: g.as_mut_ptr(), rows: n, cols: n, rs: 1, cs: n as isize };
+                    let am = Mat { ptr: c0.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
+                    let bm = Mat { ptr: c.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
+                    gemm_seq_with(gm, am, bm, false, &mut Vec::new());
+                }
+                cg = cg.min((now() - t) * 1e3);
+            }
+            row.push(format!("1 thread cpu best: U {cu:7.2} V {cv:7.2} | n^3 gemm {cg:7.2}"));
+            println!("n={n:5} ms | {}", row.join(" | "));
         }
     }
 

@@ -29,9 +29,12 @@ pub mod einsum;
 mod jacobi;
 mod tql;
 mod secular;
+mod secular_sv;
+mod bdsdc;
 mod stedc;
 mod sytrd;
 mod sytrd_blocked;
+mod larfb;
 mod sy2sb;
 mod sb2st;
 pub mod matmul;
@@ -42,8 +45,6 @@ pub mod signs;
 pub mod strided;
 pub mod svd;
 mod svd_small;
-// the one-stage bidiagonalization: the baseline of svd.rs's and ge2gb.rs's timings
-#[cfg(test)]
 mod gebrd;
 mod ge2gb;
 mod gbbrd;

@@ -29,18 +29,18 @@ const MAXIT: usize = 30;
 const MAXIT6: usize = 40;
 
 #[inline(always)]
-fn k<T: Real>(x: f64) -> T {
+pub(crate) fn k<T: Real>(x: f64) -> T {
     T::from_f64(x)
 }
 
 /// LAPACK's `dlamch('Epsilon')`: the relative rounding error `2^-p` (half of `T::EPSILON`).
 #[inline(always)]
-fn eps<T: Real>() -> T {
+pub(crate) fn eps<T: Real>() -> T {
     T::EPSILON * k::<T>(0.5)
 }
 
 #[inline(always)]
-fn max<T: Real>(a: T, b: T) -> T {
+pub(crate) fn max<T: Real>(a: T, b: T) -> T {
     if a >= b {
         a
     } else {
@@ -49,7 +49,7 @@ fn max<T: Real>(a: T, b: T) -> T {
 }
 
 #[inline(always)]
-fn min<T: Real>(a: T, b: T) -> T {
+pub(crate) fn min<T: Real>(a: T, b: T) -> T {
     if a <= b {
         a
     } else {

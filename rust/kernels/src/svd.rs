@@ -61,7 +61,9 @@ use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
 use crate::batch::for_each_matrix;
 use crate::workspace;
+use crate::bdsdc;
 use crate::gbbrd;
+use crate::gebrd;
 use crate::ge2gb;
 use crate::svd_small;
 use crate::tsqr;
@@ -97,7 +99,14 @@ pub fn two_stage_band(n: usize) -> usize {
 /// for the values of larger ones).
 fn use_small(m: usize, n: usize, vectors: bool) -> bool {
     let (mm, nn) = (m.max(n), m.min(n));
-    nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64 && (!vectors || nn <= SMALL_MAX_N_VECTORS)
+    let _ = vectors;
+    nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64
+}
+
+/// Whether an `m x n` problem (with [`use_small`]) with vectors takes [`bidiag_dc`] rather than
+/// [`svd_small`]'s bidiagonal QR iteration.
+fn use_divide_and_conquer(m: usize, n: usize, vectors: bool) -> bool {
+    vectors && m.min(n) > SMALL_MAX_N_VECTORS
 }
 
 /// Whether an `m x n` problem (with [`use_small`]) takes the two-stage reduction.
@@ -591,6 +600,29 @@ fn small_one<T: Real>(
         }
         return true;
     }
+    if use_divide_and_conquer(m, n, vectors) {
+        let Some((u, v)) = uv else { unreachable!() };
+        let (mut big, mut small) = if trans { (v, u) } else { (u, v) };
+        let Some(sd) = bidiag_dc(&mut work[..mm * nn], mm, nn, big.ncols(), par) else {
+            return false;
+        };
+        for (k, x) in sd.s.iter().enumerate() {
+            s[k] = *x * inv;
+        }
+        for k in 0..big.ncols() {
+            for i in 0..mm {
+                big[(i, k)] = sd.left[k * mm + i];
+            }
+        }
+        for k in 0..nn {
+            for i in 0..nn {
+                small[(i, k)] = sd.right[k * nn + i];
+            }
+        }
+        let (u, v) = if trans { (small, big) } else { (big, small) };
+        normalize_svd(u, v.transpose_mut());
+        return true;
+    }
     let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq) else {
         return false;
     };
@@ -617,6 +649,47 @@ fn small_one<T: Real>(
         normalize_svd(u, v.transpose_mut());
     }
     true
+}
+
+/// What [`bidiag_dc`] returns: the singular values (descending), the left vectors (`m x kq`,
+/// column-major) and the right ones (`n x n`, column-major).
+struct DcSvd<T> {
+    s: Vec<T>,
+    left: Vec<T>,
+    right: Vec<T>,
+}
+
+/// The SVD of the column-major `m x n` matrix `a` (`m >= n`, overwritten) with vectors: the
+/// one-stage blocked bidiagonalization ([`gebrd::gebrd`], LAPACK's `dgebrd`), the divide and
+/// conquer of [`bdsdc::bdsdc`] on the bidiagonal, and the back-transformations of both sides by
+/// the reflectors (LAPACK's `dormbr`): LAPACK's `dgesdd` path for a square-ish matrix. `kq` is
+/// `n` (thin) or `m` (full left vectors). None if the divide and conquer did not converge.
+fn bidiag_dc<T: Real>(a: &mut [T], m: usize, n: usize, kq: usize, par: Par) -> Option<DcSvd<T>> {
+    let (mut d, mut e) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+    let (mut tauq, mut taup) = (vec![T::ZERO; n], vec![T::ZERO; n]);
+    let mut work = vec![T::ZERO; gebrd::work_len(m, n)];
+    gebrd::gebrd(a, m, n, &mut d, &mut e, &mut tauq, &mut taup, &mut work, par);
+    drop(work);
+    // U_B straight into the top of the left vectors' buffer, VT_B into the right's (and
+    // transposed there): no other n x n scratch
+    let mut left = vec![T::ZERO; m * kq];
+    let mut right = vec![T::ZERO; n * n];
+    if !bdsdc::bdsdc(&mut d, &e[..n - 1], &mut left, m, &mut right, n, par) {
+        return None;
+    }
+    // left: Q [U_B 0; 0 I] (m x kq)
+    for k in n..kq {
+        left[k * m + k] = T::ONE;
+    }
+    gebrd::apply_q_bidiag(a, m, n, &tauq, &mut left, m, kq, par);
+    // right: P V_B, V_B = VT_B^T
+    for k in 0..n {
+        for i in k + 1..n {
+            right.swap(k * n + i, i * n + k);
+        }
+    }
+    gebrd::apply_p_bidiag(a, m, n, &taup, &mut right, n, n, par);
+    Some(DcSvd { s: d, left, right })
 }
 
 #[cfg(test)]
@@ -937,6 +1010,54 @@ mod par_timing {
                 }
                 println!("svd {n} vectors {vectors}: sequential {:.1} ms, degree 2 on 2 threads {:.1} ms", best_s * 1e3, best_p * 1e3);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod dc_timing {
+    use super::*;
+
+    /// The phases of [`bidiag_dc`] for one n x n matrix on the pool, median wall ms, sizes in
+    /// `DC_N` (default 256,1024): bidiagonalization, divide and conquer, both back-transformations
+    /// (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn bidiag_dc_phases_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        let par = pool.par();
+        let sizes: Vec<usize> = std::env::var("DC_N")
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+            .unwrap_or(vec![256, 1024]);
+        for n in sizes {
+            let a: Vec<f64> = (0..n * n).map(|i| crate::randomized::gaussian(5, i as u64)).collect();
+            let mut t = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+            for _ in 0..5 {
+                let mut w = a.clone();
+                let (mut d, mut e) = (vec![0.0; n], vec![0.0; n]);
+                let (mut tq, mut tp) = (vec![0.0; n], vec![0.0; n]);
+                let mut work = vec![0.0; gebrd::work_len(n, n)];
+                let t0 = std::time::Instant::now();
+                gebrd::gebrd(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, &mut work, par);
+                let t1 = std::time::Instant::now();
+                let (mut ub, mut vtb) = (vec![0.0; n * n], vec![0.0; n * n]);
+                assert!(bdsdc::bdsdc(&mut d, &e[..n - 1], &mut ub, n, &mut vtb, n, par));
+                let t2 = std::time::Instant::now();
+                gebrd::apply_q_bidiag(&w, n, n, &tq, &mut ub, n, n, par);
+                let t3 = std::time::Instant::now();
+                gebrd::apply_p_bidiag(&w, n, n, &tp, &mut vtb, n, n, par);
+                let t4 = std::time::Instant::now();
+                for (k, (x, y)) in [(t0, t1), (t1, t2), (t2, t3), (t3, t4)].into_iter().enumerate() {
+                    t[k].push((y - x).as_secs_f64() * 1e3);
+                }
+            }
+            let med = |v: &mut Vec<f64>| {
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                v[v.len() / 2]
+            };
+            let [a0, a1, a2, a3] = &mut t;
+            println!("n = {n}: gebrd {:.1} ms, bdsdc {:.1}, apply Q {:.1}, apply P {:.1}", med(a0), med(a1), med(a2), med(a3));
         }
     }
 }

@@ -42,7 +42,8 @@
 //!   whose partial results are added in a fixed order;
 //! - the trailing rank-2k update `A22 -= V W^T + W V^T` as one GEMM (`k = 2 NB`) per block of
 //!   [`UPD_BW`] columns (lower part only);
-//! - the back-transformation per block of [`ZB`] columns of `Z`;
+//! - the back-transformation per block of [`ZB`] columns of `Z`, after its blocks of reflectors
+//!   are packed and their `T` built, one task per block ([`crate::larfb`]);
 //! - the divide and conquer's leaves, merges and their pieces (see [`crate::stedc`]).
 //!
 //! Expected cost (2 cores, f64): the tridiagonalisation does `4/3 n^3` flops, half in the
@@ -83,6 +84,7 @@
 //!   norm ~1 first (as `dstedc` does); `eigh` does the same for faer's whole algorithm.
 
 use crate::gemm::{gemm_seq_with, Mat as GMat};
+use crate::larfb;
 use crate::scalar::Real;
 use crate::sb2st;
 use crate::stedc;
@@ -664,80 +666,16 @@ fn sytrd_blocked_with<T: Real>(a: &mut [T], n: usize, d: &mut [T], e: &mut [T], 
 
 /// `Z[1.., :] = Q Z[1.., :]` (Q from [`sytrd_blocked`]'s reflectors in `a`), LAPACK's `dormtr`
 /// (lower, left, no transpose) in blocks of [`QB`] reflectors, last block first: per block
-/// `C -= V (T (V^T C))` with `T` from `dlarft`, by GEMM per fixed block of [`ZB`] columns.
+/// `C -= V (T (V^T C))` with `T` from `dlarft`, by GEMM per fixed block of [`ZB`] columns
+/// ([`crate::larfb::apply_left`]).
 pub(crate) fn apply_q<T: Real>(a: &[T], n: usize, tau: &[T], z: MatMut<'_, T>, par: Par) {
     if n <= 1 {
         return;
     }
-    let nref = n - 1;
-    let (zp, zcs) = (crate::strided::SendPtr(z.as_ptr_mut()), z.col_stride());
     assert!(z.row_stride() == 1 && z.nrows() == n && z.ncols() == n);
-    let mut vb = vec![T::ZERO; n * QB];
-    let mut tb = [T::ZERO; QB * QB];
-    let nblocks = nref.div_ceil(QB);
-    for blk in (0..nblocks).rev() {
-        let i0 = blk * QB;
-        let i1 = (i0 + QB).min(nref);
-        let nb = i1 - i0;
-        let rows = n - i0 - 1; // rows i0 + 1..n
-        for c in 0..nb {
-            let i = i0 + c;
-            let col = &mut vb[c * rows..(c + 1) * rows];
-            for x in col[..c].iter_mut() {
-                *x = T::ZERO;
-            }
-            col[c] = T::ONE;
-            col[c + 1..].copy_from_slice(&a[i * n + i + 2..i * n + n]);
-        }
-        // T (nb x nb upper triangular, column-major, leading dimension QB), dlarft
-        for c in 0..nb {
-            let t = tau[i0 + c];
-            for x in tb[c * QB..c * QB + nb].iter_mut() {
-                *x = T::ZERO;
-            }
-            tb[c * QB + c] = t;
-            if t == T::ZERO {
-                continue;
-            }
-            let mut tmp = [T::ZERO; QB];
-            let vc = &vb[c * rows + c..(c + 1) * rows];
-            for r in 0..c {
-                tmp[r] = T::ZERO - t * sytrd::dot(&vb[r * rows + c..(r + 1) * rows], vc);
-            }
-            for r in 0..c {
-                let mut acc = T::ZERO;
-                for k in r..c {
-                    acc = tb[k * QB + r].mul_add(tmp[k], acc);
-                }
-                tb[c * QB + r] = acc;
-            }
-        }
-        let ntask = n.div_ceil(ZB);
-        let (vbp, tbp) = (vb.as_ptr() as usize, tb.as_ptr() as usize);
-        par.for_each(ntask, &|b| {
-            let c0 = b * ZB;
-            let w = ZB.min(n - c0);
-            let mut w0 = vec![T::ZERO; nb * w];
-            let mut w1 = vec![T::ZERO; nb * w];
-            let mut scratch = Vec::new();
-            // SAFETY: task b reads and writes rows i0 + 1..n of columns c0..c0 + w of `z` only
-            // (disjoint between tasks); `vb`, `tb` are only read; w0, w1 are the task's own.
-            unsafe {
-                let cm = GMat { ptr: zp.get().offset(c0 as isize * zcs + (i0 + 1) as isize), rows, cols: w, rs: 1, cs: zcs };
-                let vm = GMat { ptr: vbp as *mut T, rows, cols: nb, rs: 1, cs: rows as isize };
-                let vt = GMat { ptr: vbp as *mut T, rows: nb, cols: rows, rs: rows as isize, cs: 1 };
-                let w0m = GMat { ptr: w0.as_mut_ptr(), rows: nb, cols: w, rs: 1, cs: nb as isize };
-                gemm_seq_with(w0m, vt, cm, false, &mut scratch);
-                let tm = GMat { ptr: tbp as *mut T, rows: nb, cols: nb, rs: 1, cs: QB as isize };
-                let w1m = GMat { ptr: w1.as_mut_ptr(), rows: nb, cols: w, rs: 1, cs: nb as isize };
-                gemm_seq_with(w1m, tm, w0m, false, &mut scratch);
-                for x in w1.iter_mut() {
-                    *x = T::ZERO - *x;
-                }
-                gemm_seq_with(cm, vm, w1m, true, &mut scratch);
-            }
-        });
-    }
+    // reflector i acts on rows i + 1..n, its tail below the subdiagonal in column i of `a`
+    let h = larfb::Reflectors { a, off: 1, rs: 1, cs: n, rows: n - 1, k: n - 1, tau };
+    larfb::apply_left(&h, z.subrows_mut(1, n - 1), QB, ZB, larfb::TFactor::Dots, par);
 }
 
 /// Eigenvalues (into `w`; ascending if `vectors`, else unsorted) and, if `u` is given, the
