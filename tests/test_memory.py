@@ -105,8 +105,8 @@ WORKSPACE = {
     # a copy of A, the eigenvectors before ordering, faer's tridiagonalization + divide and conquer
     "eigh": ("fl.eigh(a)", 4.0),
     "eigvalsh": ("fl.eigvalsh(a)", 2.0),  # a copy of A, faer's workspace
-    # a copy of A, U and V before the sign pass, faer's bidiagonalization + bidiagonal SVD
-    # (the parallel path for one large matrix touches more of faer's scratch)
+    # a copy of A (its reflectors), the bidiagonal's U and V before the back-transformation,
+    # the divide and conquer's merge (bdsdc.rs)
     "svd": ("tuple(fl.svd(a))", 6.0),
     "svdvals": ("fl.svdvals(a)", 2.0),
     "pinv": ("fl.pinv(a)", 6.0),  # the SVD's, and the scaled product

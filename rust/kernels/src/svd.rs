@@ -9,11 +9,12 @@
 //! threads), then [`crate::gbbrd`] chases the band down to bidiagonal form (`O(n^2 b)` flops);
 //! then dqds either way (the bidiagonal QR iteration where dqds cannot run). With vectors,
 //! matrices up to [`SMALL_MAX_N_VECTORS`] go to [`crate::svd_small`] (the bidiagonal QR
-//! iteration with the rotations applied to the accumulated reflectors); larger ones to faer's
-//! (`faer::linalg::svd::svd`): blocked bidiagonalization, then the implicit-shift QR algorithm on
-//! the bidiagonal below faer's recursion threshold and divide and conquer above it. A tall matrix
+//! iteration with the rotations applied to the accumulated reflectors); larger ones take
+//! LAPACK's `dgesdd` path, all ours ([`bidiag_dc`]): the one-stage blocked bidiagonalization
+//! ([`crate::gebrd`]), the bidiagonal divide and conquer ([`crate::bdsdc`]) and the blocked
+//! back-transformations ([`crate::gebrd::apply_q_bidiag`], `apply_p_bidiag`). A tall matrix
 //! (`m / n` above [`QR_RATIO`]) is first reduced by a QR factorization, the small `R` is
-//! decomposed and `U = Q U_R`; a wide one is handled through its transpose (faer does both).
+//! decomposed and `U = Q U_R`; a wide one is handled through its transpose.
 //! A matrix our kernel cannot finish (its iteration limit) goes to faer's path.
 //!
 //! Values only, one n x n matrix on the pool (2 threads), median wall ms
@@ -37,18 +38,28 @@
 //! 24 beyond (1024: b = 16 and 24 tie at 57 / 56 ms). The one-stage `gebrd.rs` no longer runs:
 //! it is kept, compiled for the tests only, as the baseline of these timings.
 //!
-//! Not done: vectors through the blocked reduction. Our bidiagonal QR with the rotations applied
-//! to the vectors costs O(n^3) on its own (`svd_small` with vectors was already slower than
-//! faer at 128: 3295 against 2854 us) and faer's bidiagonal divide and conquer is not public in
-//! faer 0.24.4 (`pub(super)` in linalg/svd/bidiag_svd.rs), so matrices above
-//! [`SMALL_MAX_N_VECTORS`] keep faer's whole SVD.
+//! With vectors the two-stage reduction does not pay: the back-transformation through the
+//! bulge chasing's reflectors costs ~4 n^3 flops per side, more than the one-stage reduction
+//! saves (LAPACK 3.7 has no two-stage driver with vectors either). The phases of
+//! [`bidiag_dc`], one n x n Gaussian matrix on the pool, median ms (`bidiag_dc_phases_timing`),
+//! against LAPACK's (NumPy's OpenBLAS, 2 threads, same minutes; `dormbr` both sides):
+//!
+//! | n | gebrd | ours: bdsdc | back-transformations | LAPACK: dgebrd | dbdsdc | dormbr x 2 |
+//! | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+//! | 256 | 5.8 | 7.2 | 1.4 | 5.9 | 5.9 | 3.1 |
+//! | 512 | 33.0 | 30.8 | 8.8 | 34.0 | 28.7 | 14.6 |
+//! | 1024 | 205.6 | 107.1 | 55.5 | 240.2 | 149.6 | 85.2 |
+//!
+//! faer's whole SVD, which served these sizes before, took 691 ms at 1024 (one thread; its
+//! parallel form 510-700), of which 348 its bidiagonalization.
 //!
 //! What is ours:
 //! - batching: a stack runs in parallel across its matrices ([`Par::for_batch`]), each matrix on
 //!   one thread with one workspace per task;
-//! - one matrix on all threads: a tall or wide one through TSQR ([`crate::tsqr`]), a large
-//!   square-ish one with vectors through faer's parallel SVD split in a fixed number of pieces
-//!   ([`Par::install_fixed`]), so that both give the same bits for any thread count;
+//! - one matrix on all threads: a tall or wide one through TSQR ([`crate::tsqr`]), a square-ish
+//!   one through our reductions, divide and conquer and back-transformations, all in fixed
+//!   pieces; a tall one with its full `U` through faer's parallel SVD split in a fixed number of
+//!   pieces ([`Par::install_fixed`]): each gives the same bits for any thread count;
 //! - scaling: a matrix whose entries are near overflow or underflow is decomposed from a copy
 //!   scaled by a power of two (exact), as LAPACK's `gesdd` does, and its singular values scaled
 //!   back;
@@ -77,9 +88,11 @@ use faer::{ColMut, MatMut, MatRef};
 pub const QR_RATIO: f64 = 11.0 / 6.0;
 
 /// Matrices with `min(m, n)` up to [`SMALL_MAX_N_VECTORS`] (and `max / min <= QR_RATIO`) go to
-/// our own kernel of [`svd_small`] with vectors, larger ones to faer's blocked bidiagonalization
-/// and divide and conquer; measured crossover: see `small_vs_faer_timing` below. Values only,
-/// there is no upper limit (faer's path only takes the matrices our kernel cannot finish).
+/// our own kernel of [`svd_small`] with vectors, larger ones to [`bidiag_dc`] (blocked
+/// bidiagonalization and divide and conquer). Measured (`small_vs_dc_timing`, one thread, us,
+/// svd_small / bidiag_dc): 64: 597 / 944, 80: 1926 / 1437, 96: 1745 / 1866, 128: 3833 / 3394,
+/// 160: 7166 / 5624 (a noisy machine: the crossover lies between 80 and 128). Values only,
+/// there is no upper limit. faer's path only takes the matrices our kernels cannot finish.
 pub const SMALL_MAX_N_VECTORS: usize = 96;
 
 /// Values only, from this `min(m, n)` up the reduction to bidiagonal form runs in two stages
@@ -1058,6 +1071,40 @@ mod dc_timing {
             };
             let [a0, a1, a2, a3] = &mut t;
             println!("n = {n}: gebrd {:.1} ms, bdsdc {:.1}, apply Q {:.1}, apply P {:.1}", med(a0), med(a1), med(a2), med(a3));
+        }
+    }
+}
+
+#[cfg(test)]
+mod crossover_timing {
+    use super::*;
+
+    /// With vectors, one thread: svd_small's bidiagonal QR iteration against [`bidiag_dc`], us
+    /// per n x n matrix (the crossover SMALL_MAX_N_VECTORS; run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn small_vs_dc_timing() {
+        for n in [48usize, 64, 80, 96, 128, 160] {
+            let a: Vec<f64> = (0..n * n).map(|i| crate::randomized::gaussian(7, i as u64)).collect();
+            let reps = (20_000_000 / (n * n * n)).clamp(3, 2000);
+            let mut work = vec![0.0; svd_small::work_len(n, n, true, false)];
+            let mut perm = vec![0usize; n];
+            let (mut ts, mut td) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    work[..n * n].copy_from_slice(&a);
+                    assert!(svd_small::svd_small(&mut work[..], &mut perm[..], n, n, true, n).is_some());
+                }
+                ts = ts.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    work[..n * n].copy_from_slice(&a);
+                    assert!(bidiag_dc(&mut work[..n * n], n, n, n, Par::SEQ).is_some());
+                }
+                td = td.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+            }
+            println!("n = {n}: svd_small {ts:.1} us, gebrd + bdsdc {td:.1} us");
         }
     }
 }
