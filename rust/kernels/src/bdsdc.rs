@@ -38,7 +38,9 @@
 
 use crate::gemm::{gemm_seq_with, Mat as GMat};
 use crate::scalar::{copysign, hyp, Real};
+use crate::secular::{eps, max};
 use crate::secular_sv::lasd4;
+use crate::svd_small::norm2;
 use crate::strided::SendPtr;
 use crate::threads::Par;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,7 +93,7 @@ pub(crate) fn bdsdc<T: Real>(d: &mut [T], e: &[T], u: &mut [T], ldu: usize, vt: 
         if !x.is_finite() {
             return false;
         }
-        orgnrm = if x.abs() > orgnrm { x.abs() } else { orgnrm };
+        orgnrm = max(x.abs(), orgnrm);
     }
     if orgnrm == T::ZERO {
         for j in 0..n {
@@ -253,9 +255,9 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
     let m = n + sqre as usize;
     // scale to norm ~1 (dlasd1)
     d[nl] = T::ZERO;
-    let mut orgnrm = if alpha.abs() > beta.abs() { alpha.abs() } else { beta.abs() };
+    let mut orgnrm = max(alpha.abs(), beta.abs());
     for &x in d.iter() {
-        orgnrm = if x.abs() > orgnrm { x.abs() } else { orgnrm };
+        orgnrm = max(x.abs(), orgnrm);
     }
     if orgnrm == T::ZERO {
         orgnrm = T::ONE;
@@ -301,12 +303,11 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
             }
         }
     }
-    let eps = T::EPSILON * T::from_f64(0.5);
-    let mut tol = if alpha.abs() > beta.abs() { alpha.abs() } else { beta.abs() };
+    let mut tol = max(alpha.abs(), beta.abs());
     if let Some(&last) = order.last() {
-        tol = if sig[last].abs() > tol { sig[last].abs() } else { tol };
+        tol = max(sig[last].abs(), tol);
     }
-    let tol = T::from_f64(8.0) * eps * tol;
+    let tol = T::from_f64(8.0) * eps::<T>() * tol;
 
     // dlasd2's deflation: a negligible z_j, or two values close enough that a rotation of their
     // vectors puts all of z's weight on one
@@ -652,20 +653,6 @@ fn arrowhead_vectors<T: Real>(ds: &[T], zs: &[T], group: &[usize], group_v: &[us
         }
     });
     true
-}
-
-/// `||x||_2` without overflow or underflow of the squares.
-fn norm2<T: Real>(x: &[T]) -> T {
-    let big = x.iter().fold(T::ZERO, |a, &b| if b.abs() > a { b.abs() } else { a });
-    if big == T::ZERO || !big.is_finite() {
-        return big;
-    }
-    let inv = T::ONE / big;
-    let ss = x.iter().fold(T::ZERO, |a, &b| {
-        let y = b * inv;
-        y.mul_add(y, a)
-    });
-    big * ss.sqrt()
 }
 
 #[cfg(test)]

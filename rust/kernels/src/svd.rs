@@ -35,8 +35,8 @@
 //! The unblocked reduction (without its dqds) ties the two-stage one at 64-72, hence
 //! [`TWO_STAGE_MIN_N`] = 72. Narrower bands make `gbbrd` cheaper (`~8 n^2 b` flops) and
 //! `ge2gb`'s GEMMs slower (their inner dimension is `b`): b = 8 was best to ~200, 16 to ~1000,
-//! 24 beyond (1024: b = 16 and 24 tie at 57 / 56 ms). The one-stage `gebrd.rs` no longer runs:
-//! it is kept, compiled for the tests only, as the baseline of these timings.
+//! 24 beyond (1024: b = 16 and 24 tie at 57 / 56 ms). The one-stage `gebrd.rs` no longer runs
+//! for the values; it is the reduction of the SVD with vectors (below).
 //!
 //! With vectors the two-stage reduction does not pay: the back-transformation through the
 //! bulge chasing's reflectors costs ~4 n^3 flops per side, more than the one-stage reduction
@@ -108,11 +108,11 @@ pub fn two_stage_band(n: usize) -> usize {
     }
 }
 
-/// Whether an `m x n` problem goes to our kernel ([`svd_small`], with the two-stage reduction
-/// for the values of larger ones).
-fn use_small(m: usize, n: usize, vectors: bool) -> bool {
+/// Whether an `m x n` problem goes to our kernels ([`small_one`]: [`svd_small`], the two-stage
+/// reduction for the values of larger ones, [`bidiag_dc`] for their vectors) rather than first
+/// through a QR factorization.
+fn use_small(m: usize, n: usize) -> bool {
     let (mm, nn) = (m.max(n), m.min(n));
-    let _ = vectors;
     nn >= 1 && (mm as f64) <= QR_RATIO * nn as f64
 }
 
@@ -130,6 +130,10 @@ fn use_two_stage(m: usize, n: usize, vectors: bool) -> bool {
 /// Scratch elements of [`small_one`].
 fn small_work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
     let (mm, nn) = (m.max(n), m.min(n));
+    if use_divide_and_conquer(m, n, vectors) {
+        // the working copy only: bidiag_dc allocates what it needs
+        return mm * nn;
+    }
     let len = svd_small::work_len(m, n, vectors, full);
     if use_two_stage(m, n, vectors) {
         len.max(mm * nn + 7 * nn)
@@ -328,7 +332,7 @@ fn one_scratch<T: Real>(dims: &Dims, fpar: faer::Par) -> StackReq {
     let (cu, cv) = dims.compute();
     let mut scratch = fsvd::svd_scratch::<T>(dims.m, dims.n, cu, cv, fpar, params::<T>());
     let vectors = dims.vectors != ComputeSvdVectors::No;
-    if use_small(dims.m, dims.n, vectors) {
+    if use_small(dims.m, dims.n) {
         let full = dims.ku.max(dims.kv) == dims.m.max(dims.n) && dims.m != dims.n;
         let (mm, nn) = (dims.m.max(dims.n), dims.m.min(dims.n));
         let kq = if full { mm } else { nn };
@@ -356,7 +360,7 @@ const PAR_MIN_K: usize = 192;
 /// 1024x1024 339 sequential / 342 parallel, with vectors 641 / 510).
 fn use_parallel(dims: &Dims) -> bool {
     let vectors = dims.vectors != ComputeSvdVectors::No;
-    vectors && !use_small(dims.m, dims.n, vectors) && dims.m.min(dims.n) >= PAR_MIN_K
+    vectors && !use_small(dims.m, dims.n) && dims.m.min(dims.n) >= PAR_MIN_K
 }
 
 /// One matrix by TSQR on all threads ([`tsqr`]), then the SVD of its `R`: see [`svd_tall`]. A
@@ -473,7 +477,7 @@ fn svd_one<T: Real>(
     par: Par,
 ) -> core::result::Result<(), ()> {
     let mut uv = uv;
-    if use_small(a.nrows(), a.ncols(), uv.is_some()) {
+    if use_small(a.nrows(), a.ncols()) {
         let uvr = uv.as_mut().map(|(u, v)| (u.rb_mut(), v.rb_mut()));
         if small_one(a, s.rb_mut(), uvr, stack, par) {
             return Ok(());
@@ -534,11 +538,10 @@ fn svd_one<T: Real>(
     Ok(())
 }
 
-/// One matrix by [`svd_small`] or, for the values of a larger one, the two-stage reduction on
-/// `par` (the
-/// caller checked [`use_small`]). Copies `a` (scaled by [`scale_for`] when near overflow or
+/// One matrix by [`svd_small`] or, for a larger one, the two-stage reduction (values) or
+/// [`bidiag_dc`] (vectors) on `par` (the caller checked [`use_small`]). Copies `a` (scaled by [`scale_for`] when near overflow or
 /// underflow), writes `s` (scaled back), `u` and `v` with the sign convention; false if `a` holds
-/// a NaN or an infinity or the QR iteration did not converge (nothing useful written then).
+/// a NaN or an infinity or an iteration did not converge (nothing useful written then).
 fn small_one<T: Real>(
     a: MatRef<'_, T>,
     mut s: ColMut<'_, T>,
@@ -816,7 +819,7 @@ mod tests {
     /// Our small kernel against faer's SVD on one matrix: residual and orthogonality in units
     /// of n eps, singular values to `tol` relative to the largest.
     fn check_small(a: &[f64], m: usize, n: usize, full: bool) {
-        assert!(use_small(m, n, true) || use_small(m, n, false));
+        assert!(use_small(m, n));
         let k = m.min(n);
         let (ku, kv) = if full { (m, n) } else { (k, k) };
         let av = ArrayRef::from_slice(a, &[m, n]);

@@ -107,7 +107,7 @@ fn axpy_dot<T: Real>(alpha: T, z: &[T], c: &mut [T], v: &[T]) -> T {
 /// a normal number, else rescaled by the largest entry (by division: `1 / max` of a subnormal
 /// `max` would overflow).
 #[inline(always)]
-fn norm2<T: Real>(x: &[T]) -> T {
+pub(crate) fn norm2<T: Real>(x: &[T]) -> T {
     let ss = dot(x, x);
     if ss >= T::MIN_POSITIVE && ss <= T::MAX {
         return ss.sqrt();
