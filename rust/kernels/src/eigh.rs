@@ -29,7 +29,6 @@ use crate::tql;
 use crate::workspace;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
-use faer::reborrow::ReborrowMut;
 use faer::{Mat, MatMut, MatRef};
 use std::sync::Mutex;
 
@@ -219,6 +218,11 @@ fn eigh_one<T: Real>(
     let mut amax = T::ZERO;
     // the first non-finite entry in column order, (column, row): the one an error names
     let mut first_bad: Option<(usize, usize)> = None;
+    // one pass reads the triangle, checks it and copies it (unscaled: the scale needs its largest
+    // entry) into `ja`, column-major, lower (and upper too for the Jacobi kernel, which reads both)
+    let jacobi = n <= JACOBI_MAX_N;
+    work.ja.resize(n * n, T::ZERO);
+    let ja = &mut work.ja;
     for_each_lower(src, |i, j, x| {
         if !x.is_finite() {
             if first_bad.is_none_or(|bad| (j, i) < bad) {
@@ -227,6 +231,10 @@ fn eigh_one<T: Real>(
             amax = T::INFINITY;
         } else if x.abs() > amax {
             amax = x.abs();
+        }
+        ja[j * n + i] = x;
+        if jacobi {
+            ja[i * n + j] = x;
         }
     });
     if let (Some((j, i)), true) = (first_bad, check_finite) {
@@ -246,15 +254,19 @@ fn eigh_one<T: Real>(
         return Ok(());
     }
     let scale = safe_scale(amax);
+    if scale != T::ONE {
+        for j in 0..n {
+            for i in if jacobi { 0 } else { j }..n {
+                ja[j * n + i] = ja[j * n + i] * scale;
+            }
+        }
+    }
     work.w.resize(n, T::ZERO);
     // the small-order kernels first; one that does not converge (QL can stall on strongly
     // graded f32 matrices) hands the matrix to faer's algorithm below
     let mut small = n <= if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES };
-    if small && n > JACOBI_MAX_N {
+    if small && !jacobi {
         // column-major lower triangle (the strictly upper part is never read)
-        work.ja.resize(n * n, T::ZERO);
-        let ja = &mut work.ja;
-        for_each_lower(src, |i, k, x| ja[k * n + i] = x * scale);
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         work.je.resize(n + sytrd::work_len(n, vectors), T::ZERO);
         let (je, scratch) = work.je.split_at_mut(n);
@@ -266,13 +278,6 @@ fn eigh_one<T: Real>(
             small = false;
         }
     } else if small {
-        work.ja.resize(n * n, T::ZERO);
-        let ja = &mut work.ja;
-        for_each_lower(src, |i, j, x| {
-            let x = x * scale;
-            ja[j * n + i] = x;
-            ja[i * n + j] = x;
-        });
         work.ju.resize(if vectors { n * n } else { 0 }, T::ZERO);
         let u = if vectors { Some(&mut work.ju[..]) } else { None };
         if !jacobi::jacobi_eigh(&mut work.ja, n, u, &mut work.w) || !work.w[..n].iter().all(|x| x.is_finite()) {
@@ -284,9 +289,7 @@ fn eigh_one<T: Real>(
     let mut blocked = false;
     let blocked_min = if vectors { sytrd_blocked::BLOCKED_MIN_N_VECTORS } else { sytrd_blocked::BLOCKED_MIN_N };
     if !small && n > if vectors { TQL_MAX_N } else { TQL_MAX_N_VALUES } && n >= blocked_min {
-        work.ja.resize(n * n, T::ZERO);
-        let ja = &mut work.ja;
-        for_each_lower(src, |i, k, x| ja[k * n + i] = x * scale);
+        // `ja` still holds the scaled copy: no small-order kernel ran at this order
         if vectors && work.u.nrows() != n {
             work.u = Mat::zeros(n, n);
         }
@@ -343,29 +346,23 @@ fn eigh_one<T: Real>(
         // SAFETY: the caller's `w_out` addresses n elements `w_stride` apart.
         unsafe { *w_out.offset(k as isize * w_stride) = work.w[p] * inv_scale };
     }
-    if let Some(mut v) = v_out {
-        if small {
-            // eigenvector p is the contiguous slice ju[p n..(p + 1) n] (Jacobi's and sytrd's
-            // columns): pick its sign there (DESIGN.md's convention, as signs::normalize_columns),
-            // then write V row by row, contiguous for the usual C-order result
-            work.sign.clear();
-            for &p in &work.perm {
-                let col = &work.ju[p * n..p * n + n];
-                work.sign.push(if signs::needs_flip(col.iter().copied()) { T::ZERO - T::ONE } else { T::ONE });
-            }
-            let (ptr, rs, cs) = (v.as_ptr_mut(), v.row_stride(), v.col_stride());
-            for i in 0..n {
-                for (k, &p) in work.perm.iter().enumerate() {
-                    // SAFETY: (i, k) lies inside the n x n view `v`.
-                    unsafe { *ptr.offset(i as isize * rs + k as isize * cs) = work.sign[k] * work.ju[p * n + i] };
-                }
-            }
+    if let Some(v) = v_out {
+        // each eigenvector is a contiguous column of the scratch (Jacobi's and sytrd's `ju`,
+        // or `u`): its sign is picked there (DESIGN.md's convention), then V is written in one
+        // tiled pass, along its rows for the usual C-order result
+        let (src, ld): (&[T], usize) = if small {
+            (&work.ju[..n * n], n)
         } else {
-            for (k, &p) in work.perm.iter().enumerate() {
-                v.rb_mut().col_mut(k).copy_from(work.u.col(p));
-            }
-            signs::normalize_columns(v);
+            let ld = work.u.col_stride() as usize;
+            // SAFETY: `u` is n x n, column-major with unit row stride and column stride ld.
+            (unsafe { core::slice::from_raw_parts(work.u.as_ptr(), (n - 1) * ld + n) }, ld)
+        };
+        work.sign.clear();
+        for &p in &work.perm {
+            work.sign.push(signs::sign_of(src[p * ld..p * ld + n].iter().copied()));
         }
+        let perm = &work.perm;
+        signs::write_columns(src, ld, |k| perm[k], &work.sign, v);
     }
     Ok(())
 }

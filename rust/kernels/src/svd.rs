@@ -67,7 +67,7 @@
 
 use crate::error::{Error, Result};
 use crate::scalar::Real;
-use crate::signs::normalize_svd;
+use crate::signs::{self, normalize_svd, write_columns};
 use crate::strided::{ArrayMut, ArrayRef};
 use crate::threads::Par;
 use crate::batch::for_each_matrix;
@@ -625,18 +625,15 @@ fn small_one<T: Real>(
         for (k, x) in sd.s.iter().enumerate() {
             s[k] = *x * inv;
         }
-        for k in 0..big.ncols() {
-            for i in 0..mm {
-                big[(i, k)] = sd.left[k * mm + i];
-            }
-        }
-        for k in 0..nn {
-            for i in 0..nn {
-                small[(i, k)] = sd.right[k * nn + i];
-            }
-        }
-        let (u, v) = if trans { (small, big) } else { (big, small) };
-        normalize_svd(u, v.transpose_mut());
+        let (sign_big, sign_small) = vector_signs(
+            trans,
+            big.ncols(),
+            nn,
+            |k| sd.left[k * mm..(k + 1) * mm].iter().copied(),
+            |k| sd.right[k * nn..(k + 1) * nn].iter().copied(),
+        );
+        write_columns(&sd.left, mm, |k| k, &sign_big, big.rb_mut());
+        write_columns(&sd.right, nn, |k| k, &sign_small, small.rb_mut());
         return true;
     }
     let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq) else {
@@ -645,26 +642,49 @@ fn small_one<T: Real>(
     for (k, x) in out.s.iter().enumerate() {
         s[k] = *x * inv;
     }
-    if let (Some((mut u, mut v)), Some((left, lu, right, lv, perm, sgn))) = (uv, out.vecs) {
-        // the vectors of A^T's decomposition swap sides
-        let (mut big, mut small) = if trans { (v.rb_mut(), u.rb_mut()) } else { (u.rb_mut(), v.rb_mut()) };
-        for k in 0..big.ncols() {
-            let row = if k < nn { perm[k] } else { k };
-            let src = &left[row * lu..(row + 1) * lu];
-            for (i, x) in src.iter().enumerate() {
-                big[(i, k)] = *x;
-            }
+    if let (Some((u, v)), Some((left, lu, right, lv, perm, sgn))) = (uv, out.vecs) {
+        // the vectors of A^T's decomposition swap sides; left vector k is row `brow(k)` of
+        // `left`, right vector k row perm[k] of `right` times sgn[perm[k]]
+        let (big, small) = if trans { (v, u) } else { (u, v) };
+        let brow = |k: usize| if k < nn { perm[k] } else { k };
+        let (sign_big, mut sign_small) = vector_signs(
+            trans,
+            big.ncols(),
+            small.ncols(),
+            |k| left[brow(k) * lu..][..mm].iter().copied(),
+            |k| right[perm[k] * lv..][..nn].iter().map(move |x| *x * sgn[perm[k]]),
+        );
+        for (k, g) in sign_small.iter_mut().enumerate() {
+            *g = *g * sgn[perm[k]];
         }
-        for k in 0..small.ncols() {
-            let (row, sg) = (perm[k], sgn[perm[k]]);
-            let src = &right[row * lv..(row + 1) * lv];
-            for (i, x) in src.iter().enumerate() {
-                small[(i, k)] = *x * sg;
-            }
-        }
-        normalize_svd(u, v.transpose_mut());
+        write_columns(left, lu, brow, &sign_big, big);
+        write_columns(right, lv, |k| perm[k], &sign_small, small);
     }
     true
+}
+
+/// The signs of DESIGN.md's convention for the vectors of `M = A` (`trans` false) or `A^T`
+/// (true) before they are written out, as [`normalize_svd`] would give them afterwards: the
+/// largest component of each right singular vector of `A` (a column of `M`'s right vectors
+/// `small`, or of its left ones `big` if `trans`) positive, the matching left vector flipped
+/// alongside (`big`'s columns past `small`'s have no partner and keep their sign). `big_col(k)`
+/// and `small_col(k)` are the vectors as they will be written. Returns `(sign_big, sign_small)`.
+fn vector_signs<T: Real, I: Iterator<Item = T>, J: Iterator<Item = T>>(
+    trans: bool,
+    big_cols: usize,
+    small_cols: usize,
+    big_col: impl Fn(usize) -> I,
+    small_col: impl Fn(usize) -> J,
+) -> (Vec<T>, Vec<T>) {
+    if trans {
+        let sign_big: Vec<T> = (0..big_cols).map(|k| signs::sign_of(big_col(k))).collect();
+        let sign_small = (0..small_cols).map(|k| if k < big_cols { sign_big[k] } else { T::ONE }).collect();
+        (sign_big, sign_small)
+    } else {
+        let sign_small: Vec<T> = (0..small_cols).map(|k| signs::sign_of(small_col(k))).collect();
+        let sign_big = (0..big_cols).map(|k| if k < small_cols { sign_small[k] } else { T::ONE }).collect();
+        (sign_big, sign_small)
+    }
 }
 
 /// What [`bidiag_dc`] returns: the singular values (descending), the left vectors (`m x kq`,

@@ -764,6 +764,41 @@ mod tests {
     }
 
 
+    /// eigh with eigenvectors phase by phase on the pool, median wall ms: the tridiagonalisation,
+    /// the divide and conquer, the back-transformation (run with `--ignored --nocapture`;
+    /// FL_SIZES overrides the list). `/tmp`-style LAPACK counterparts: dsytrd, dstedc, dormtr.
+    #[test]
+    #[ignore]
+    fn eigh_phases_timing() {
+        crate::threads::set_num_threads(crate::testing::env_list("FL_THREADS", &[2])[0]);
+        let pool = crate::threads::current();
+        for n in crate::testing::env_list("FL_SIZES", &[256, 512, 1024]) {
+            let a = crate::testing::symmetric(n, n as u64);
+            let c0 = col_major_lower(&a, n);
+            let mut c = c0.clone();
+            let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let [t1] = crate::testing::interleaved_medians([&mut || {
+                c.copy_from_slice(&c0);
+                sytrd_blocked(&mut c, n, &mut d, &mut e, &mut tau, pool.par());
+            }]);
+            let tmax = d.iter().chain(&e).fold(0.0f64, |m, x| m.max(x.abs()));
+            let ts = (-tmax.log2().round()).exp2();
+            let d0: Vec<f64> = d.iter().map(|x| x * ts).collect();
+            let e0: Vec<f64> = e.iter().map(|x| x * ts).collect();
+            let mut q = vec![0.0; n * n];
+            let [t2] = crate::testing::interleaved_medians([&mut || {
+                d.copy_from_slice(&d0);
+                assert!(crate::stedc::stedc(&mut d, &e0[..n - 1], &mut q, n, pool.par()));
+            }]);
+            let q0 = q.clone();
+            let [t3] = crate::testing::interleaved_medians([&mut || {
+                q.copy_from_slice(&q0);
+                apply_q(&c, n, &tau, faer::MatMut::from_column_major_slice_mut(&mut q, n, n), pool.par());
+            }]);
+            println!("n={n:5} sytrd {t1:8.2} ms, stedc {t2:8.2}, apply_q {t3:8.2}, all {:8.2}", t1 + t2 + t3);
+        }
+    }
+
     fn col_major_lower(a: &[f64], n: usize) -> Vec<f64> {
         // sym() is symmetric, so row-major = column-major; poison the upper part (never read)
         let mut c = a.to_vec();
