@@ -76,7 +76,7 @@ use crate::gemm::{gemm_seq_with, Mat};
 use crate::larfb::{apply_left, Reflectors, TFactor};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
-use crate::svd_small::{dot, householder, lanes, sum_lanes, LANES};
+use crate::svd_small::{dot, householder, householder_scaled, lanes, sum_lanes, LANES};
 use crate::threads::Par;
 use faer::MatMut;
 
@@ -95,7 +95,7 @@ const GEMM_SPLIT: usize = 1 << 18;
 pub(crate) fn work_len(m: usize, n: usize) -> usize {
     // X, Y, the dot products' vector, the row and its coefficients, the row's correction, the
     // small coefficient vectors
-    m * NB + n * NB + (m + NB) + (n + NB + 1) + n + 2 * (NB + 1)
+    m * NB + n * NB + (m + NB) + (n + NB + 1) + n + 3 * (NB + 1) + 2 * m
 }
 
 /// Four dot products with the same `v`, one pass over `v`; each the same bits as [`dot`].
@@ -253,14 +253,31 @@ unsafe fn x_piece<T: Real>(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+/// Columns per chunk of [`fused_piece`]: about 256 KiB of the trailing matrix, so that a chunk
+/// read for the right-hand product is still in L2 (2 MiB a core here) when it is read again for
+/// the left-hand one; a multiple of 4 (the dot products go four columns at a time).
+fn fused_chunk(rows: usize) -> usize {
+    ((1usize << 15) / rows.max(1)).clamp(4, 64) / 4 * 4
+}
+
+/// Step `i`'s fused pass over the trailing columns `c0..c1` (Howell et al.'s "BLAS 2.5"): chunk
+/// by chunk, [`y_piece`]'s `Y(c, j)` and `rc[c]`; then the updated row `i`,
+/// `row(c) = A(i, c) - rc[c] - Y(c, 0..=j) . A(i, p..=i)` (`narow = -A(i, p..=i)`), whose
+/// reflector is the next right-hand one; and `z += A(i+1:m, c) row(c)` for `c >= i + 2`, the
+/// left-hand product with that reflector before its scaling (see [`gebrd`]). Each chunk of the
+/// trailing matrix comes from memory once instead of twice.
+///
+/// # Safety
+/// As [`y_piece`]; `row.add(c - i - 1)` is the row's entry for column `c`, written by this call
+/// only for `c0..c1`; `z` holds `m - i - 1` elements of this piece alone.
 #[allow(clippy::too_many_arguments)]
-unsafe fn y_piece_avx2<T: Real>(
+#[inline(always)]
+unsafe fn fused_piece<T: Real>(
     a: *const T,
     m: usize,
     n: usize,
     p: usize,
+    i: usize,
     y: *mut T,
     j: usize,
     c0: usize,
@@ -268,10 +285,58 @@ unsafe fn y_piece_avx2<T: Real>(
     w: &[T],
     nyp: &[T],
     xr: &[T],
+    narow: &[T],
     rc: *mut T,
     tau: T,
+    row: *mut T,
+    z: &mut [T],
 ) {
-    y_piece(a, m, n, p, y, j, c0, c1, w, nyp, xr, rc, tau)
+    let chunk = fused_chunk(m - p);
+    let mut c = c0;
+    while c < c1 {
+        let ce = (c + chunk).min(c1);
+        y_piece(a, m, n, p, y, j, c, ce, w, nyp, xr, rc, tau);
+        let r = core::slice::from_raw_parts_mut(row.add(c - i - 1), ce - c);
+        for (q, rr) in r.iter_mut().enumerate() {
+            *rr = *a.add((c + q) * m + i);
+        }
+        if j > 0 {
+            for (q, rr) in r.iter_mut().enumerate() {
+                *rr = *rr - *rc.add(c + q);
+            }
+        }
+        acc_cols(r, y.add(c), n, narow);
+        let cz = c.max(i + 2);
+        if ce > cz {
+            acc_cols(z, a.add(cz * m + i + 1), m, &r[cz - c..]);
+        }
+        c = ce;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn fused_piece_avx2<T: Real>(
+    a: *const T,
+    m: usize,
+    n: usize,
+    p: usize,
+    i: usize,
+    y: *mut T,
+    j: usize,
+    c0: usize,
+    c1: usize,
+    w: &[T],
+    nyp: &[T],
+    xr: &[T],
+    narow: &[T],
+    rc: *mut T,
+    tau: T,
+    row: *mut T,
+    z: &mut [T],
+) {
+    fused_piece(a, m, n, p, i, y, j, c0, c1, w, nyp, xr, narow, rc, tau, row, z)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -357,7 +422,9 @@ fn gebrd_impl<T: Real>(
     let (ub, rest) = rest.split_at_mut(n + NB + 1);
     let (rcb, rest) = rest.split_at_mut(n);
     let (c1, rest) = rest.split_at_mut(NB + 1);
-    let (c2, _) = rest.split_at_mut(NB + 1);
+    let (c2, rest) = rest.split_at_mut(NB + 1);
+    let (c3, rest) = rest.split_at_mut(NB + 1);
+    let (zb, _) = rest.split_at_mut(2 * m);
     let ap = SendPtr(a.as_mut_ptr());
     let xp = SendPtr(xb.as_mut_ptr());
     let yp_ = SendPtr(yb.as_mut_ptr());
@@ -402,42 +469,45 @@ fn gebrd_impl<T: Real>(
                 wv[j..].copy_from_slice(coli);
                 let (wv, nypv, xrv) = (&*wv, &c1[..j], &c2[..j]);
                 let rcp = SendPtr(rcb.as_mut_ptr());
-                // Y(i+1:n, j), the large product split by columns
-                let (cb, ce) = (i + 1, n);
-                let pieces = if (ce - cb) * h >= SPLIT_ELEMS && ce - cb >= 8 { 2 } else { 1 };
-                let cmid = if pieces == 2 { cb + ((ce - cb) / 2).next_multiple_of(4).min(ce - cb) } else { ce };
-                let yrun = |t: usize| {
-                    let (lo, hi) = if t == 0 { (cb, cmid) } else { (cmid, ce) };
-                    let (a, y, rc) = (ap.get() as *const T, yp_.get(), rcp.get());
-                    if avx2 {
-                        #[cfg(target_arch = "x86_64")]
-                        y_piece_avx2(a, m, n, p, y, j, lo, hi, wv, nypv, xrv, rc, tq);
-                    } else {
-                        y_piece(a, m, n, p, y, j, lo, hi, wv, nypv, xrv, rc, tq);
-                    }
-                };
-                if pieces == 2 {
-                    par.for_each(2, &|t| yrun(t));
-                } else {
-                    yrun(0);
-                }
-                // row i: A(i, i+1:n) -= Y(i+1:n, 0:j+1) A(i, p:i+1)^T + A(p:i, i+1:n)^T X(i, 0:j)^T
+                // Y(i+1:n, j) and the updated row i (A(i, i+1:n) -= Y(i+1:n, 0:j+1) A(i, p:i+1)^T
+                // + A(p:i, i+1:n)^T X(i, 0:j)^T), with z = A(i+1:m, i+2:n) row(1:) for the left-hand
+                // product, in one pass split by columns; each piece sums its own z
                 let w = n - i - 1;
                 let (cu, row) = ub.split_at_mut(j + 1);
                 let row = &mut row[..w];
-                for (q, r) in row.iter_mut().enumerate() {
-                    *r = *a.add((i + 1 + q) * m + i);
-                }
-                if j > 0 {
-                    for (r, c) in row.iter_mut().zip(&rcb[i + 1..n]) {
-                        *r = *r - *c;
-                    }
-                }
                 for k in 0..=j {
-                    c1[k] = T::ZERO - *a.add((p + k) * m + i);
+                    c3[k] = T::ZERO - *a.add((p + k) * m + i);
                 }
-                acc_cols(row, y.add(i + 1), n, &c1[..=j]);
-                let (beta, tp) = householder(row[0], &mut row[1..]);
+                let narow = &c3[..=j];
+                let (cb, ce) = (i + 1, n);
+                let zl = m - i - 1;
+                let pieces = if (ce - cb) * h >= SPLIT_ELEMS && ce - cb >= 8 { 2 } else { 1 };
+                let cmid = if pieces == 2 { cb + ((ce - cb) / 2).next_multiple_of(4).min(ce - cb) } else { ce };
+                zb[..pieces * zl].fill(T::ZERO);
+                let (rowp, zp) = (SendPtr(row.as_mut_ptr()), SendPtr(zb.as_mut_ptr()));
+                let frun = |t: usize| {
+                    let (lo, hi) = if t == 0 { (cb, cmid) } else { (cmid, ce) };
+                    let (a, y, rc) = (ap.get() as *const T, yp_.get(), rcp.get());
+                    // SAFETY: piece t owns z's t-th slice, rows lo..hi of Y's column j, rc and
+                    // the row's entries for its columns (see fused_piece).
+                    let z = core::slice::from_raw_parts_mut(zp.get().add(t * zl), zl);
+                    if avx2 {
+                        #[cfg(target_arch = "x86_64")]
+                        fused_piece_avx2(a, m, n, p, i, y, j, lo, hi, wv, nypv, xrv, narow, rc, tq, rowp.get(), z);
+                    } else {
+                        fused_piece(a, m, n, p, i, y, j, lo, hi, wv, nypv, xrv, narow, rc, tq, rowp.get(), z);
+                    }
+                };
+                if pieces == 2 {
+                    par.for_each(2, &|t| frun(t));
+                    let (z0, z1) = zb[..2 * zl].split_at_mut(zl);
+                    for (x0, x1) in z0.iter_mut().zip(z1.iter()) {
+                        *x0 = *x0 + *x1;
+                    }
+                } else {
+                    frun(0);
+                }
+                let (beta, tp, scal) = householder_scaled(row[0], &mut row[1..]);
                 e[i] = beta;
                 taup[i] = tp;
                 row[0] = T::ONE;
@@ -457,9 +527,24 @@ fn gebrd_impl<T: Real>(
                     c2[k] = T::ZERO - c2[k];
                 }
                 let (cuv, nxav) = (&ub[..j + 1 + w], &c2[..j]);
-                // X(i+1:m, j), split by rows
                 let (rbeg, rend) = (i + 1, m);
-                if rend > rbeg {
+                if let (Some(s), true) = (scal, rend > rbeg) {
+                    // X(i+1:m, j) = tau (A(i+1:m, p:n) [-xy; u] + X(i+1:m, 0:j) nxa): the
+                    // trailing part is A(i+1:m, i+1) + s z (u = [1; s row(1:)]), the pass above
+                    // having summed z; the panel's columns and X's remain, O(NB m)
+                    let out = core::slice::from_raw_parts_mut(x.add(j * m + rbeg), rend - rbeg);
+                    let (coln, zs) = (core::slice::from_raw_parts(a.add((i + 1) * m + rbeg), rend - rbeg), &zb[..zl]);
+                    for ((o, c), z) in out.iter_mut().zip(coln).zip(zs) {
+                        *o = *c + s * *z;
+                    }
+                    acc_cols(out, a.add(p * m + rbeg), m, &cuv[..=j]);
+                    acc_cols(out, x.add(rbeg), m, nxav);
+                    for o in out.iter_mut() {
+                        *o = tp * *o;
+                    }
+                } else if rend > rbeg {
+                    // no scale factor (a zero or tiny row): the left-hand product in full,
+                    // split by rows
                     let pieces = if (rend - rbeg) * w >= SPLIT_ELEMS && rend - rbeg >= 32 { 2 } else { 1 };
                     let rmid = if pieces == 2 { rbeg + ((rend - rbeg) / 2).next_multiple_of(8).min(rend - rbeg) } else { rend };
                     let xrun = |t: usize| {

@@ -139,9 +139,18 @@ fn min<T: Real>(a: T, b: T) -> T {
 /// `MIN_POSITIVE / EPSILON`, and no reciprocal of a subnormal is ever taken.
 #[inline(always)]
 pub(crate) fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
+    let (beta, tau, _) = householder_scaled(alpha, x);
+    (beta, tau)
+}
+
+/// [`householder`], also returning the factor `s` that `x` was multiplied by
+/// (`1 / (alpha - beta)`), or None when there is none to speak of: `x` was zero (left alone) or
+/// `beta` so tiny that `x` was rescaled first (the factor may not be representable then).
+#[inline(always)]
+pub(crate) fn householder_scaled<T: Real>(alpha: T, x: &mut [T]) -> (T, T, Option<T>) {
     let mut xnorm = norm2(x);
     if xnorm == T::ZERO {
-        return (alpha, T::ZERO);
+        return (alpha, T::ZERO, None);
     }
     let mut alpha = alpha;
     let mut beta = T::ZERO - copysign(hyp(alpha, xnorm), alpha);
@@ -168,7 +177,7 @@ pub(crate) fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
     for _ in 0..knt {
         beta = beta * safmin;
     }
-    (beta, tau)
+    (beta, tau, if knt == 0 { Some(scal) } else { None })
 }
 
 /// `c -= tau (v^T c) v` for `v = [1; vt]` (`c` as long as `v`).
