@@ -279,7 +279,8 @@ unsafe fn fill_zero<T: Real>(c: Mat<T>) {
 /// `c = a @ b` for `N x N` matrices, loaded into fixed-size arrays first.
 #[inline(always)]
 unsafe fn fixed_square<T: Real, const N: usize>(c: Mat<T>, a: Mat<T>, b: Mat<T>) {
-    let load = |m: Mat<T>| {
+    #[inline(always)]
+    unsafe fn load<T: Real, const N: usize>(m: Mat<T>) -> [[T; N]; N] {
         let mut v = [[T::ZERO; N]; N];
         for (i, row) in v.iter_mut().enumerate() {
             for (j, x) in row.iter_mut().enumerate() {
@@ -287,8 +288,17 @@ unsafe fn fixed_square<T: Real, const N: usize>(c: Mat<T>, a: Mat<T>, b: Mat<T>)
             }
         }
         v
-    };
-    let (av, bv) = (load(a), load(b));
+    }
+    /// The rows of a matrix whose rows are contiguous, read as whole arrays (vector loads).
+    #[inline(always)]
+    unsafe fn load_rows<T: Real, const N: usize>(m: Mat<T>) -> [[T; N]; N] {
+        let mut v = [[T::ZERO; N]; N];
+        for (i, row) in v.iter_mut().enumerate() {
+            *row = (m.ptr.offset(i as isize * m.rs) as *const [T; N]).read_unaligned();
+        }
+        v
+    }
+    let (av, bv) = if a.cs == 1 && b.cs == 1 { (load_rows::<T, N>(a), load_rows::<T, N>(b)) } else { (load::<T, N>(a), load::<T, N>(b)) };
     for i in 0..N {
         let mut row = [T::ZERO; N];
         for p in 0..N {
@@ -297,9 +307,57 @@ unsafe fn fixed_square<T: Real, const N: usize>(c: Mat<T>, a: Mat<T>, b: Mat<T>)
                 row[j] = x.mul_add(bv[p][j], row[j]);
             }
         }
-        for (j, &x) in row.iter().enumerate() {
-            *c.ptr.offset(i as isize * c.rs + j as isize * c.cs) = x;
+        if c.cs == 1 {
+            (c.ptr.offset(i as isize * c.rs) as *mut [T; N]).write_unaligned(row);
+        } else {
+            for (j, &x) in row.iter().enumerate() {
+                *c.ptr.offset(i as isize * c.rs + j as isize * c.cs) = x;
+            }
         }
+    }
+}
+
+/// A run of `N x N` products `c_t = a_t @ b_t`, the operands `offsets` elements past `c`, `a`
+/// and `b`: [`fixed_square`] in one loop (a stack of 4x4 transforms spent more in the call
+/// chain per product, `gemm_seq_with`'s frame and checks, than in the 64 multiply-adds).
+#[inline(always)]
+unsafe fn fixed_square_loop<T: Real, const N: usize, I: Iterator<Item = [isize; 3]>>(c: Mat<T>, a: Mat<T>, b: Mat<T>, offsets: I) {
+    for [ao, bo, co] in offsets {
+        fixed_square::<T, N>(c.offset(co), a.offset(ao), b.offset(bo));
+    }
+}
+
+/// [`fixed_square_loop`] compiled for AVX2 (rows of four f64 in one register; no FMA, so the
+/// same bits as everywhere else).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fixed_square_loop_avx2<T: Real, const N: usize, I: Iterator<Item = [isize; 3]>>(c: Mat<T>, a: Mat<T>, b: Mat<T>, offsets: I) {
+    fixed_square_loop::<T, N, I>(c, a, b, offsets)
+}
+
+/// `c_t = a_t @ b_t` for a run of square products of order `n <= 4` (see [`fixed_square`]), the
+/// operands of product `t` at the `t`-th offsets `[a, b, c]` past `a`, `b` and `c`. The same bits
+/// as [`gemm_seq`] on each product.
+///
+/// # Safety
+/// Every product's views are valid, each `c_t`'s elements distinct and not overlapping any
+/// operand; `1 <= n <= 4` and the views are `n x n`.
+pub(crate) unsafe fn tiny_square_run<T: Real, I: Iterator<Item = [isize; 3]>>(c: Mat<T>, a: Mat<T>, b: Mat<T>, offsets: I) {
+    debug_assert!(c.rows == c.cols && a.rows == c.rows && a.cols == c.rows && b.rows == c.rows && b.cols == c.rows);
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::has_avx2_fma() {
+        return match c.rows {
+            1 => fixed_square_loop_avx2::<T, 1, I>(c, a, b, offsets),
+            2 => fixed_square_loop_avx2::<T, 2, I>(c, a, b, offsets),
+            3 => fixed_square_loop_avx2::<T, 3, I>(c, a, b, offsets),
+            _ => fixed_square_loop_avx2::<T, 4, I>(c, a, b, offsets),
+        };
+    }
+    match c.rows {
+        1 => fixed_square_loop::<T, 1, I>(c, a, b, offsets),
+        2 => fixed_square_loop::<T, 2, I>(c, a, b, offsets),
+        3 => fixed_square_loop::<T, 3, I>(c, a, b, offsets),
+        _ => fixed_square_loop::<T, 4, I>(c, a, b, offsets),
     }
 }
 

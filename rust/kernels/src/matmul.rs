@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::scalar::Real;
 use crate::strided::{broadcast_shapes, broadcast_strides, ArrayMut, ArrayRef, BatchOffsets, Dims, Strides};
-use crate::gemm::{gemm, gemm_seq, worth_splitting, Mat};
+use crate::gemm::{gemm, gemm_seq, tiny_square_run, worth_splitting, Mat};
 use crate::threads::Par;
 
 /// A matrix's shape and strides (in elements) inside a batch; the batch position gives its start.
@@ -132,6 +132,22 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
     // the operands' own shapes and strides, so every element a product touches lies inside a view
     // its creator vouched for; each batch position writes a distinct matrix of `out`.
     let run_range = |start: usize, count: usize, par: Par| {
+        if m == n && n == k && (1..=4).contains(&n) {
+            // tiny squares (2-D / 3-D transforms): one loop without the per-product call chain
+            if batch.len() == 1 {
+                // one batch axis (a plain stack): offsets by multiplication
+                let (sa, sb, sc) = (a_bs[0], b_bs[0], c_bs[0]);
+                let offsets = (start..start + count).map(|t| {
+                    let t = t as isize;
+                    [t * sa, t * sb, t * sc]
+                });
+                unsafe { tiny_square_run(c0, a0, b0, offsets) };
+            } else {
+                let offsets = BatchOffsets::new(&batch, [&a_bs, &b_bs, &c_bs], start, count);
+                unsafe { tiny_square_run(c0, a0, b0, offsets) };
+            }
+            return;
+        }
         let mut scratch = Vec::new();
         for [ao, bo, co] in BatchOffsets::new(&batch, [&a_bs, &b_bs, &c_bs], start, count) {
             unsafe {
@@ -222,6 +238,68 @@ mod tests {
                     assert!((c[t * m * n + i * n + j] - want).abs() < 1e-12);
                 }
             }
+        }
+    }
+
+    /// Stacks of tiny squares (n = 1..4, the batch loop of `tiny_square_run`): one batch axis and
+    /// two, a broadcast operand, transposed (column-major) matrices, reversed rows and a
+    /// column-major result; each product bit for bit what `gemm_seq` gives for it alone (the
+    /// naive reference within rounding).
+    #[test]
+    fn tiny_square_stacks_every_layout() {
+        for n in 1..=4usize {
+            let nb = 6;
+            let a = data(nb * n * n, 7);
+            let b = data(nb * n * n, 8);
+            let nn = (n * n) as isize;
+            let (ni, one) = (n as isize, 1isize);
+            // (a strides, b strides, c strides) over [2, 3, n, n]; a broadcast over the first axis
+            let cases: [([isize; 4], [isize; 4], [isize; 4]); 4] = [
+                ([3 * nn, nn, ni, one], [3 * nn, nn, ni, one], [3 * nn, nn, ni, one]),
+                ([0, nn, one, ni], [3 * nn, nn, ni, one], [3 * nn, nn, one, ni]),
+                ([3 * nn, nn, -ni, one], [3 * nn, nn, one, ni], [nn, 2 * nn, ni, one]),
+                ([3 * nn, nn, ni, one], [0, 0, ni, one], [3 * nn, nn, ni, one]),
+            ];
+            for (ci, (sa, sb, sc)) in cases.iter().enumerate() {
+                // reversed rows start at the last row of each matrix
+                let a0 = if sa[2] < 0 { (n as isize - 1) * ni } else { 0 };
+                // SAFETY: every layout above addresses elements of its buffer only.
+                let av = unsafe { ArrayRef::from_raw(a.as_ptr().offset(a0), &[2, 3, n, n], sa) };
+                let bv = unsafe { ArrayRef::from_raw(b.as_ptr(), &[2, 3, n, n], sb) };
+                let mut c = vec![f64::NAN; nb * n * n];
+                let mut cv = unsafe { ArrayMut::from_raw(c.as_mut_ptr(), &[2, 3, n, n], sc) };
+                matmul(&av, &bv, &mut cv, Par::SEQ).unwrap();
+                for t0 in 0..2isize {
+                    for t1 in 0..3isize {
+                        let at = |i: usize, p: usize| a[(a0 + t0 * sa[0] + t1 * sa[1] + i as isize * sa[2] + p as isize * sa[3]) as usize];
+                        let bt = |p: usize, j: usize| b[(t0 * sb[0] + t1 * sb[1] + p as isize * sb[2] + j as isize * sb[3]) as usize];
+                        let (ar, br): (Vec<f64>, Vec<f64>) = ((0..n * n).map(|x| at(x / n, x % n)).collect(), (0..n * n).map(|x| bt(x / n, x % n)).collect());
+                        let mut one_c = vec![0.0; n * n];
+                        let m = |v: &[f64]| Mat { ptr: v.as_ptr() as *mut f64, rows: n, cols: n, rs: n as isize, cs: 1 };
+                        unsafe { gemm_seq(m(&one_c), m(&ar), m(&br), &mut Vec::new()) };
+                        let want = naive(&ar, &br, n, n, n);
+                        for i in 0..n {
+                            for j in 0..n {
+                                let got = c[(t0 * sc[0] + t1 * sc[1] + i as isize * sc[2] + j as isize * sc[3]) as usize];
+                                assert_eq!(got.to_bits(), one_c[i * n + j].to_bits(), "n={n} case {ci} ({t0}, {t1}) ({i}, {j})");
+                                assert!((got - want[i * n + j]).abs() <= 1e-14, "n={n} case {ci}");
+                            }
+                        }
+                        one_c.clear();
+                    }
+                }
+            }
+            // one batch axis (offsets by multiplication), the result column-major: the same bits
+            // as the two-axis run of case 0
+            let mut c1 = vec![f64::NAN; nb * n * n];
+            let mut c2 = vec![f64::NAN; nb * n * n];
+            let (a3, b3) = (ArrayRef::from_slice(&a, &[nb, n, n]), ArrayRef::from_slice(&b, &[nb, n, n]));
+            let mut cv1 = unsafe { ArrayMut::from_raw(c1.as_mut_ptr(), &[nb, n, n], &[nn, one, ni]) };
+            matmul(&a3, &b3, &mut cv1, Par::SEQ).unwrap();
+            let (a4, b4) = (ArrayRef::from_slice(&a, &[2, 3, n, n]), ArrayRef::from_slice(&b, &[2, 3, n, n]));
+            let mut cv2 = unsafe { ArrayMut::from_raw(c2.as_mut_ptr(), &[2, 3, n, n], &[3 * nn, nn, one, ni]) };
+            matmul(&a4, &b4, &mut cv2, Par::SEQ).unwrap();
+            assert!(c1.iter().zip(&c2).all(|(x, y)| x.to_bits() == y.to_bits()), "n={n}: one batch axis differs");
         }
     }
 
