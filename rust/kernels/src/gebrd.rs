@@ -110,7 +110,7 @@ const GEMM_SPLIT: usize = 1 << 18;
 /// Scratch elements [`gebrd`] needs for an `m x n` matrix.
 pub(crate) fn work_len(m: usize, n: usize) -> usize {
     // X, Y, the dot products' vector, the row and its coefficients, the row's correction, the
-    // small coefficient vectors
+    // three small coefficient vectors, and the fused pass's two pieces of z
     m * NB + n * NB + (m + NB) + (n + NB + 1) + n + 3 * (NB + 1) + 2 * m
 }
 

@@ -134,18 +134,8 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
     let run_range = |start: usize, count: usize, par: Par| {
         if m == n && n == k && (1..=4).contains(&n) {
             // tiny squares (2-D / 3-D transforms): one loop without the per-product call chain
-            if batch.len() == 1 {
-                // one batch axis (a plain stack): offsets by multiplication
-                let (sa, sb, sc) = (a_bs[0], b_bs[0], c_bs[0]);
-                let offsets = (start..start + count).map(|t| {
-                    let t = t as isize;
-                    [t * sa, t * sb, t * sc]
-                });
-                unsafe { tiny_square_run(c0, a0, b0, offsets) };
-            } else {
-                let offsets = BatchOffsets::new(&batch, [&a_bs, &b_bs, &c_bs], start, count);
-                unsafe { tiny_square_run(c0, a0, b0, offsets) };
-            }
+            let offsets = BatchOffsets::new(&batch, [&a_bs, &b_bs, &c_bs], start, count);
+            unsafe { tiny_square_run(c0, a0, b0, offsets) };
             return;
         }
         let mut scratch = Vec::new();
@@ -289,7 +279,7 @@ mod tests {
                     }
                 }
             }
-            // one batch axis (offsets by multiplication), the result column-major: the same bits
+            // one batch axis (BatchOffsets' one-axis step), the result column-major: the same bits
             // as the two-axis run of case 0
             let mut c1 = vec![f64::NAN; nb * n * n];
             let mut c2 = vec![f64::NAN; nb * n * n];

@@ -229,7 +229,13 @@ impl<const N: usize> Iterator for BatchOffsets<'_, N> {
         }
         self.remaining -= 1;
         let current = self.offsets;
-        if self.remaining > 0 {
+        if self.remaining > 0 && self.shape.len() == 1 {
+            // one axis (a plain stack): a valid range never wraps, so no carry and no index
+            // (`index` is not read again)
+            for k in 0..N {
+                self.offsets[k] += self.strides[k][0];
+            }
+        } else if self.remaining > 0 {
             // odometer step: bump the last axis, carrying into earlier ones
             for d in (0..self.shape.len()).rev() {
                 self.index[d] += 1;
@@ -281,5 +287,8 @@ mod tests {
         let tail: Vec<[isize; 2]> = BatchOffsets::new(&shape, [&s0, &s1], 17, 7).collect();
         assert_eq!(tail, all[17..]);
         assert_eq!(BatchOffsets::<1>::new(&[], [&[]], 0, 1).collect::<Vec<_>>(), vec![[0]]);
+        // one axis (its step skips the odometer): a middle range, a broadcast and a negative stride
+        let one: Vec<[isize; 3]> = BatchOffsets::new(&[9], [&[16], &[0], &[-3]], 4, 5).collect();
+        assert_eq!(one, (4..9).map(|t| [16 * t, 0, -3 * t]).collect::<Vec<_>>());
     }
 }
