@@ -236,7 +236,7 @@ mod tests {
         for x in d.iter_mut().chain(e.iter_mut()) {
             *x = *x * f;
         }
-        let mut work = vec![T::ZERO; 5 * n];
+        let mut work = vec![T::ZERO; crate::svd_small::dqds_work_len(n)];
         let (d0, e0) = (d.clone(), e.clone());
         assert!(
             crate::svd_small::bidiag_values(&mut d, &mut e, &mut work),

@@ -1008,7 +1008,7 @@ mod tests {
             let mut w = a.clone();
             let (mut d, mut e, mut tq, mut tp) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
             let mut gw = vec![0.0; work_len(n, n)];
-            let mut vw = vec![0.0; 5 * n];
+            let mut vw = vec![0.0; crate::svd_small::dqds_work_len(n)];
             let mut t_b1w = f64::INFINITY;
             let (mut t_old, mut t_b1, mut t_b2, mut t_dq, mut t_faer) =
                 (f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY);

@@ -790,7 +790,7 @@ mod tests {
             let a0 = crate::testing::data(n * n, n as u64);
             let mut w = a0.clone();
             let (mut d, mut e, mut tq, mut tp) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-            let mut gw = vec![0.0; crate::gebrd::work_len(n, n).max(5 * n)];
+            let mut gw = vec![0.0; crate::gebrd::work_len(n, n).max(svd_small::dqds_work_len(n))];
             let [t1] = crate::testing::interleaved_medians([&mut || {
                 w.copy_from_slice(&a0);
                 crate::gebrd::gebrd(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, &mut gw, pool.par());

@@ -193,7 +193,7 @@ fn reflect<T: Real>(tau: T, vt: &[T], c: &mut [T]) {
 /// The scratch one decomposition of an `m x n` matrix needs, in elements of `T`.
 pub(crate) fn work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
     let (mm, nn) = (m.max(n), m.min(n));
-    let vec_len = if vectors { mm * if full { mm } else { nn } + nn * nn + 4 * nn } else { 5 * nn };
+    let vec_len = if vectors { mm * if full { mm } else { nn } + nn * nn + 4 * nn } else { dqds_work_len(nn) };
     mm * nn + 6 * nn + mm + 2 + vec_len
 }
 
@@ -808,41 +808,323 @@ fn qd2<T: Real>(q1: T, e1: T, q2: T) -> (T, T) {
     (q1 * (q2 / big), big)
 }
 
-/// The next dqds shift for the block `lo..=hi` (`hi > lo`), given `dmin`, an upper bound of its
-/// smallest eigenvalue (the smallest `d` of the last pass). Gershgorin's discs of the last two
-/// rows of the tridiagonal the qd arrays stand for (diagonal `q[hi]` and `a2 = q[hi-1] +
-/// ee[hi-1]`, off-diagonals `b1 = sqrt(q[hi] ee[hi-1])`, `b2 = sqrt(q[hi-1] ee[hi-2])`): when
-/// the last one is isolated (gap `g > b1`), one Newton-like step `q[hi] - b1^2 / g` bounds the
-/// bottom eigenvalue from below; otherwise the discs' left ends do, more loosely. Never above
-/// `dmin`; a shift that still overshoots is caught by the pass and retried smaller.
+/// What the last accepted dqds pass leaves for choosing the next shift (the inputs of LAPACK's
+/// dlasq4): the smallest `d` of the pass (`dmin`), of all but its last row (`dmin1`) and of all
+/// but its last two (`dmin2`), its last three `d` (`dn`, `dn1`, `dn2`), the bottom row it ran to
+/// (`hi_pass`: rows deflated since then change which of these describe the block now), the kind
+/// of the last shift (`kind`, dlasq4's TTYPE, with 11 or 12 taken off per failed pass) and the
+/// fraction of `dmin` the no-information case uses (`g`).
+struct ShiftState<T> {
+    dmin: T,
+    dmin1: T,
+    dmin2: T,
+    dn: T,
+    dn1: T,
+    dn2: T,
+    hi_pass: usize,
+    kind: i32,
+    g: T,
+}
+
+/// `sum` plus the running products `b e_k / q_k` up the block from row `end - 1` to `lo` (an
+/// estimate of how much the rows above contribute to the norm of the bottom eigenvector,
+/// dlasq4's loops), stopping once the terms are small against the sum (`100 x`) or the sum
+/// passes `cap`. `None` when some `e_k > q_k` (the estimate does not apply).
 #[inline(always)]
-fn dqds_shift<T: Real>(q: &[T], ee: &[T], lo: usize, hi: usize, dmin: T) -> T {
-    let dn = q[hi];
-    let b1 = q[hi].sqrt() * ee[hi - 1].sqrt();
-    let a2 = q[hi - 1] + ee[hi - 1];
-    let b2 = if hi - 1 > lo { q[hi - 1].sqrt() * ee[hi - 2].sqrt() } else { T::ZERO };
-    let gap1 = a2 - dn - (b1 + b2);
-    let tau = if gap1 > T::ZERO && gap1 > b1 {
-        dn - (b1 / gap1) * b1
+fn ratio_tail<T: Real>(q: &[T], ee: &[T], lo: usize, end: usize, b: T, sum: T, cap: T) -> Option<T> {
+    let (mut b, mut sum) = (b, sum);
+    let hundred = T::from_f64(100.0);
+    for j in (lo..end).rev() {
+        if b == T::ZERO {
+            break;
+        }
+        let b_prev = b;
+        if ee[j] > q[j] {
+            return None;
+        }
+        b = b * (ee[j] / q[j]);
+        sum = sum + b;
+        if max(b, b_prev) * hundred < sum || sum > cap {
+            break;
+        }
+    }
+    Some(sum)
+}
+
+/// The next dqds shift for the block `lo..=hi` (`hi >= lo + 2`): a lower bound of its smallest
+/// eigenvalue as close to it as the last pass lets us tell, the case analysis of LAPACK's dlasq4
+/// (Parlett and Marques, "An implementation of the dqds algorithm (positive case)", 2000).
+/// `q`, `ee` are the current qd arrays, `oq`, `oe` the ones the last pass started from. When the
+/// smallest `d` was the last (or next to last), the bottom rows' Gershgorin discs or a Rayleigh
+/// quotient residual bound place the eigenvalue; with no such information a fraction of `dmin`
+/// that grows while it keeps succeeding. A shift that still overshoots is caught by the pass.
+#[inline(always)]
+fn dqds_shift<T: Real>(q: &[T], ee: &[T], oq: &[T], oe: &[T], lo: usize, hi: usize, st: &mut ShiftState<T>) -> T {
+    let c = T::from_f64;
+    let (zero, one, half, quarter, third) = (T::ZERO, T::ONE, c(0.5), c(0.25), c(0.333));
+    // the Rayleigh quotient residual bound applies while the estimated tail stays below 0.563
+    let cap = c(0.563);
+    let rayleigh = |gam: T, a2: T| gam * (one - a2.sqrt()) / (a2 + one);
+    // (a zero dmin at a row deflated since says nothing of the block left: cases 7 to 12)
+    if st.dmin <= zero && st.hi_pass == hi {
+        st.kind = -1;
+        return -st.dmin;
+    }
+    let (dmin, dmin1, dmin2, dn, dn1, dn2) = (st.dmin, st.dmin1, st.dmin2, st.dn, st.dn1, st.dn2);
+    let s = if st.hi_pass == hi {
+        // nothing deflated since the pass
+        if dmin == dn || dmin == dn1 {
+            let b1 = q[hi].sqrt() * ee[hi - 1].sqrt();
+            let b2 = q[hi - 1].sqrt() * ee[hi - 2].sqrt();
+            let a2 = q[hi - 1] + ee[hi - 1];
+            if dmin == dn && dmin1 == dn1 {
+                // the bottom eigenvalue is the smallest: Gershgorin's discs of the last two rows
+                let gap2 = dmin2 - a2 - dmin2 * quarter;
+                let gap1 = if gap2 > zero && gap2 > b2 { a2 - dn - (b2 / gap2) * b2 } else { a2 - dn - (b1 + b2) };
+                if gap1 > zero && gap1 > b1 {
+                    st.kind = -2;
+                    max(dn - (b1 / gap1) * b1, half * dmin)
+                } else {
+                    let mut s = if dn > b1 { dn - b1 } else { zero };
+                    if a2 > b1 + b2 {
+                        s = min(s, a2 - (b1 + b2));
+                    }
+                    st.kind = -3;
+                    max(s, third * dmin)
+                }
+            } else {
+                // a Rayleigh quotient bound from the tail of the block
+                st.kind = -4;
+                let s = quarter * dmin;
+                let start = if dmin == dn {
+                    if ee[hi - 1] > q[hi - 1] {
+                        return s;
+                    }
+                    Some((dn, zero, ee[hi - 1] / q[hi - 1], hi - 1))
+                } else if oe[hi - 1] > oq[hi] || ee[hi - 2] > q[hi - 2] {
+                    None
+                } else {
+                    Some((dn1, oe[hi - 1] / oq[hi], ee[hi - 2] / q[hi - 2], hi - 2))
+                };
+                // b2 is row `end`'s ratio; the tail goes on above it
+                let Some((gam, a2, b2, end)) = start else { return s };
+                match ratio_tail(q, ee, lo, end, b2, a2 + b2, cap) {
+                    Some(a2) if a2 * c(1.05) < cap => rayleigh(gam, a2 * c(1.05)),
+                    Some(_) => s,
+                    None => return s,
+                }
+            }
+        } else if dmin == dn2 {
+            st.kind = -5;
+            let s = quarter * dmin;
+            let (b1, b2) = (oq[hi], oq[hi - 1]);
+            if oe[hi - 2] > b2 || oe[hi - 1] > b1 {
+                return s;
+            }
+            let mut a2 = (oe[hi - 2] / b2) * (one + oe[hi - 1] / b1);
+            if hi - lo > 2 {
+                let b2 = ee[hi - 3] / q[hi - 3];
+                match ratio_tail(q, ee, lo, hi - 3, b2, a2 + b2, cap) {
+                    Some(t) => a2 = t * c(1.05),
+                    None => return s,
+                }
+            }
+            if a2 < cap { rayleigh(dn2, a2) } else { s }
+        } else {
+            // no information: a fraction of dmin, larger each time it works
+            st.g = if st.kind == -6 { st.g + (one - st.g) * third } else if st.kind == -18 { c(0.08325) } else { quarter };
+            st.kind = -6;
+            st.g * dmin
+        }
+    } else if st.hi_pass == hi + 1 {
+        // one value deflated: dmin1 and dn1 describe the block
+        if dmin1 == dn1 && dmin2 == dn2 {
+            st.kind = -7;
+            let s = third * dmin1;
+            if ee[hi - 1] > q[hi - 1] {
+                return s;
+            }
+            let b1 = ee[hi - 1] / q[hi - 1];
+            let Some(b2) = ratio_tail_sum(q, ee, lo, hi - 2, b1, true) else { return s };
+            let b2 = (b2 * c(1.05)).sqrt();
+            let a2 = dmin1 / (b2 * b2 + one);
+            let gap2 = half * dmin2 - a2;
+            if gap2 > zero && gap2 > b2 * a2 {
+                max(s, a2 * (one - c(1.01) * a2 * (b2 / gap2) * b2))
+            } else {
+                st.kind = -8;
+                max(s, a2 * (one - c(1.01) * b2))
+            }
+        } else {
+            st.kind = -9;
+            if dmin1 == dn1 { half * dmin1 } else { quarter * dmin1 }
+        }
+    } else if st.hi_pass == hi + 2 {
+        // two values deflated: dmin2 and dn2 describe the block
+        if dmin2 == dn2 && c(2.0) * ee[hi - 1] < q[hi - 1] {
+            st.kind = -10;
+            let s = third * dmin2;
+            let b1 = ee[hi - 1] / q[hi - 1];
+            let Some(b2) = ratio_tail_sum(q, ee, lo, hi - 2, b1, false) else { return s };
+            let b2 = (b2 * c(1.05)).sqrt();
+            let a2 = dmin2 / (b2 * b2 + one);
+            let gap2 = q[hi - 1] + ee[hi - 2] - q[hi - 2].sqrt() * ee[hi - 2].sqrt() - a2;
+            if gap2 > zero && gap2 > b2 * a2 {
+                max(s, a2 * (one - c(1.01) * a2 * (b2 / gap2) * b2))
+            } else {
+                max(s, a2 * (one - c(1.01) * b2))
+            }
+        } else {
+            st.kind = -11;
+            quarter * dmin2
+        }
     } else {
-        min(dn - b1, a2 - (b1 + b2))
+        // more than two deflated: nothing known
+        st.kind = -12;
+        zero
     };
-    let tau = min(tau, dmin);
-    if tau > T::ZERO { tau } else { T::ZERO }
+    s
+}
+
+/// dlasq4's sums for the cases after a deflation: `b1 + sum of the running products of e_k / q_k`
+/// from row `k` down to `lo`, stopping once a term is below 1/100 of the sum (`pair`: the larger of
+/// the term and the one before it). `None` when some `e_k > q_k`.
+#[inline(always)]
+fn ratio_tail_sum<T: Real>(q: &[T], ee: &[T], lo: usize, k: usize, b1: T, pair: bool) -> Option<T> {
+    let hundred = T::from_f64(100.0);
+    let (mut b1, mut b2) = (b1, b1);
+    if b2 == T::ZERO {
+        return Some(b2);
+    }
+    for j in (lo..=k).rev() {
+        let prev = b1;
+        if ee[j] > q[j] {
+            return None;
+        }
+        b1 = b1 * (ee[j] / q[j]);
+        b2 = b2 + b1;
+        let term = if pair { max(b1, prev) } else { b1 };
+        if term * hundred < b2 {
+            break;
+        }
+    }
+    Some(b2)
+}
+
+/// How many dqds passes [`dqds`] runs in one sweep: the first with the shift, the others without.
+const DQDS_GROUP: usize = 4;
+
+/// The scratch [`dqds`] needs for `n` values: `DQDS_GROUP + 1` pairs of qd arrays and the values.
+pub(crate) const fn dqds_work_len(n: usize) -> usize {
+    (2 * DQDS_GROUP + 3) * n
+}
+
+/// `K` dqds passes in one sweep over the rows `lo..=hi` (`hi >= lo + K`): pass `c` reads the qd
+/// arrays in `slots[c]` (`q` in `[..n]`, `ee` in `[n..]`) and writes `slots[c + 1]`, one row
+/// behind pass `c - 1`, whose output row it needs. The first pass has the shift `tau`, the
+/// others none.
+///
+/// Why: each pass is one chain of dependent operations (an addition, a division, a
+/// multiplication and a subtraction per row, ~23-27 cycles), so passes side by side cost little
+/// more than one; and a pass without a shift may start before the shifted one has shown its
+/// shift to be safe, since a positive qd array stays positive without a shift. Once the shift
+/// has made the bottom `q` small, unshifted passes shrink the coupling above it about as fast as
+/// shifted ones would.
+///
+/// Returns whether the first pass kept every `d` non-negative and finite (if not, the later
+/// passes are void), and the last pass's `[dmin, dmin1, dmin2, dn, dn1, dn2]` (see
+/// [`ShiftState`]).
+#[inline(always)]
+fn dqds_group<T: Real, const K: usize>(slots: &mut [&mut [T]], n: usize, lo: usize, hi: usize, tau: T) -> (bool, [T; 6]) {
+    debug_assert!(slots.len() > K && hi >= lo + K && hi < n);
+    let mut d = [T::ZERO; K];
+    let mut dmin_first = T::INFINITY;
+    // the last pass's minima (all rows so far, all but the last, all but the last two) and its
+    // last three d
+    let (mut dm, mut dm1, mut dm2) = (T::INFINITY, T::INFINITY, T::INFINITY);
+    let (mut dn, mut dn1, mut dn2) = (T::ZERO, T::ZERO, T::ZERO);
+    // pass c's row i (c and K are constants once the loops over c are unrolled; a macro, not a
+    // closure, so that d and the minima stay in registers: a closure left out of line measured
+    // 1.5x slower)
+    macro_rules! row {
+        ($c:expr, $i:expr) => {{
+            let (c, i) = ($c, $i);
+            let (src, dst) = slots.split_at_mut(c + 1);
+            let (src, dst) = (&*src[c], &mut *dst[0]);
+            if i == lo {
+                d[c] = if c == 0 { src[lo] - tau } else { src[lo] };
+                if c == 0 {
+                    dmin_first = d[c];
+                }
+                if c == K - 1 {
+                    (dm, dn) = (d[c], d[c]);
+                }
+            }
+            // (d (q / qh), not (d q) / qh: the product d q could overflow)
+            let qh = d[c] + src[n + i];
+            let t = src[i + 1] / qh;
+            dst[n + i] = src[n + i] * t;
+            dst[i] = qh;
+            d[c] = if c == 0 { d[c] * t - tau } else { d[c] * t };
+            if c == 0 {
+                dmin_first = min(dmin_first, d[c]);
+            }
+            if c == K - 1 {
+                (dm2, dm1, dm) = (dm1, dm, min(dm, d[c]));
+                (dn2, dn1, dn) = (dn1, dn, d[c]);
+            }
+            if i + 1 == hi {
+                dst[hi] = d[c];
+            }
+        }};
+    }
+    // passes start one row apart ...
+    for j in lo..lo + K {
+        for c in 0..K {
+            if c <= j - lo {
+                row!(c, j - c);
+            }
+        }
+    }
+    // ... run side by side ...
+    for j in lo + K..hi {
+        for c in 0..K {
+            row!(c, j - c);
+        }
+    }
+    // ... and end one row apart
+    for j in hi..hi + K - 1 {
+        for c in 0..K {
+            if c > j - hi {
+                row!(c, j - c);
+            }
+        }
+    }
+    let first_ok = dmin_first >= T::ZERO && dmin_first.is_finite() && d[0].is_finite();
+    (first_ok, [dm, dm1, dm2, dn, dn1, dn2])
 }
 
 /// Singular values of the upper bidiagonal (`d`, `e[..n-1]`) by the dqds algorithm (Fernando and
 /// Parlett): qd arrays `q = d^2`, `ee = e^2`, shifted differential qd passes, each value deflated
 /// at the bottom as `sqrt(shift + q)`. All quantities stay positive, so every value, the tiny
 /// ones included, comes with high relative accuracy. The values end in `d` (unsorted, positive).
+/// `work` holds [`dqds_work_len`]`(n)`.
 ///
-/// The shift is the smaller eigenvalue of the bottom 2x2 block, capped by the smallest `d` of
-/// the last pass (an upper bound of the smallest eigenvalue): a pass whose shift overshoots
-/// (some `d` turns negative) is rejected and retried with a quarter of it, then with none.
-/// Returns false (with `d`, `e` untouched) when an entry is zero or not finite or the passes run
-/// out; [`bdsqr`] handles those.
+/// The shifts are LAPACK's (dlasq4, see [`dqds_shift`]); each shifted pass is followed, in the
+/// same sweep, by unshifted ones ([`dqds_group`]). A shifted pass that overshoots (some `d` turns
+/// negative) is rejected and retried alone as dlasq3 does: with the overshoot taken off when only
+/// the last `d` went negative, else with a quarter of the shift, then with none. A negative last
+/// `d` whose row has converged anyway (its coupling and `d` below the tolerance) is taken as
+/// zero. Returns false (with `d`, `e` untouched) when an entry is zero or not finite or the
+/// passes run out; [`bdsqr`] handles those.
 #[inline(always)]
 pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
+    dqds_grouped::<T, DQDS_GROUP>(d, e, work)
+}
+
+/// [`dqds`] with `K` passes a sweep (`1 <= K <= 7`; `work` holds `(2 K + 3) n`).
+#[inline(always)]
+fn dqds_grouped<T: Real, const K: usize>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
     let n = d.len();
     if n <= 1 {
         for x in d.iter_mut() {
@@ -850,18 +1132,24 @@ pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
         }
         return true;
     }
-    let (mut q, rest) = work.split_at_mut(n);
-    let (mut ee, rest) = rest.split_at_mut(n);
-    let (mut q2, rest) = rest.split_at_mut(n);
-    let (mut e2, rest) = rest.split_at_mut(n);
+    let (z, rest) = work.split_at_mut(2 * (K + 1) * n);
     let vals = &mut rest[..n];
+    // pairs of qd arrays (`q` then `ee`): the current ones first; `slots[old]` holds the ones the
+    // last pass started from (read by the shift), the others are free
+    let mut chunks = z.chunks_exact_mut(2 * n);
+    let mut slots: [&mut [T]; 8] = core::array::from_fn(|s| if s <= K { chunks.next().expect("dqds_work_len") } else { &mut [] });
+    let mut old = 1;
+    let (mut qmin, mut emax) = (T::INFINITY, T::ZERO);
     for i in 0..n {
-        q[i] = d[i] * d[i];
-        ee[i] = if i + 1 < n { e[i] * e[i] } else { T::ZERO };
+        let (qi, ei) = (d[i] * d[i], if i + 1 < n { e[i] * e[i] } else { T::ZERO });
         // a zero (or underflowed) pivot, or a zero coupling: the QR iteration copes with those
-        if !(q[i] >= T::MIN_POSITIVE && q[i] <= T::MAX) || (i + 1 < n && !(ee[i] >= T::MIN_POSITIVE && ee[i] <= T::MAX)) {
+        if !(qi >= T::MIN_POSITIVE && qi <= T::MAX) || (i + 1 < n && !(ei >= T::MIN_POSITIVE && ei <= T::MAX)) {
             return false;
         }
+        slots[0][i] = qi;
+        slots[0][n + i] = ei;
+        qmin = min(qmin, qi);
+        emax = max(emax, ei);
     }
     let tol = T::EPSILON * T::from_f64(100.0);
     let tol2 = tol * tol;
@@ -871,11 +1159,22 @@ pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
     let mut nvals = 0;
     let mut passes = 0;
     let max_passes = DQDS_MAX_PASSES * n;
-    // upper bounds of the smallest eigenvalue of the block, and of the block without its last
-    // one or two rows (the smallest d of the last pass, and of all but its last one or two)
-    let (mut dmin, mut dmin1, mut dmin2) = (T::INFINITY, T::INFINITY, T::INFINITY);
+    // the first shift: Gershgorin's lower bound of the smallest eigenvalue, if positive
+    let first = qmin - T::from_f64(2.0) * qmin.sqrt() * emax.sqrt();
+    let mut st = ShiftState {
+        dmin: -max(first, T::ZERO),
+        dmin1: T::ZERO,
+        dmin2: T::ZERO,
+        dn: T::ZERO,
+        dn1: T::ZERO,
+        dn2: T::ZERO,
+        hi_pass: hi,
+        kind: 0,
+        g: T::ZERO,
+    };
     loop {
         // deflate at the bottom: one value, or two from a 2x2 block
+        let (q, ee) = slots[0].split_at(n);
         loop {
             if hi == lo {
                 vals[nvals] = sigma + q[hi];
@@ -886,7 +1185,6 @@ pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
                 vals[nvals] = sigma + q[hi];
                 nvals += 1;
                 hi -= 1;
-                (dmin, dmin1) = (dmin1, dmin2);
                 continue;
             }
             if hi == lo + 1 || ee[hi - 2] <= tol2 * (sigma + q[hi - 1]) {
@@ -899,7 +1197,6 @@ pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
                     break;
                 }
                 hi -= 2;
-                (dmin, dmin1) = (dmin2, T::INFINITY);
                 continue;
             }
             break;
@@ -910,45 +1207,63 @@ pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
         if hi == lo {
             continue;
         }
-        // the shift
-        let mut tau = dqds_shift(q, ee, lo, hi, dmin);
-        let mut tries = 0;
+        let mut tau = {
+            let (oq, oe) = slots[old].split_at(n);
+            dqds_shift(q, ee, oq, oe, lo, hi, &mut st)
+        };
+        // the shifted pass and the unshifted ones after it; alone when it has to be retried
+        let mut group = true;
         loop {
-            passes += 1;
+            // (blocks of a few rows take their passes one at a time)
+            let k = if group && hi >= lo + K { K } else { 1 };
+            passes += k;
             #[cfg(test)]
-            tests::PASSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tests::PASSES.fetch_add(k, std::sync::atomic::Ordering::Relaxed);
             if passes > max_passes {
                 return false;
             }
-            // one dqds pass with shift tau, lo..=hi, into q2 / e2
-            let mut dd = q[lo] - tau;
-            let (mut dm, mut dm1, mut dm2) = (dd, T::INFINITY, T::INFINITY);
-            for i in lo..hi {
-                // (d (q / qh), not (d q) / qh: the product d q could overflow)
-                let qh = dd + ee[i];
-                let t = q[i + 1] / qh;
-                e2[i] = ee[i] * t;
-                q2[i] = qh;
-                dd = dd * t - tau;
-                dm2 = dm1;
-                dm1 = dm;
-                dm = min(dm, dd);
-            }
-            q2[hi] = dd;
-            if dm >= T::ZERO && dd.is_finite() && dm.is_finite() {
-                // the new arrays become the current ones (rows above lo are not used again)
-                core::mem::swap(&mut q, &mut q2);
-                core::mem::swap(&mut ee, &mut e2);
+            let (first_ok, [dm, dm1, dm2, dn, dn1, dn2]) = if k > 1 {
+                dqds_group::<T, K>(&mut slots, n, lo, hi, tau)
+            } else {
+                dqds_group::<T, 1>(&mut slots, n, lo, hi, tau)
+            };
+            let accepted = if first_ok {
+                Some(dm)
+            } else if k == 1 && dm < T::ZERO && dm1 > T::ZERO && dn.is_finite() && slots[1][n + hi - 1] < tol * (sigma + dn1) && dn.abs() < tol * sigma {
+                // the last row converged, hidden by a d just below zero
+                slots[1][hi] = T::ZERO;
+                Some(T::ZERO)
+            } else {
+                None
+            };
+            if let Some(dm) = accepted {
+                // the last pass's output becomes current, its input the old arrays
+                slots[..=k].rotate_right(1);
+                old = k;
                 sigma = sigma + tau;
-                (dmin, dmin1, dmin2) = (dm, dm1, dm2);
+                st.dmin = dm;
+                (st.dmin1, st.dmin2, st.dn, st.dn1, st.dn2, st.hi_pass) = (dm1, dm2, dn, dn1, dn2, hi);
                 break;
             }
-            tries += 1;
+            if k > 1 {
+                // retry the shifted pass alone, to see how it failed
+                group = false;
+                continue;
+            }
             #[cfg(test)]
             tests::FAILS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tau = if tries == 1 { tau * T::from_f64(0.25) } else { T::ZERO };
-            if tries > 2 {
+            if tau == T::ZERO {
                 return false;
+            }
+            if st.kind < -22 || !(dm.is_finite() && dn.is_finite()) {
+                tau = T::ZERO;
+            } else if dm1 > T::ZERO {
+                // only the last d went below zero: take the overshoot off the shift
+                tau = (tau + dm) * (T::ONE - T::from_f64(2.0) * T::EPSILON);
+                st.kind -= 11;
+            } else {
+                tau = tau * T::from_f64(0.25);
+                st.kind -= 12;
             }
         }
     }
@@ -1042,8 +1357,8 @@ fn svd_small_impl<'w, T: Real>(
 }
 
 /// The singular values of the upper bidiagonal (`d`, `e[..n-1]`, `e` of length n): dqds, or the
-/// QR iteration where dqds cannot run; into `d`, descending and non-negative. `work` holds 5 n
-/// elements. False if the QR iteration did not converge.
+/// QR iteration where dqds cannot run; into `d`, descending and non-negative. `work` holds
+/// [`dqds_work_len`]`(n)` elements. False if the QR iteration did not converge.
 #[inline(always)]
 fn bidiag_values_impl<T: Real>(d: &mut [T], e: &mut [T], work: &mut [T]) -> bool {
     let n = d.len();
@@ -1210,9 +1525,48 @@ mod tests {
             bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
             PASSES.store(0, Relaxed);
             FAILS.store(0, Relaxed);
-            let mut wk = vec![0.0; 5 * n];
+            let mut wk = vec![0.0; dqds_work_len(n)];
             let ok = dqds(&mut d, &e, &mut wk);
             println!("n={n} ok={ok} passes/n {:.2} fails {}", PASSES.load(Relaxed) as f64 / n as f64, FAILS.load(Relaxed));
+        }
+    }
+
+    /// dqds with 1 to 7 passes a sweep, interleaved (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn dqds_group_timing() {
+        fn run<const K: usize>(d0: &[f64], e0: &[f64], reps: usize) -> f64 {
+            let n = d0.len();
+            let mut wk = vec![0.0; (2 * K + 3) * n];
+            let mut d = d0.to_vec();
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                d.copy_from_slice(d0);
+                assert!(dqds_grouped::<f64, K>(&mut d, e0, &mut wk));
+            }
+            t.elapsed().as_secs_f64() / reps as f64 * 1e6
+        }
+        for &n in &[32usize, 64, 128, 256] {
+            let mut x = 12345u64;
+            let a: Vec<f64> = (0..n * n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+                })
+                .collect();
+            let mut w = a.clone();
+            let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
+            bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
+            let reps = (300_000 / (n * n)).max(3);
+            let mut best = [f64::INFINITY; 7];
+            for _ in 0..9 {
+                let t = [run::<1>(&d, &e, reps), run::<2>(&d, &e, reps), run::<3>(&d, &e, reps), run::<4>(&d, &e, reps), run::<5>(&d, &e, reps), run::<6>(&d, &e, reps), run::<7>(&d, &e, reps)];
+                for k in 0..7 {
+                    best[k] = best[k].min(t[k]);
+                }
+            }
+            let row: Vec<String> = best.iter().enumerate().map(|(k, t)| format!("K={} {t:7.1}", k + 1)).collect();
+            println!("n={n:4} dqds us: {}", row.join("  "));
         }
     }
 
@@ -1232,7 +1586,7 @@ mod tests {
             let mut w = a.clone();
             let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
             let mut tb = f64::INFINITY;
-            for _ in 0..7 {
+            for _ in 0..if std::arch::is_x86_feature_detected!("avx512f") { 7 } else { 0 } {
                 let t = std::time::Instant::now();
                 for _ in 0..reps {
                     w.copy_from_slice(&a);
@@ -1255,7 +1609,7 @@ mod tests {
                 assert!(bdsqr(&mut d, &mut e, None));
             }
             let tq_ = t.elapsed().as_secs_f64() / reps as f64 * 1e6;
-            let mut wk = vec![0.0; 5 * n];
+            let mut wk = vec![0.0; dqds_work_len(n)];
             let t = std::time::Instant::now();
             for _ in 0..reps {
                 d.copy_from_slice(&d0);
@@ -1292,7 +1646,7 @@ mod tests {
                 let (mut d1, mut e1) = (d0.clone(), e0.clone());
                 assert!(bdsqr(&mut d1, &mut e1, None));
                 let mut d2 = d0.clone();
-                let mut wk = vec![0.0; 5 * n];
+                let mut wk = vec![0.0; dqds_work_len(n)];
                 assert!(dqds(&mut d2, &e0, &mut wk), "n={n} kind={kind}");
                 let mut a: Vec<f64> = d1.iter().map(|v| v.abs()).collect();
                 a.sort_by(|x, y| y.partial_cmp(x).unwrap());
