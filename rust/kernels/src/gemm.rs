@@ -75,7 +75,8 @@ impl<T> Mat<T> {
         Mat { ptr: self.ptr.offset(offset), ..self }
     }
 
-    fn t(self) -> Self {
+    /// The transpose (the same elements).
+    pub(crate) fn t(self) -> Self {
         Mat { ptr: self.ptr, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
     }
 

@@ -29,7 +29,10 @@
 //! `dsterf` part, not kept: the eigenvalues as the squared singular values of the bidiagonal
 //! Cholesky factor of `T - sigma I` (`sigma` Gershgorin's lower bound) by our dqds, as LAPACK's
 //! `dlarre` does: the same eigenvalues (within 0.12 `n eps ||T||`) but 1.8x slower than `dsterf`
-//! (n = 256 / 512 / 1024: 2.0 / 8.2 / 32.5 ms against 1.2 / 4.4 / 17.3).
+//! (n = 256 / 512 / 1024: 2.0 / 8.2 / 32.5 ms against 1.2 / 4.4 / 17.3). Tried again in session
+//! 14 with dqds's passes four to a sweep (2.2x faster on bidiagonals of random matrices): still
+//! slower on random tridiagonals, 64 / 256 / 512 / 1024: 71 / 1242 / 7710 / 36700 us against
+//! `dsterf`'s 67 / 979 / 3804 / 13739 (Zen 3, busy machine).
 //!
 //! Hence [`TWO_STAGE_MIN_N`] = 352. At 512 / 1024, b = 8 gave 4.6 + 1.1 / 26.8 + 4.3, b = 24
 //! 4.2 + 2.1 / 22.9 + 8.4: 16 is as good as any.
