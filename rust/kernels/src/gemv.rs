@@ -70,32 +70,32 @@ pub(crate) unsafe fn row_layer<T: ActFloat>(
     par: Par,
     scratch: *mut T,
 ) {
-    let n = w.cols;
-    if n == 0 {
-        return;
-    }
-    // the row is built contiguously: in dst itself when it is, else in scratch
-    let out = if dcs == 1 { dst } else { scratch.add(n) };
-    row_product(out, x, xs, w, par, scratch);
-    apply_rows(act, out, 1, n, 0, bias);
-    if dcs != 1 {
-        for j in 0..n {
-            *dst.offset(j as isize * dcs) = *out.add(j);
-        }
-    }
+    row_product(dst, dcs, x, xs, w, par, scratch, |out, n| apply_rows(act, out, 1, n, 0, bias));
 }
 
-/// `out[j] = sum_p x[p * xs] * w[p, j]` for `j < n` into the contiguous `out`: the product part
-/// of [`row_layer`] (see the module docs), also matmul's kernel for one matrix-vector product.
+/// `dst[j * dcs] = finish(sum_p x[p * xs] * w[p, j])` for `j < n`: the product part of
+/// [`row_layer`] (see the module docs), also matmul's kernel for one matrix-vector product.
+/// `finish` gets the finished row, contiguous (in `dst` itself when it is, else in scratch),
+/// and its length, before the row is copied to a strided `dst`.
 ///
 /// # Safety
-/// As [`row_layer`], with `out` holding `n` writable contiguous elements that overlap no
-/// input and not `scratch[..n]` or `scratch[2 n..]`.
-pub(crate) unsafe fn row_product<T: Real>(out: *mut T, x: *const T, xs: isize, w: Mat<T>, par: Par, scratch: *mut T) {
+/// As [`row_layer`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn row_product<T: Real>(
+    dst: *mut T,
+    dcs: isize,
+    x: *const T,
+    xs: isize,
+    w: Mat<T>,
+    par: Par,
+    scratch: *mut T,
+    finish: impl FnOnce(*mut T, usize),
+) {
     let (k, n) = (w.rows, w.cols);
     if n == 0 {
         return;
     }
+    let out = if dcs == 1 { dst } else { scratch.add(n) };
     let part = scratch;
     if k == 0 {
         core::slice::from_raw_parts_mut(out, n).fill(T::ZERO);
@@ -141,6 +141,12 @@ pub(crate) unsafe fn row_product<T: Real>(out: *mut T, x: *const T, xs: isize, w
         // neither rows nor columns contiguous: the general product, on this thread
         let a = Mat { ptr: x as *mut T, rows: 1, cols: k, rs: 0, cs: xs };
         gemm_seq(Mat { ptr: out, rows: 1, cols: n, rs: n as isize, cs: 1 }, a, w, &mut Vec::new());
+    }
+    finish(out, n);
+    if dcs != 1 {
+        for j in 0..n {
+            *dst.offset(j as isize * dcs) = *out.add(j);
+        }
     }
 }
 

@@ -157,15 +157,8 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
                 let b = b0.offset(bo);
                 if matvec {
                     // as a row times a matrix: x @ b, or (a @ x)^T = x^T a^T
-                    let (x, xs, w, dst, ds) = if m == 1 { (a.ptr, a.cs, b, c.ptr, c.cs) } else { (b.ptr, b.rs, a.t(), c.ptr, c.rs) };
-                    let len = w.cols;
-                    let out = if ds == 1 { dst } else { scratch.as_mut_ptr().add(len) };
-                    gemv::row_product(out, x, xs, w, par, scratch.as_mut_ptr());
-                    if ds != 1 {
-                        for j in 0..len {
-                            *dst.offset(j as isize * ds) = *out.add(j);
-                        }
-                    }
+                    let (x, xs, w, ds) = if m == 1 { (a.ptr, a.cs, b, c.cs) } else { (b.ptr, b.rs, a.t(), c.rs) };
+                    gemv::row_product(c.ptr, ds, x, xs, w, par, scratch.as_mut_ptr(), |_, _| {});
                 } else if par.is_parallel() {
                     gemm(c, a, b, par);
                 } else {

@@ -828,10 +828,12 @@ struct ShiftState<T> {
 
 /// `sum` plus the running products `b e_k / q_k` up the block from row `end - 1` to `lo` (an
 /// estimate of how much the rows above contribute to the norm of the bottom eigenvector,
-/// dlasq4's loops), stopping once the terms are small against the sum (`100 x`) or the sum
-/// passes `cap`. `None` when some `e_k > q_k` (the estimate does not apply).
+/// dlasq4's loops), stopping once the latest term (`pair`: the larger of it and the one before)
+/// is below 1/100 of the sum or the sum passes `cap`. `None` when some `e_k > q_k` (the estimate
+/// does not apply).
 #[inline(always)]
-fn ratio_tail<T: Real>(q: &[T], ee: &[T], lo: usize, end: usize, b: T, sum: T, cap: T) -> Option<T> {
+#[allow(clippy::too_many_arguments)]
+fn ratio_tail<T: Real>(q: &[T], ee: &[T], lo: usize, end: usize, b: T, sum: T, cap: T, pair: bool) -> Option<T> {
     let (mut b, mut sum) = (b, sum);
     let hundred = T::from_f64(100.0);
     for j in (lo..end).rev() {
@@ -844,7 +846,8 @@ fn ratio_tail<T: Real>(q: &[T], ee: &[T], lo: usize, end: usize, b: T, sum: T, c
         }
         b = b * (ee[j] / q[j]);
         sum = sum + b;
-        if max(b, b_prev) * hundred < sum || sum > cap {
+        let term = if pair { max(b, b_prev) } else { b };
+        if term * hundred < sum || sum > cap {
             break;
         }
     }
@@ -908,7 +911,7 @@ fn dqds_shift<T: Real>(q: &[T], ee: &[T], oq: &[T], oe: &[T], lo: usize, hi: usi
                 };
                 // b2 is row `end`'s ratio; the tail goes on above it
                 let Some((gam, a2, b2, end)) = start else { return s };
-                match ratio_tail(q, ee, lo, end, b2, a2 + b2, cap) {
+                match ratio_tail(q, ee, lo, end, b2, a2 + b2, cap, true) {
                     Some(a2) if a2 * c(1.05) < cap => rayleigh(gam, a2 * c(1.05)),
                     Some(_) => s,
                     None => return s,
@@ -924,7 +927,7 @@ fn dqds_shift<T: Real>(q: &[T], ee: &[T], oq: &[T], oe: &[T], lo: usize, hi: usi
             let mut a2 = (oe[hi - 2] / b2) * (one + oe[hi - 1] / b1);
             if hi - lo > 2 {
                 let b2 = ee[hi - 3] / q[hi - 3];
-                match ratio_tail(q, ee, lo, hi - 3, b2, a2 + b2, cap) {
+                match ratio_tail(q, ee, lo, hi - 3, b2, a2 + b2, cap, true) {
                     Some(t) => a2 = t * c(1.05),
                     None => return s,
                 }
@@ -945,7 +948,7 @@ fn dqds_shift<T: Real>(q: &[T], ee: &[T], oq: &[T], oe: &[T], lo: usize, hi: usi
                 return s;
             }
             let b1 = ee[hi - 1] / q[hi - 1];
-            let Some(b2) = ratio_tail_sum(q, ee, lo, hi - 2, b1, true) else { return s };
+            let Some(b2) = ratio_tail(q, ee, lo, hi - 1, b1, b1, T::INFINITY, true) else { return s };
             let b2 = (b2 * c(1.05)).sqrt();
             let a2 = dmin1 / (b2 * b2 + one);
             let gap2 = half * dmin2 - a2;
@@ -965,7 +968,7 @@ fn dqds_shift<T: Real>(q: &[T], ee: &[T], oq: &[T], oe: &[T], lo: usize, hi: usi
             st.kind = -10;
             let s = third * dmin2;
             let b1 = ee[hi - 1] / q[hi - 1];
-            let Some(b2) = ratio_tail_sum(q, ee, lo, hi - 2, b1, false) else { return s };
+            let Some(b2) = ratio_tail(q, ee, lo, hi - 1, b1, b1, T::INFINITY, false) else { return s };
             let b2 = (b2 * c(1.05)).sqrt();
             let a2 = dmin2 / (b2 * b2 + one);
             let gap2 = q[hi - 1] + ee[hi - 2] - q[hi - 2].sqrt() * ee[hi - 2].sqrt() - a2;
@@ -986,37 +989,17 @@ fn dqds_shift<T: Real>(q: &[T], ee: &[T], oq: &[T], oe: &[T], lo: usize, hi: usi
     s
 }
 
-/// dlasq4's sums for the cases after a deflation: `b1 + sum of the running products of e_k / q_k`
-/// from row `k` down to `lo`, stopping once a term is below 1/100 of the sum (`pair`: the larger of
-/// the term and the one before it). `None` when some `e_k > q_k`.
-#[inline(always)]
-fn ratio_tail_sum<T: Real>(q: &[T], ee: &[T], lo: usize, k: usize, b1: T, pair: bool) -> Option<T> {
-    let hundred = T::from_f64(100.0);
-    let (mut b1, mut b2) = (b1, b1);
-    if b2 == T::ZERO {
-        return Some(b2);
-    }
-    for j in (lo..=k).rev() {
-        let prev = b1;
-        if ee[j] > q[j] {
-            return None;
-        }
-        b1 = b1 * (ee[j] / q[j]);
-        b2 = b2 + b1;
-        let term = if pair { max(b1, prev) } else { b1 };
-        if term * hundred < b2 {
-            break;
-        }
-    }
-    Some(b2)
-}
-
 /// How many dqds passes [`dqds`] runs in one sweep: the first with the shift, the others without.
 const DQDS_GROUP: usize = 4;
 
-/// The scratch [`dqds`] needs for `n` values: `DQDS_GROUP + 1` pairs of qd arrays and the values.
+/// The scratch [`dqds`] needs for `n` values (see [`grouped_work_len`]).
 pub(crate) const fn dqds_work_len(n: usize) -> usize {
-    (2 * DQDS_GROUP + 3) * n
+    grouped_work_len(DQDS_GROUP, n)
+}
+
+/// The scratch of `k` passes a sweep for `n` values: `k + 1` pairs of qd arrays and the values.
+const fn grouped_work_len(k: usize, n: usize) -> usize {
+    (2 * k + 3) * n
 }
 
 /// `K` dqds passes in one sweep over the rows `lo..=hi` (`hi >= lo + K`): pass `c` reads the qd
@@ -1122,7 +1105,7 @@ pub(crate) fn dqds<T: Real>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
     dqds_grouped::<T, DQDS_GROUP>(d, e, work)
 }
 
-/// [`dqds`] with `K` passes a sweep (`1 <= K <= 7`; `work` holds `(2 K + 3) n`).
+/// [`dqds`] with `K` passes a sweep (`1 <= K <= 7`; `work` holds [`grouped_work_len`]`(K, n)`).
 #[inline(always)]
 fn dqds_grouped<T: Real, const K: usize>(d: &mut [T], e: &[T], work: &mut [T]) -> bool {
     let n = d.len();
@@ -1508,21 +1491,32 @@ mod tests {
         check::<f32>(-0.5, &[1e-3, 4.0]);
     }
 
+    /// A square `n x n` matrix of uniform entries in [-1, 1) (a fixed generator, the same matrix
+    /// in every timing test).
+    fn random_square(n: usize) -> Vec<f64> {
+        let mut x = 12345u64;
+        (0..n * n)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The bidiagonal `(d, e)` of [`random_square`]`(n)`.
+    fn random_bidiagonal(n: usize) -> (Vec<f64>, Vec<f64>) {
+        let mut w = random_square(n);
+        let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
+        bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
+        (d, e)
+    }
+
     #[test]
     #[ignore]
     fn dqds_passes() {
         use std::sync::atomic::Ordering::Relaxed;
         for &n in &[32usize, 64, 256] {
-            let mut x = 12345u64;
-            let a: Vec<f64> = (0..n * n)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-                })
-                .collect();
-            let mut w = a.clone();
-            let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
-            bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
+            let (mut d, e) = random_bidiagonal(n);
             PASSES.store(0, Relaxed);
             FAILS.store(0, Relaxed);
             let mut wk = vec![0.0; dqds_work_len(n)];
@@ -1537,7 +1531,7 @@ mod tests {
     fn dqds_group_timing() {
         fn run<const K: usize>(d0: &[f64], e0: &[f64], reps: usize) -> f64 {
             let n = d0.len();
-            let mut wk = vec![0.0; (2 * K + 3) * n];
+            let mut wk = vec![0.0; grouped_work_len(K, n)];
             let mut d = d0.to_vec();
             let t = std::time::Instant::now();
             for _ in 0..reps {
@@ -1547,16 +1541,7 @@ mod tests {
             t.elapsed().as_secs_f64() / reps as f64 * 1e6
         }
         for &n in &[32usize, 64, 128, 256] {
-            let mut x = 12345u64;
-            let a: Vec<f64> = (0..n * n)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-                })
-                .collect();
-            let mut w = a.clone();
-            let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
-            bidiag(&mut w, n, n, &mut d, &mut e, &mut tq, &mut tp, None, &mut r, &mut z);
+            let (d, e) = random_bidiagonal(n);
             let reps = (300_000 / (n * n)).max(3);
             let mut best = [f64::INFINITY; 7];
             for _ in 0..9 {
@@ -1575,13 +1560,7 @@ mod tests {
     #[ignore]
     fn phase_timing() {
         for &n in &[32usize, 64, 128, 256] {
-            let mut x = 12345u64;
-            let a: Vec<f64> = (0..n * n)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-                })
-                .collect();
+            let a = random_square(n);
             let reps = (2_000_000 / (n * n * n)).clamp(3, 20000);
             let mut w = a.clone();
             let (mut d, mut e, mut tq, mut tp, mut r, mut z) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n + 2]);
@@ -1674,13 +1653,7 @@ mod tests {
         }
         let now = crate::testing::thread_cpu_time;
         for &(n, vectors) in &[(32usize, false), (64, false), (64, true), (96, true), (128, false), (256, false)] {
-            let mut x = 12345u64;
-            let a: Vec<f64> = (0..n * n)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-                })
-                .collect();
+            let a = random_square(n);
             let reps = (4_000_000 / (n * n * n)).clamp(2, 2000);
             let mut wk = vec![0.0; work_len(n, n, vectors, false)];
             let mut perm = vec![0usize; n];

@@ -518,8 +518,7 @@ struct PwkSweep<T> {
 }
 
 impl<T: Real> PwkSweep<T> {
-    /// A sweep of the block ending at row `m` (`gamma` and `p` are set again when the sweep
-    /// starts after another one has written `d[m]`).
+    /// A sweep of the block ending at row `m`.
     #[inline(always)]
     fn start(d: &[T], m: usize, sigma: T) -> Self {
         let gamma = d[m] - sigma;
@@ -697,11 +696,11 @@ pub(crate) fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
                 sigma = p - rte / (sigma + if sigma >= T::ZERO { r } else { T::ZERO - r });
                 // two sweeps with this shift, the second a row behind the first (see PwkSweep)
                 jtot += 1;
-                let (mut a, mut b) = (PwkSweep::start(d, m, sigma), PwkSweep::start(d, m, sigma));
+                let mut a = PwkSweep::start(d, m, sigma);
                 a.ql_row(d, e, m - 1, m, min_p);
                 a.ql_row(d, e, m - 2, m, min_p);
-                b.gamma = d[m] - sigma;
-                b.p = b.gamma * b.gamma;
+                // (the second sweep starts from the d[m] the first has written)
+                let mut b = PwkSweep::start(d, m, sigma);
                 b.ql_row(d, e, m - 1, m, min_p);
                 for i in (l..m - 2).rev() {
                     a.ql_row(d, e, i, m, min_p);
@@ -756,11 +755,11 @@ pub(crate) fn sterf<T: Real>(n: usize, d: &mut [T], e: &mut [T]) -> bool {
                 let r = hyp1(sigma);
                 sigma = p - rte / (sigma + if sigma >= T::ZERO { r } else { T::ZERO - r });
                 jtot += 1;
-                let (mut a, mut b) = (PwkSweep::start(d, m, sigma), PwkSweep::start(d, m, sigma));
+                let mut a = PwkSweep::start(d, m, sigma);
                 a.qr_row(d, e, m, m, min_p);
                 a.qr_row(d, e, m + 1, m, min_p);
-                b.gamma = d[m] - sigma;
-                b.p = b.gamma * b.gamma;
+                // (the second sweep starts from the d[m] the first has written)
+                let mut b = PwkSweep::start(d, m, sigma);
                 b.qr_row(d, e, m, m, min_p);
                 for i in m + 2..l {
                     a.qr_row(d, e, i, m, min_p);
