@@ -15,6 +15,7 @@
 //!   parallel product; 2048³ 517 and 598 against 562 and 639).
 
 use crate::scalar::Real;
+use crate::packed_gemm;
 use crate::small_gemm;
 use crate::threads::Par;
 
@@ -195,6 +196,10 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
         if let Some(a) = a {
             return small_gemm::gemm_small(c, a, b, accumulate);
         }
+    }
+    // large products: our packed AVX2 kernel where the CPU has it (packed_gemm.rs says why)
+    if c.rs == 1 && packed_gemm::worth_packing(m, n, k) && packed_gemm::gemm(c, a, b, accumulate, scratch) {
+        return;
     }
     if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS {
         // B packed a band of PACK_DEPTH rows at a time, each band's product added to C

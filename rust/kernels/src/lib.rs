@@ -21,6 +21,7 @@ pub mod dense;
 mod gemv;
 mod gemm;
 mod small_gemm;
+mod packed_gemm;
 pub mod checks;
 mod cpu;
 pub mod lu;
