@@ -13,6 +13,13 @@
 //! our `free` when they die, whoever holds them by then. Blocks of at least [`MIN_CACHED`] bytes
 //! are kept by exact size, at most [`MAX_BLOCKS`] of them and [`MAX_CACHED_BYTES`] in all; the
 //! rest is plain malloc/free, as NumPy's default allocator does.
+//!
+//! Huge pages: NumPy's own allocator asks Linux for transparent huge pages on blocks of 4 MiB
+//! and more (`madvise(MADV_HUGEPAGE)`; with THP in its default `madvise` mode nothing else gets
+//! them), and so does [`cached_malloc`], on a block aligned to 2 MiB so that all of it can be
+//! backed. Without it, a 1024x1024 float32 product written into our result ran at 92 GFLOP/s
+//! against 143 into a NumPy-allocated `out=` (session 15): its columns, 4 KiB apart, each fell
+//! on another small page, and the register tile's six columns missed the TLB on every tile.
 
 use core::ffi::{c_char, c_void};
 use pyo3::prelude::*;
@@ -24,6 +31,10 @@ use std::sync::Mutex;
 const MIN_CACHED: usize = 1 << 20;
 const MAX_BLOCKS: usize = 4;
 const MAX_CACHED_BYTES: usize = 512 << 20;
+
+/// Blocks from this size on are advised to use transparent huge pages (NumPy's threshold).
+#[cfg(target_os = "linux")]
+const HUGE_PAGE_MIN: usize = 4 << 20;
 
 extern "C" {
     fn malloc(size: usize) -> *mut c_void;
@@ -43,7 +54,29 @@ unsafe extern "C" fn cached_malloc(_ctx: *mut c_void, size: usize) -> *mut c_voi
             return cache.remove(i).1 as *mut c_void;
         }
     }
+    #[cfg(target_os = "linux")]
+    if size >= HUGE_PAGE_MIN {
+        return huge_page_block(size);
+    }
     malloc(size.max(1))
+}
+
+/// A block of `size` bytes aligned to a huge page, advised to use huge pages (the advice is a
+/// hint: if the kernel declines, the block is ordinary memory). `free` releases it.
+#[cfg(target_os = "linux")]
+unsafe fn huge_page_block(size: usize) -> *mut c_void {
+    extern "C" {
+        fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> core::ffi::c_int;
+        fn madvise(addr: *mut c_void, len: usize, advice: core::ffi::c_int) -> core::ffi::c_int;
+    }
+    const MADV_HUGEPAGE: core::ffi::c_int = 14;
+    const HUGE_PAGE: usize = 2 << 20;
+    let mut block = core::ptr::null_mut();
+    if posix_memalign(&mut block, HUGE_PAGE, size) != 0 {
+        return core::ptr::null_mut();
+    }
+    madvise(block, size, MADV_HUGEPAGE);
+    block
 }
 
 unsafe extern "C" fn cached_calloc(_ctx: *mut c_void, nelem: usize, elsize: usize) -> *mut c_void {
