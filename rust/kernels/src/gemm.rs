@@ -1,15 +1,20 @@
 //! One matrix product `C = A B` on strided matrices: the engine under `matmul`, and later under
 //! contractions and dense layers.
 //!
-//! faer's GEMM is the arithmetic. Measured on this project's machine (AVX-512, 2 cores), it
-//! matches or beats OpenBLAS on one core, but two things cost it up to half its speed, and this
-//! module fixes both:
+//! The arithmetic, by size: products of every dimension up to 64 on AVX-512 CPUs run our
+//! register-blocked kernel (`small_gemm.rs`); products of every dimension from 256 on AVX2 + FMA
+//! CPUs run our packed kernel (`packed_gemm.rs`, written when the project moved to a Zen 3 VM
+//! where faer's AVX2 kernel trailed OpenBLAS by 10-20%); everything else is faer's GEMM.
+//!
+//! Measured on the AVX-512 machine of sessions 6-13, faer matched or beat OpenBLAS on one core,
+//! but two things cost it up to half its speed, and this module fixes both (the packed kernel
+//! has neither problem, it packs any layout and runs under the same split):
 //! - Layout: once the problem is oriented so that `C` is column-major, faer runs at full speed
 //!   only if `B` is column-major too (1024³ f64: 77 GF/s against 39 GF/s). BLAS hides this in its
 //!   packing; we pack `B` into a column-major scratch when it is not (O(KN) next to O(MNK)).
 //! - Threads: faer's own parallel GEMM reached 1.58x its one-core speed on two cores, OpenBLAS
 //!   nearly 2x. Splitting `C` into one block of columns (or rows) per thread, each computed by a
-//!   sequential faer GEMM, scales almost perfectly, since each thread's block is independent.
+//!   sequential GEMM, scales almost perfectly, since each thread's block is independent.
 //!   Still so with faer 0.24 (`split_vs_faer_parallel_timing`, session 6, machine busy with two
 //!   builds, medians of 15 interleaved: 1024³ 53 and 79 ms against 70 and 96 ms for faer's
 //!   parallel product; 2048³ 517 and 598 against 562 and 639).
