@@ -121,6 +121,10 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
         gemm_seq(c, a, b, &mut Vec::new());
         return;
     }
+    // large products on AVX2: the packed kernel with A packed once for all threads
+    if c.rs == 1 && packed_gemm::worth_packing(m, n.div_ceil(threads), k) && packed_gemm::gemm_parallel(c, a, b, par) {
+        return;
+    }
     // one block per thread; columns of a column-major C are contiguous, so split those first
     let split_cols = n >= threads * SPLIT_ALIGN || n >= m;
     let len = if split_cols { n } else { m };

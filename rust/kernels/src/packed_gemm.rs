@@ -25,6 +25,7 @@
 
 use crate::gemm::Mat;
 use crate::scalar::Real;
+use crate::threads::Par;
 
 /// Products whose every dimension reaches this come here (see the module documentation).
 const PACKED_MIN: usize = 256;
@@ -94,15 +95,17 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: 
     }
     if core::mem::size_of::<T>() == 8 {
         let scratch = &mut *(scratch as *mut Vec<T> as *mut Vec<f64>);
-        blocked::<f64>(cast(c), cast(a), cast(b), accumulate, [f64::MC, f64::KC, f64::NC], scratch)
+        blocked::<f64>(cast(c), cast(a), cast(b), accumulate, [f64::MC, f64::KC, f64::NC], None, scratch)
     } else {
         let scratch = &mut *(scratch as *mut Vec<T> as *mut Vec<f32>);
-        blocked::<f32>(cast(c), cast(a), cast(b), accumulate, [f32::MC, f32::KC, f32::NC], scratch)
+        blocked::<f32>(cast(c), cast(a), cast(b), accumulate, [f32::MC, f32::KC, f32::NC], None, scratch)
     }
 }
 
 /// [`gemm`] with the block sizes `[mc, kc, nc]` given (tests use small ones to reach every edge).
-unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, blocks: [usize; 3], scratch: &mut Vec<T>) -> bool {
+/// With `packed_a`, `a`'s blocks were packed beforehand by [`pack_all_a`] with the same blocks
+/// (for all of `a`'s rows; `c` and `b` may be a block of columns of the whole product).
+unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, blocks: [usize; 3], packed_a: Option<*const T>, scratch: &mut Vec<T>) -> bool {
     let (m, n, k) = (c.rows, c.cols, a.cols);
     debug_assert!(c.rs == 1 && a.rows == m && b.rows == k && b.cols == n);
     let (mr, nr) = (T::MR, NR);
@@ -123,7 +126,7 @@ unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, bl
     let kc_max = kc_max.min(k).max(1);
     let mc_max = mc_max.min(m).div_ceil(mr) * mr;
     let nc_max = nc_max.min(n).div_ceil(nr) * nr;
-    let a_len = mc_max * kc_max;
+    let a_len = if packed_a.is_some() { 0 } else { mc_max * kc_max };
     let b_len = nc_max * kc_max;
     // 64-byte alignment for A's panels (a vector load never straddles two cache lines: misaligned
     // by malloc's 16 bytes, 128³ ran at 25 GFLOP/s instead of 34)
@@ -133,8 +136,9 @@ unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, bl
         return false;
     }
     let base = scratch.as_mut_ptr();
-    let a_pack = base.add(base.align_offset(64));
-    let b_pack = a_pack.add(a_len);
+    let own_a = base.add(base.align_offset(64));
+    let b_pack = own_a.add(a_len);
+    let m_r = m.div_ceil(mr) * mr;
     let mut edge = [T::ZERO; 16 * 6];
     debug_assert!(mr * nr <= edge.len());
 
@@ -146,7 +150,13 @@ unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, bl
             let add = accumulate || pc > 0;
             for ic in (0..m).step_by(mc_max) {
                 let mc = mc_max.min(m - ic);
-                pack_a(a, ic, mc, pc, kc, a_pack);
+                let a_pack = match packed_a {
+                    Some(all) => all.add(m_r * pc + ic * kc) as *mut T,
+                    None => {
+                        pack_a(a, ic, mc, pc, kc, own_a);
+                        own_a
+                    }
+                };
                 for jr in (0..nc).step_by(nr) {
                     let cols = nr.min(nc - jr);
                     let bp = b_pack.add(jr * kc);
@@ -172,6 +182,88 @@ unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, bl
         }
     }
     true
+}
+
+/// A's packed copy is shared by the threads only up to this many bytes (above, each thread packs
+/// the blocks it needs, as on one thread).
+const SHARED_A_MAX_BYTES: usize = 64 << 20;
+
+/// `c = a @ b` on `par`'s threads: `a` packed once, its blocks shared out between the threads,
+/// then each thread one block of `c`'s columns. Returns false, having done nothing, if the shared
+/// copy would be too large or cannot be allocated (the caller then splits the product itself).
+///
+/// Why: with each thread packing all of `a` for its half of `c`, both read `a` whole from memory
+/// (a 1024² f64 `a` is 8 MiB: ~1.2 ms of a thread's ~15 ms); OpenBLAS packs it once.
+///
+/// Results do not depend on the thread count: each entry of `c` is computed as on one thread.
+///
+/// # Safety
+/// As [`gemm`].
+pub(crate) unsafe fn gemm_parallel<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) -> bool {
+    fn cast<T, U>(m: Mat<T>) -> Mat<U> {
+        Mat { ptr: m.ptr as *mut U, rows: m.rows, cols: m.cols, rs: m.rs, cs: m.cs }
+    }
+    if core::mem::size_of::<T>() == 8 {
+        shared_a::<f64>(cast(c), cast(a), cast(b), [f64::MC, f64::KC, f64::NC], par)
+    } else {
+        shared_a::<f32>(cast(c), cast(a), cast(b), [f32::MC, f32::KC, f32::NC], par)
+    }
+}
+
+/// [`gemm_parallel`] with the block sizes given.
+unsafe fn shared_a<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, blocks: [usize; 3], par: Par) -> bool {
+    let (m, n, k) = (c.rows, c.cols, a.cols);
+    let threads = par.num_threads();
+    let m_r = m.div_ceil(T::MR) * T::MR;
+    let len = m_r * k;
+    if threads < 2 || m == 0 || n == 0 || k == 0 || len * core::mem::size_of::<T>() > SHARED_A_MAX_BYTES {
+        return false;
+    }
+    let mut packed: Vec<T> = Vec::new();
+    if packed.try_reserve(len + 64 / core::mem::size_of::<T>()).is_err() {
+        return false;
+    }
+    let base = packed.as_mut_ptr();
+    let all = base.add(base.align_offset(64));
+    pack_all_a(a, blocks, all, par);
+    let all = all as *const T;
+    // one block of c's columns per thread, whole tiles except the last
+    let width = n.div_ceil(threads).div_ceil(NR) * NR;
+    let parts = n.div_ceil(width);
+    let failed = core::sync::atomic::AtomicBool::new(false);
+    let all_addr = all as usize;
+    par.for_each(parts, &|t| {
+        let j0 = t * width;
+        let w = width.min(n - j0);
+        let cols = |x: Mat<T>| Mat { ptr: x.ptr.offset(j0 as isize * x.cs), cols: w, ..x };
+        // SAFETY: each task writes its own columns of c; the shared copy of a is only read.
+        let done = unsafe { blocked::<T>(cols(c), a, cols(b), false, blocks, Some(all_addr as *const T), &mut Vec::new()) };
+        if !done {
+            failed.store(true, core::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    // a task that could not allocate its B buffer left its columns unwritten: do them here
+    if failed.load(core::sync::atomic::Ordering::Relaxed) {
+        return blocked::<T>(c, a, b, false, blocks, Some(all), &mut Vec::new());
+    }
+    true
+}
+
+/// Packs all of `a`, block by block as [`blocked`] reads them (depth block `pc`, row block `ic`
+/// at `m_r * pc + ic * kc`), the blocks shared out over `par`'s threads.
+unsafe fn pack_all_a<T: Tile>(a: Mat<T>, blocks: [usize; 3], dst: *mut T, par: Par) {
+    let (m, k) = (a.rows, a.cols);
+    let m_r = m.div_ceil(T::MR) * T::MR;
+    let kc_max = blocks[1].min(k).max(1);
+    let mc_max = blocks[0].min(m).div_ceil(T::MR) * T::MR;
+    let row_blocks = m.div_ceil(mc_max);
+    let dst = dst as usize;
+    par.for_each(k.div_ceil(kc_max) * row_blocks, &|i| {
+        let (pc, ic) = ((i / row_blocks) * kc_max, (i % row_blocks) * mc_max);
+        let (kc, mc) = (kc_max.min(k - pc), mc_max.min(m - ic));
+        // SAFETY: each task writes its own block of the copy.
+        unsafe { pack_a(a, ic, mc, pc, kc, (dst as *mut T).add(m_r * pc + ic * kc)) };
+    });
 }
 
 /// Packs rows `r0..r0 + mc` and columns `p0..p0 + kc` of `a` into panels of `MR` rows: panel
@@ -350,7 +442,7 @@ mod tests {
         let init = values(ld * n, 3);
         let mut cd: Vec<T> = init.iter().map(|&x| T::from_f64(x)).collect();
         let c = view(&mut cd, 0, m, n, 1, ld as isize);
-        assert!(unsafe { blocked::<T>(c, a, b, accumulate, blocks, &mut Vec::new()) });
+        assert!(unsafe { blocked::<T>(c, a, b, accumulate, blocks, None, &mut Vec::new()) });
         let tol = 8.0 * (k as f64 + 2.0) * T::EPSILON.to_f64();
         for j in 0..n {
             for i in 0..ld {
@@ -396,6 +488,46 @@ mod tests {
     }
 
     #[test]
+    fn shared_a_gives_the_same_bits_as_one_thread() {
+        if !crate::cpu::has_avx2_fma() {
+            return;
+        }
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        for &(m, n, k) in &[(50, 37, 61), (24, 13, 20), (7, 90, 33)] {
+            for kinds in [[0, 0], [1, 3], [2, 1]] {
+                let (_ad, a, _) = layout::<f64>(m, k, kinds[0], 5);
+                let (_bd, b, _) = layout::<f64>(k, n, kinds[1], 6);
+                let mut one = vec![f64::NAN; m * n];
+                let mut two = vec![f64::NAN; m * n];
+                let blocks = [16, 20, 14];
+                unsafe {
+                    assert!(blocked::<f64>(view(&mut one, 0, m, n, 1, m as isize), a, b, false, blocks, None, &mut Vec::new()));
+                    assert!(shared_a::<f64>(view(&mut two, 0, m, n, 1, m as isize), a, b, blocks, pool.par()));
+                }
+                assert!(one.iter().zip(&two).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}x{n}x{k} {kinds:?}");
+            }
+        }
+        // and against the reference, f32, through the public entry
+        let (m, n, k) = (300, 280, 270);
+        let (_ad, a, av) = layout::<f32>(m, k, 0, 7);
+        let (_bd, b, bv) = layout::<f32>(k, n, 1, 8);
+        let mut cd = vec![f32::NAN; m * n];
+        assert!(unsafe { gemm_parallel::<f32>(view(&mut cd, 0, m, n, 1, m as isize), a, b, pool.par()) });
+        for j in 0..n {
+            for i in 0..m {
+                let (mut want, mut scale) = (0.0f64, 0.0f64);
+                for p in 0..k {
+                    let t = (av[i + p * m] as f32 as f64) * (bv[p + j * k] as f32 as f64);
+                    want += t;
+                    scale += t.abs();
+                }
+                assert!((cd[i + j * m] as f64 - want).abs() <= 8.0 * k as f64 * f32::EPSILON as f64 * scale, "({i}, {j})");
+            }
+        }
+    }
+
+    #[test]
     fn zero_depth_replaces_or_keeps() {
         if !crate::cpu::has_avx2_fma() {
             return;
@@ -404,9 +536,9 @@ mod tests {
         let a = Mat { ptr: core::ptr::null_mut(), rows: 3, cols: 0, rs: 1, cs: 3 };
         let b = Mat { ptr: core::ptr::null_mut(), rows: 0, cols: 4, rs: 1, cs: 0 };
         let c = view(&mut cd, 0, 3, 4, 1, 3);
-        assert!(unsafe { blocked::<f64>(c, a, b, true, [96, 256, 4080], &mut Vec::new()) });
+        assert!(unsafe { blocked::<f64>(c, a, b, true, [96, 256, 4080], None, &mut Vec::new()) });
         assert!(cd.iter().all(|&x| x == 7.0));
-        assert!(unsafe { blocked::<f64>(c, a, b, false, [96, 256, 4080], &mut Vec::new()) });
+        assert!(unsafe { blocked::<f64>(c, a, b, false, [96, 256, 4080], None, &mut Vec::new()) });
         assert!(cd.iter().all(|&x| x == 0.0));
     }
 
@@ -426,7 +558,7 @@ mod tests {
         let a = view(&mut ad, 0, m, k, 1, m as isize);
         let b = view(&mut bd, 0, k, n, 1, k as isize);
         let c = view(&mut cd, 0, m, n, 1, m as isize);
-        assert!(unsafe { blocked::<f64>(c, a, b, false, [96, 256, 4080], &mut Vec::new()) });
+        assert!(unsafe { blocked::<f64>(c, a, b, false, [96, 256, 4080], None, &mut Vec::new()) });
         for j in 0..n {
             for i in 0..m {
                 let v = cd[i + j * m];
@@ -458,7 +590,7 @@ mod tests {
             let (mut ours, mut faer) = (vec![], vec![]);
             for _ in 0..15 {
                 let t = Instant::now();
-                unsafe { blocked::<T>(c, a, b, false, [T::MC, T::KC, T::NC], &mut scratch) };
+                unsafe { blocked::<T>(c, a, b, false, [T::MC, T::KC, T::NC], None, &mut scratch) };
                 ours.push(t.elapsed().as_secs_f64());
                 let t = Instant::now();
                 unsafe {
