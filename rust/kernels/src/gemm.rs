@@ -8,7 +8,8 @@
 //!
 //! Measured on the AVX-512 machine of sessions 6-13, faer matched or beat OpenBLAS on one core,
 //! but two things cost it up to half its speed, and this module fixes both (the packed kernel
-//! has neither problem, it packs any layout and runs under the same split):
+//! has neither problem: it packs any layout, and on several threads packs A once and splits C's
+//! columns itself, `packed_gemm::gemm_parallel`):
 //! - Layout: once the problem is oriented so that `C` is column-major, faer runs at full speed
 //!   only if `B` is column-major too (1024³ f64: 77 GF/s against 39 GF/s). BLAS hides this in its
 //!   packing; we pack `B` into a column-major scratch when it is not (O(KN) next to O(MNK)).
