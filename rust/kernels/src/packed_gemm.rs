@@ -281,7 +281,10 @@ unsafe fn pack_a<T: Tile>(a: Mat<T>, r0: usize, mc: usize, p0: usize, kc: usize,
                 core::ptr::copy_nonoverlapping(src.offset(p as isize * a.cs), d.add(p * mr), T::MR);
             }
         } else if a.cs.abs() < a.rs.abs() {
-            // row-major: read each row along the depth (contiguous), write with stride mr (in L1)
+            // row-major: read each row along the depth (contiguous), write with stride mr (in L1).
+            // Not all MR rows side by side as `pack_b` reads its six columns: for A that was
+            // slower (row-major 1024² f32, all its blocks: 1.15 ms side by side against 0.38 one
+            // row at a time; f64 0.50-0.80 against 0.46-0.55; session 15, scratch measurement)
             for i in 0..rows {
                 let s = src.offset(i as isize * a.rs);
                 for p in 0..kc {
