@@ -125,6 +125,7 @@ def test_default_count_without_environment_variable():
         ((3, 130, 140), (3, 140, 150)),  # a few large products: each split across threads
         ((2, 300, 200), (200, 250)),
         ((1, 257, 129), (1, 129, 65)),
+        ((20, 2000), (2000, 200)),  # split by rows of C^T: each half below the packed kernel's 128
     ],
     ids=str,
 )

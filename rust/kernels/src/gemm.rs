@@ -2,9 +2,10 @@
 //! contractions and dense layers.
 //!
 //! The arithmetic, by size: products of every dimension up to 64 on AVX-512 CPUs run our
-//! register-blocked kernel (`small_gemm.rs`); products of every dimension from 256 on AVX2 + FMA
-//! CPUs run our packed kernel (`packed_gemm.rs`, written when the project moved to a Zen 3 VM
-//! where faer's AVX2 kernel trailed OpenBLAS by 10-20%); everything else is faer's GEMM.
+//! register-blocked kernel (`small_gemm.rs`); on AVX2 + FMA CPUs, products of every dimension
+//! from 256 and, on one thread, of 128 rows and more run our packed kernel (`packed_gemm.rs`,
+//! written when the project moved to a Zen 3 VM where faer's AVX2 kernel trailed OpenBLAS by
+//! 10-20%); everything else is faer's GEMM.
 //!
 //! Measured on the AVX-512 machine of sessions 6-13, faer matched or beat OpenBLAS on one core,
 //! but two things cost it up to half its speed, and this module fixes both (the packed kernel
@@ -126,7 +127,11 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
     if c.rs == 1 && packed_gemm::worth_packing(m, n.div_ceil(threads), k) && packed_gemm::gemm_parallel(c, a, b, par) {
         return;
     }
-    // one block per thread; columns of a column-major C are contiguous, so split those first
+    // one block per thread; columns of a column-major C are contiguous, so split those first.
+    // Every block runs the kernel the whole product would run on one thread, so that results do
+    // not depend on the thread count (a block has fewer rows or columns than the whole, so it
+    // could otherwise fall below the packed kernel's sizes where the whole did not)
+    let packed = c.rs == 1 && packed_gemm::worth_packing_one(m, n, k);
     let split_cols = n >= threads * SPLIT_ALIGN || n >= m;
     let len = if split_cols { n } else { m };
     let block = len.div_ceil(threads).div_ceil(SPLIT_ALIGN) * SPLIT_ALIGN;
@@ -136,10 +141,9 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
         let size = block.min(len - start);
         // SAFETY: blocks are disjoint parts of C; A and B are only read.
         unsafe {
-            if split_cols {
-                gemm_seq(c.cols(start, size), a, b.cols(start, size), &mut Vec::new());
-            } else {
-                gemm_seq(c.rows(start, size), a.rows(start, size), b, &mut Vec::new());
+            let (c, a, b) = if split_cols { (c.cols(start, size), a, b.cols(start, size)) } else { (c.rows(start, size), a.rows(start, size), b) };
+            if !(packed && packed_gemm::gemm(c, a, b, false, &mut Vec::new())) {
+                gemm_seq(c, a, b, &mut Vec::new());
             }
         }
     });
@@ -207,8 +211,9 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
             return small_gemm::gemm_small(c, a, b, accumulate);
         }
     }
-    // large products: our packed AVX2 kernel where the CPU has it (packed_gemm.rs says why)
-    if c.rs == 1 && packed_gemm::worth_packing(m, n, k) && packed_gemm::gemm(c, a, b, accumulate, scratch) {
+    // large and medium products: our packed AVX2 kernel where the CPU has it (packed_gemm.rs
+    // says why and from which sizes)
+    if c.rs == 1 && packed_gemm::worth_packing_one(m, n, k) && packed_gemm::gemm(c, a, b, accumulate, scratch) {
         return;
     }
     if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS {

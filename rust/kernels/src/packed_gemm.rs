@@ -1,4 +1,4 @@
-//! A packed matrix product for large operands on AVX2 + FMA CPUs (`C = A B` or `C += A B`, with
+//! A packed matrix product for large and medium operands on AVX2 + FMA CPUs (`C = A B` or `C += A B`, with
 //! `C` column-major), the way BLIS and OpenBLAS compute it.
 //!
 //! Why our own: on the AMD Zen 3 this project now runs on (AVX2, no AVX-512), faer's sequential
@@ -6,9 +6,19 @@
 //! ~50), and a 2048³ product through `matmul` took 1.2x NumPy's time. This kernel, written in the
 //! same session, ran 1024³ and 2048³ products at 0.83-0.93x faer's time in f64 and 0.70-0.89x in
 //! f32 (one core, interleaved, `timing` below); its register tile alone runs at up to 48 GFLOP/s.
-//! Below [`worth_packing`]'s sizes faer stays faster (it packs nothing when the operands fit in
-//! cache: 128³ f64 ran 1.08x, 32x512x512 1.4x, 16x1024x1024 2.2x faer's time through this
-//! kernel), so only large products come here.
+//!
+//! It also takes medium products on one thread (at least 128 rows of `C`, [`worth_packing_one`]):
+//! the pieces a large product, a batch, a contraction or a dense layer is cut into. There faer
+//! packs nothing when the operands are contiguous, and so reads them straight from wherever
+//! they are: in L2 it is at most ~10% faster than this kernel (f32 128³: 1.05-1.10x), but with
+//! operands in L3, as in any pipeline that does not multiply the same arrays over and over, it
+//! stalls where this kernel's packing streams them with prefetches (512x32x512 with `A` rotated
+//! through 16 copies: 0.76-0.83x faer's time in f64 and f32, `rotated_timing`). Measured through
+//! the Python calls, interleaved (session 16): a 32x512 -> 512 linear layer 0.78x its time
+//! before, a batch of 1000 products of 128² f64 0.89x, 256x1024 -> 4096 with gelu 0.87x,
+//! attention scores 0.95x, the MLP at batch 256 0.96x. Below 128 rows faer stays (see
+//! [`ONE_MIN_ROWS`]); across threads only large products come here ([`worth_packing`]: the
+//! shared packing of A costs a second dispatch to the threads).
 //!
 //! The loops are BLIS's: for each block of [`Tile::NC`] columns of `B` and [`Tile::KC`] of depth,
 //! `B`'s block is packed into panels of `NR` columns (row by row: `NR` values per step of the
@@ -17,7 +27,8 @@
 //! `MR x NR` block of `C` held in twelve vector registers for the whole depth, runs over every
 //! pair of panels: two vector loads of `A` and `NR` broadcasts of `B` feed twelve fused
 //! multiply-adds per step. `B`'s panel (12 KiB) stays in L1 while `A`'s block (192 KiB) streams
-//! from L2. Panels past the matrix's edge are zero-padded and their tile goes through a buffer.
+//! from L2. A panel past `A`'s last row is zero-padded and its tile goes through a buffer; the
+//! last panel of `B`'s columns is zero-padded too, but its tile computes only the columns it has.
 //!
 //! Packing reads any strides, so no layout needs a copy beforehand. Each entry of `C` is the
 //! same chain of operations whatever block or thread computes it (depth blocks always start at
@@ -27,13 +38,29 @@ use crate::gemm::Mat;
 use crate::scalar::Real;
 use crate::threads::Par;
 
-/// Products whose every dimension reaches this come here (see the module documentation).
+/// Products split across threads come here when every dimension of a thread's share reaches
+/// this (see the module documentation).
 const PACKED_MIN: usize = 256;
 
-/// Whether an `m x k` by `k x n` product should run here: large enough, and the CPU has AVX2 and
-/// FMA.
+/// Whether an `m x k` by `k x n` product split across threads should run here ([`gemm_parallel`]):
+/// large enough, and the CPU has AVX2 and FMA.
 pub(crate) fn worth_packing(m: usize, n: usize, k: usize) -> bool {
     m >= PACKED_MIN && n >= PACKED_MIN && k >= PACKED_MIN && crate::cpu::has_avx2_fma()
+}
+
+/// On one thread, products of at least this many rows of `C` (column-major) and at least
+/// [`ONE_MIN_COLS`] columns and depth come here. Below 128 rows, packing `B` (O(kn) scalar
+/// copies against O(mnk) arithmetic) cost more than it saved: 64x256x64 ran 1.03-1.14x faer's
+/// time, 16x512x512 1.2-1.5x (`rotated_timing`, session 16).
+const ONE_MIN_ROWS: usize = 128;
+
+/// See [`ONE_MIN_ROWS`].
+const ONE_MIN_COLS: usize = 16;
+
+/// Whether an `m x k` by `k x n` product (`C` column-major, `m` its rows) on one thread should
+/// run here ([`gemm`]).
+pub(crate) fn worth_packing_one(m: usize, n: usize, k: usize) -> bool {
+    m >= ONE_MIN_ROWS && n >= ONE_MIN_COLS && k >= ONE_MIN_COLS && crate::cpu::has_avx2_fma()
 }
 
 /// Columns of the register tile, for both types.
@@ -55,16 +82,16 @@ trait Tile: Real {
     ///
     /// # Safety
     /// `a` holds `kc * MR` values, `b` `kc * NR`, `c` is valid for the tile; AVX2 and FMA.
-    unsafe fn tile(kc: usize, a: *const Self, b: *const Self, c: *mut Self, cs: isize, accumulate: bool);
+    unsafe fn tile<const N: usize>(kc: usize, a: *const Self, b: *const Self, c: *mut Self, cs: isize, accumulate: bool);
 }
 
 impl Tile for f64 {
     const MR: usize = 8;
     const MC: usize = 96;
     #[inline(always)]
-    unsafe fn tile(kc: usize, a: *const f64, b: *const f64, c: *mut f64, cs: isize, accumulate: bool) {
+    unsafe fn tile<const N: usize>(kc: usize, a: *const f64, b: *const f64, c: *mut f64, cs: isize, accumulate: bool) {
         #[cfg(target_arch = "x86_64")]
-        avx2::tile_f64(kc, a, b, c, cs, accumulate);
+        avx2::tile_f64::<N>(kc, a, b, c, cs, accumulate);
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("packed_gemm without AVX2 ({kc}, {a:?}, {b:?}, {c:?}, {cs}, {accumulate})");
     }
@@ -74,9 +101,9 @@ impl Tile for f32 {
     const MR: usize = 16;
     const MC: usize = 192;
     #[inline(always)]
-    unsafe fn tile(kc: usize, a: *const f32, b: *const f32, c: *mut f32, cs: isize, accumulate: bool) {
+    unsafe fn tile<const N: usize>(kc: usize, a: *const f32, b: *const f32, c: *mut f32, cs: isize, accumulate: bool) {
         #[cfg(target_arch = "x86_64")]
-        avx2::tile_f32(kc, a, b, c, cs, accumulate);
+        avx2::tile_f32::<N>(kc, a, b, c, cs, accumulate);
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("packed_gemm without AVX2 ({kc}, {a:?}, {b:?}, {c:?}, {cs}, {accumulate})");
     }
@@ -164,10 +191,10 @@ unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, bl
                         let rows = mr.min(mc - ir);
                         let ap = a_pack.add(ir * kc);
                         let cp = c.ptr.offset((ic + ir) as isize + (jc + jr) as isize * c.cs);
-                        if rows == mr && cols == nr {
-                            T::tile(kc, ap, bp, cp, c.cs, add);
+                        if rows == mr {
+                            tile_cols::<T>(cols, kc, ap, bp, cp, c.cs, add);
                         } else {
-                            T::tile(kc, ap, bp, edge.as_mut_ptr(), mr as isize, false);
+                            tile_cols::<T>(cols, kc, ap, bp, edge.as_mut_ptr(), mr as isize, false);
                             for j in 0..cols {
                                 for i in 0..rows {
                                     let dst = cp.offset(i as isize + j as isize * c.cs);
@@ -182,6 +209,21 @@ unsafe fn blocked<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, bl
         }
     }
     true
+}
+
+/// The register tile for the first `cols` (1 to [`NR`]) columns of a panel: the last panel of a
+/// block computes only the columns it has (a 32-column product in tiles of six: 36 columns'
+/// work without this).
+#[inline(always)]
+unsafe fn tile_cols<T: Tile>(cols: usize, kc: usize, a: *const T, b: *const T, c: *mut T, cs: isize, accumulate: bool) {
+    match cols {
+        6 => T::tile::<6>(kc, a, b, c, cs, accumulate),
+        5 => T::tile::<5>(kc, a, b, c, cs, accumulate),
+        4 => T::tile::<4>(kc, a, b, c, cs, accumulate),
+        3 => T::tile::<3>(kc, a, b, c, cs, accumulate),
+        2 => T::tile::<2>(kc, a, b, c, cs, accumulate),
+        _ => T::tile::<1>(kc, a, b, c, cs, accumulate),
+    }
 }
 
 /// A's packed copy is shared by the threads only up to this many bytes (above, each thread packs
@@ -270,17 +312,36 @@ unsafe fn pack_all_a<T: Tile>(a: Mat<T>, blocks: [usize; 3], dst: *mut T, par: P
 /// `q` holds, for each step `p` of the depth, rows `q MR..(q + 1) MR` (zeros past `mc`).
 unsafe fn pack_a<T: Tile>(a: Mat<T>, r0: usize, mc: usize, p0: usize, kc: usize, dst: *mut T) {
     let mr = T::MR;
+    if a.rs == 1 {
+        // column-major: step by step along the depth, each step's `mc` contiguous values cut
+        // into the panels (whole panels by constant-size copies: two vector moves each), with the
+        // column four steps ahead prefetched. Panel by panel instead (`MR` values of each column
+        // in turn, a 64-byte run every `cs` elements) the hardware prefetcher could not follow
+        // an operand in L3: a 512x32x512 f32 product with its 1 MiB `A` rotated through 16
+        // copies ran at 36 GFLOP/s, now 51-55 (in L2: 54-67 before, 51-71 now; session 16,
+        // `rotated_timing`).
+        let full = mc / mr;
+        let src = a.ptr.offset(r0 as isize + p0 as isize * a.cs);
+        for p in 0..kc {
+            let col = src.offset(p as isize * a.cs);
+            prefetch(col.wrapping_offset(4 * a.cs), mc);
+            for q in 0..full {
+                core::ptr::copy_nonoverlapping(col.add(q * mr), dst.add(q * mr * kc + p * mr), T::MR);
+            }
+            if full * mr < mc {
+                let d = dst.add(full * mr * kc + p * mr);
+                for i in 0..mr {
+                    *d.add(i) = if full * mr + i < mc { *col.add(full * mr + i) } else { T::ZERO };
+                }
+            }
+        }
+        return;
+    }
     for (q, ir) in (0..mc).step_by(mr).enumerate() {
         let rows = mr.min(mc - ir);
         let src = a.ptr.offset((r0 + ir) as isize * a.rs + p0 as isize * a.cs);
         let d = dst.add(q * mr * kc);
-        if rows == mr && a.rs == 1 {
-            // column-major: each step is one contiguous run of MR values (a constant: two vector
-            // moves, not a call to memcpy)
-            for p in 0..kc {
-                core::ptr::copy_nonoverlapping(src.offset(p as isize * a.cs), d.add(p * mr), T::MR);
-            }
-        } else if a.cs.abs() < a.rs.abs() {
+        if a.cs.abs() < a.rs.abs() {
             // row-major: read each row along the depth (contiguous), write with stride mr (in L1).
             // Not all MR rows side by side as `pack_b` reads its six columns: for A that was
             // slower (row-major 1024² f32, all its blocks: 1.15 ms side by side against 0.38 one
@@ -302,6 +363,21 @@ unsafe fn pack_a<T: Tile>(a: Mat<T>, r0: usize, mc: usize, p0: usize, kc: usize,
                     *d.add(p * mr + i) = if i < rows { *src.offset(i as isize * a.rs + p as isize * a.cs) } else { T::ZERO };
                 }
             }
+        }
+    }
+}
+
+/// Asks for the cache lines of `len` values from `from` on (a hint: never faults, so `from` may
+/// point past the matrix).
+#[inline(always)]
+fn prefetch<T>(from: *const T, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let bytes = from as *const i8;
+        for off in (0..len * core::mem::size_of::<T>()).step_by(64) {
+            // SAFETY: prefetching is a hint; it reads nothing and faults on no address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.wrapping_add(off)) };
         }
     }
 }
@@ -360,10 +436,10 @@ mod avx2 {
             /// See [`super::Tile::tile`].
             #[target_feature(enable = "avx2,fma")]
             #[inline(never)]
-            pub(super) unsafe fn $name(kc: usize, mut a: *const $t, mut b: *const $t, c: *mut $t, cs: isize, accumulate: bool) {
+            pub(super) unsafe fn $name<const N: usize>(kc: usize, mut a: *const $t, mut b: *const $t, c: *mut $t, cs: isize, accumulate: bool) {
                 const L: usize = $lanes;
-                let mut acc = [[$zero(); 2]; 6];
-                for j in 0..6 {
+                let mut acc = [[$zero(); 2]; N];
+                for j in 0..N {
                     _mm_prefetch::<_MM_HINT_T0>(c.offset(j as isize * cs) as *const i8);
                     _mm_prefetch::<_MM_HINT_T0>(c.offset(j as isize * cs + 2 * L as isize - 1) as *const i8);
                 }
@@ -372,13 +448,13 @@ mod avx2 {
                     let a1 = $load(a.add(L));
                     // the next panel steps, eight ahead (A streams from L2)
                     _mm_prefetch::<_MM_HINT_T0>(a.add(16 * L) as *const i8);
-                    for j in 0..6 {
+                    for j in 0..N {
                         let bj = $bcast(&*b.add(j));
                         acc[j][0] = $fma(a0, bj, acc[j][0]);
                         acc[j][1] = $fma(a1, bj, acc[j][1]);
                     }
                     a = a.add(2 * L);
-                    b = b.add(6);
+                    b = b.add(super::NR);
                 }
                 for (j, [v0, v1]) in acc.into_iter().enumerate() {
                     let cp = c.offset(j as isize * cs);
@@ -473,7 +549,7 @@ mod tests {
         }
         // small blocks so that every loop runs several times and ends on a partial block
         let small = [24, 20, 14];
-        for &(m, n, k) in &[(1, 1, 1), (8, 6, 3), (17, 13, 45), (40, 29, 61), (33, 7, 20), (5, 31, 1)] {
+        for &(m, n, k) in &[(1, 1, 1), (8, 6, 3), (17, 13, 45), (40, 29, 61), (33, 7, 20), (5, 31, 1), (16, 10, 9), (9, 4, 5)] {
             for ka in 0..4 {
                 for kb in 0..4 {
                     for accumulate in [false, true] {
@@ -622,6 +698,66 @@ mod tests {
         for &(m, n, k) in &[(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (4096, 1024, 1024)] {
             run::<f64>(m, n, k);
             run::<f32>(m, n, k);
+        }
+    }
+
+    /// Medium products with operands that are (`sets` > 1) or are not in cache: C (m x n) =
+    /// A (m rows of a col-major matrix with leading dimension `lda`) B (k x n col-major).
+    #[test]
+    #[ignore]
+    fn rotated_timing() {
+        use std::time::Instant;
+        fn run<T: Tile>(m: usize, n: usize, k: usize, lda: usize, sets: usize) {
+            let ad: Vec<Vec<T>> = (0..sets).map(|s| values(lda * k, 1 + s as u64).into_iter().map(T::from_f64).collect()).collect();
+            let bd: Vec<Vec<T>> = (0..sets).map(|s| values(k * n, 99 + s as u64).into_iter().map(T::from_f64).collect()).collect();
+            let mut cd = vec![T::ZERO; m * n];
+            let c = Mat { ptr: cd.as_mut_ptr(), rows: m, cols: n, rs: 1, cs: m as isize };
+            let mut scratch = Vec::new();
+            let (mut ours, mut faer) = (vec![], vec![]);
+            let reps = 64;
+            for _ in 0..15 {
+                for which in 0..2 {
+                    let t = Instant::now();
+                    for r in 0..reps {
+                        let a = Mat { ptr: ad[r % sets].as_ptr() as *mut T, rows: m, cols: k, rs: 1, cs: lda as isize };
+                        let b = Mat { ptr: bd[r % sets].as_ptr() as *mut T, rows: k, cols: n, rs: 1, cs: k as isize };
+                        unsafe {
+                            if which == 0 {
+                                blocked::<T>(c, a, b, false, [T::MC, T::KC, T::NC], None, &mut scratch);
+                            } else {
+                                faer::linalg::matmul::matmul(
+                                    faer::MatMut::from_raw_parts_mut(c.ptr, m, n, 1, m as isize),
+                                    faer::Accum::Replace,
+                                    faer::MatRef::from_raw_parts(a.ptr as *const T, m, k, 1, lda as isize),
+                                    faer::MatRef::from_raw_parts(b.ptr as *const T, k, n, 1, k as isize),
+                                    T::ONE,
+                                    faer::Par::Seq,
+                                )
+                            }
+                        }
+                    }
+                    let dt = t.elapsed().as_secs_f64() / reps as f64;
+                    if which == 0 { ours.push(dt) } else { faer.push(dt) }
+                }
+            }
+            ours.sort_by(f64::total_cmp);
+            faer.sort_by(f64::total_cmp);
+            let flops = 2.0 * (m * n * k) as f64;
+            println!(
+                "{} {m}x{n}x{k} lda {lda} sets {sets}: packed {:.1} GFLOP/s, faer {:.1} GFLOP/s, ratio {:.3}",
+                T::NAME,
+                flops / ours[7] / 1e9,
+                flops / faer[7] / 1e9,
+                ours[7] / faer[7]
+            );
+        }
+        let spec = std::env::var("SHAPE").unwrap_or("128,32,512,512".into());
+        for shape in spec.split(';') {
+            let d: Vec<usize> = shape.split(',').map(|x| x.parse().unwrap()).collect();
+            for sets in [1, 16] {
+                run::<f32>(d[0], d[1], d[2], d[3], sets);
+                run::<f64>(d[0], d[1], d[2], d[3], sets);
+            }
         }
     }
 }
