@@ -83,6 +83,12 @@ impl<T> Mat<T> {
         Mat { ptr: self.ptr.offset(offset), ..self }
     }
 
+    /// The same layout read as elements of type `U`: for kernels written per type, called from
+    /// code generic over `Real` once the element size has told which type `T` is.
+    pub(crate) fn cast<U>(self) -> Mat<U> {
+        Mat { ptr: self.ptr as *mut U, rows: self.rows, cols: self.cols, rs: self.rs, cs: self.cs }
+    }
+
     /// The transpose (the same elements).
     pub(crate) fn t(self) -> Self {
         Mat { ptr: self.ptr, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }

@@ -117,15 +117,12 @@ impl Tile for f32 {
 /// As `gemm::gemm`; `c.rs == 1`; the CPU has AVX2 and FMA.
 pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool, scratch: &mut Vec<T>) -> bool {
     // `Real` is f32 or f64: the size tells which, and the casts only rename the pointee type
-    fn cast<T, U>(m: Mat<T>) -> Mat<U> {
-        Mat { ptr: m.ptr as *mut U, rows: m.rows, cols: m.cols, rs: m.rs, cs: m.cs }
-    }
     if core::mem::size_of::<T>() == 8 {
         let scratch = &mut *(scratch as *mut Vec<T> as *mut Vec<f64>);
-        blocked::<f64>(cast(c), cast(a), cast(b), accumulate, [f64::MC, f64::KC, f64::NC], None, scratch)
+        blocked::<f64>(c.cast(), a.cast(), b.cast(), accumulate, [f64::MC, f64::KC, f64::NC], None, scratch)
     } else {
         let scratch = &mut *(scratch as *mut Vec<T> as *mut Vec<f32>);
-        blocked::<f32>(cast(c), cast(a), cast(b), accumulate, [f32::MC, f32::KC, f32::NC], None, scratch)
+        blocked::<f32>(c.cast(), a.cast(), b.cast(), accumulate, [f32::MC, f32::KC, f32::NC], None, scratch)
     }
 }
 
@@ -242,13 +239,10 @@ const SHARED_A_MAX_BYTES: usize = 64 << 20;
 /// # Safety
 /// As [`gemm`].
 pub(crate) unsafe fn gemm_parallel<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) -> bool {
-    fn cast<T, U>(m: Mat<T>) -> Mat<U> {
-        Mat { ptr: m.ptr as *mut U, rows: m.rows, cols: m.cols, rs: m.rs, cs: m.cs }
-    }
     if core::mem::size_of::<T>() == 8 {
-        shared_a::<f64>(cast(c), cast(a), cast(b), [f64::MC, f64::KC, f64::NC], par)
+        shared_a::<f64>(c.cast(), a.cast(), b.cast(), [f64::MC, f64::KC, f64::NC], par)
     } else {
-        shared_a::<f32>(cast(c), cast(a), cast(b), [f32::MC, f32::KC, f32::NC], par)
+        shared_a::<f32>(c.cast(), a.cast(), b.cast(), [f32::MC, f32::KC, f32::NC], par)
     }
 }
 
@@ -385,11 +379,10 @@ fn prefetch<T>(from: *const T, len: usize) {
 /// Packs rows `p0..p0 + kc` and columns `c0..c0 + nc` of `b` into panels of `NR` columns: panel
 /// `q` holds, for each step `p` of the depth, columns `q NR..(q + 1) NR` (zeros past `nc`).
 unsafe fn pack_b<T: Real>(b: Mat<T>, p0: usize, kc: usize, c0: usize, nc: usize, dst: *mut T) {
-    let nr = NR;
-    for (q, jr) in (0..nc).step_by(nr).enumerate() {
-        let cols = nr.min(nc - jr);
+    for (q, jr) in (0..nc).step_by(NR).enumerate() {
+        let cols = NR.min(nc - jr);
         let src = b.ptr.offset(p0 as isize * b.rs + (c0 + jr) as isize * b.cs);
-        let d = dst.add(q * nr * kc);
+        let d = dst.add(q * NR * kc);
         if b.rs.abs() < b.cs.abs() && cols == NR {
             // column-major: the six columns read side by side along the depth, each step's six
             // values written together (one column at a time, written with a stride of six, took
@@ -405,18 +398,18 @@ unsafe fn pack_b<T: Real>(b: Mat<T>, p0: usize, kc: usize, c0: usize, nc: usize,
             for j in 0..cols {
                 let s = src.offset(j as isize * b.cs);
                 for p in 0..kc {
-                    *d.add(p * nr + j) = *s.offset(p as isize * b.rs);
+                    *d.add(p * NR + j) = *s.offset(p as isize * b.rs);
                 }
             }
             for p in 0..kc {
-                for j in cols..nr {
-                    *d.add(p * nr + j) = T::ZERO;
+                for j in cols..NR {
+                    *d.add(p * NR + j) = T::ZERO;
                 }
             }
         } else {
             for p in 0..kc {
-                for j in 0..nr {
-                    *d.add(p * nr + j) = if j < cols { *src.offset(p as isize * b.rs + j as isize * b.cs) } else { T::ZERO };
+                for j in 0..NR {
+                    *d.add(p * NR + j) = if j < cols { *src.offset(p as isize * b.rs + j as isize * b.cs) } else { T::ZERO };
                 }
             }
         }

@@ -80,13 +80,10 @@ pub(crate) unsafe fn gemm_small<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumu
     #[cfg(target_arch = "x86_64")]
     {
         // `Real` is f32 or f64: the size tells which, and the casts only rename the pointee type
-        fn cast<T, U>(m: Mat<T>) -> Mat<U> {
-            Mat { ptr: m.ptr as *mut U, rows: m.rows, cols: m.cols, rs: m.rs, cs: m.cs }
-        }
         if core::mem::size_of::<T>() == 8 {
-            f64_avx512::gemm(cast(c), cast(a), cast(b), accumulate)
+            f64_avx512::gemm(c.cast(), a.cast(), b.cast(), accumulate)
         } else {
-            f32_avx512::gemm(cast(c), cast(a), cast(b), accumulate)
+            f32_avx512::gemm(c.cast(), a.cast(), b.cast(), accumulate)
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
