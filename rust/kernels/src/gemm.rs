@@ -137,7 +137,7 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
     // Every block runs the kernel the whole product would run on one thread, so that results do
     // not depend on the thread count (a block has fewer rows or columns than the whole, so it
     // could otherwise fall below the packed kernel's sizes where the whole did not)
-    let packed = c.rs == 1 && packed_gemm::worth_packing_one(m, n, k);
+    let packed = c.rs == 1 && packed_gemm::worth_packing_one(c, a);
     let split_cols = n >= threads * SPLIT_ALIGN || n >= m;
     let len = if split_cols { n } else { m };
     let block = len.div_ceil(threads).div_ceil(SPLIT_ALIGN) * SPLIT_ALIGN;
@@ -219,7 +219,7 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
     }
     // large and medium products: our packed AVX2 kernel where the CPU has it (packed_gemm.rs
     // says why and from which sizes)
-    if c.rs == 1 && packed_gemm::worth_packing_one(m, n, k) && packed_gemm::gemm(c, a, b, accumulate, scratch) {
+    if c.rs == 1 && packed_gemm::worth_packing_one(c, a) && packed_gemm::gemm(c, a, b, accumulate, scratch) {
         return;
     }
     if n > 1 && b.rs != 1 && m >= PACK_MIN_ROWS {

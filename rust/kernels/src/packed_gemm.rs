@@ -7,7 +7,8 @@
 //! same session, ran 1024³ and 2048³ products at 0.83-0.93x faer's time in f64 and 0.70-0.89x in
 //! f32 (one core, interleaved, `timing` below); its register tile alone runs at up to 48 GFLOP/s.
 //!
-//! It also takes medium products on one thread (at least 128 rows of `C`, [`worth_packing_one`]):
+//! It also takes medium products on one thread (at least 128 rows of `C`, or 64 if `A`'s columns
+//! are far apart, [`worth_packing_one`]):
 //! the pieces a large product, a batch, a contraction or a dense layer is cut into. There faer
 //! packs nothing when the operands are contiguous, and so reads them straight from wherever
 //! they are: in L2 it is at most ~10% faster than this kernel (f32 128³: 1.05-1.10x), but with
@@ -49,18 +50,33 @@ pub(crate) fn worth_packing(m: usize, n: usize, k: usize) -> bool {
 }
 
 /// On one thread, products of at least this many rows of `C` (column-major) and at least
-/// [`ONE_MIN_COLS`] columns and depth come here. Below 128 rows, packing `B` (O(kn) scalar
-/// copies against O(mnk) arithmetic) cost more than it saved: 64x256x64 ran 1.03-1.14x faer's
-/// time, 16x512x512 1.2-1.5x (`rotated_timing`, session 16).
+/// [`ONE_MIN_COLS`] columns and depth come here (and from [`FAR_MIN_ROWS`] rows some others).
+/// Below 128 rows, packing `B` (O(kn) scalar copies against O(mnk) arithmetic) cost more than
+/// it saved: 64x256x64 ran 1.03-1.14x faer's time, 16x512x512 1.2-1.5x (`rotated_timing`,
+/// session 16).
 const ONE_MIN_ROWS: usize = 128;
 
 /// See [`ONE_MIN_ROWS`].
 const ONE_MIN_COLS: usize = 16;
 
-/// Whether an `m x k` by `k x n` product (`C` column-major, `m` its rows) on one thread should
-/// run here ([`gemm`]).
-pub(crate) fn worth_packing_one(m: usize, n: usize, k: usize) -> bool {
-    m >= ONE_MIN_ROWS && n >= ONE_MIN_COLS && k >= ONE_MIN_COLS && crate::cpu::has_avx2_fma()
+/// From this many rows of `C`, a product on one thread comes here also below [`ONE_MIN_ROWS`] if
+/// `A`'s columns (or rows) lie at least [`FAR_STRIDE_BYTES`] apart. faer then reads each short
+/// column of `A` from another page, where the hardware prefetcher does not follow, and stalls;
+/// this kernel's packing prefetches them. A contraction that multiplies slices of a large
+/// tensor does this: `einsum("ijk,kjl->il")` on 64x128x256 and 256x128x64 f64, a sum of
+/// 64x256x64 products with `A`'s columns 64 KiB apart, ran in 0.50x its time before (10.6 ms
+/// against 5.2), 0.80-0.88x in interleaved runs of the whole call, with everything else equal
+/// within noise (session 16).
+const FAR_MIN_ROWS: usize = 64;
+
+/// See [`FAR_MIN_ROWS`]: one 4 KiB page.
+const FAR_STRIDE_BYTES: usize = 4096;
+
+/// Whether `c = a @ b` (`c` column-major) on one thread should run here ([`gemm`]).
+pub(crate) fn worth_packing_one<T>(c: Mat<T>, a: Mat<T>) -> bool {
+    let (m, n, k) = (c.rows, c.cols, a.cols);
+    let far = a.rs.unsigned_abs().max(a.cs.unsigned_abs()) * core::mem::size_of::<T>() >= FAR_STRIDE_BYTES;
+    (m >= ONE_MIN_ROWS || far && m >= FAR_MIN_ROWS) && n >= ONE_MIN_COLS && k >= ONE_MIN_COLS && crate::cpu::has_avx2_fma()
 }
 
 /// Columns of the register tile, for both types.
