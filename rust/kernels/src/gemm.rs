@@ -3,9 +3,9 @@
 //!
 //! The arithmetic, by size: products of every dimension up to 64 on AVX-512 CPUs run our
 //! register-blocked kernel (`small_gemm.rs`); on AVX2 + FMA CPUs, products of every dimension
-//! from 256 and, on one thread, of 128 rows and more run our packed kernel (`packed_gemm.rs`,
-//! written when the project moved to a Zen 3 VM where faer's AVX2 kernel trailed OpenBLAS by
-//! 10-20%); everything else is faer's GEMM.
+//! from 256 and, on one thread, of 128 rows and more (64 when `A`'s columns are a page or more
+//! apart) run our packed kernel (`packed_gemm.rs`, written when the project moved to a Zen 3 VM
+//! where faer's AVX2 kernel trailed OpenBLAS by 10-20%); everything else is faer's GEMM.
 //!
 //! Measured on the AVX-512 machine of sessions 6-13, faer matched or beat OpenBLAS on one core,
 //! but two things cost it up to half its speed, and this module fixes both (the packed kernel
