@@ -190,12 +190,18 @@ def _workload(rng):
         batch_a, batch_b = randn(rng, (40, 9, 11), dtype), randn(rng, (40, 11, 7), dtype)
         x = randn(rng, (50, 60), dtype)
         x_big = randn(rng, (600, 500), dtype)  # large enough for a threaded reduction
+        # large enough for the packed kernel with A's copy shared by the threads (one buffer is
+        # kept for it between calls: two sizes, so callers race to grow and reuse it)
+        shared_a, shared_b = randn(rng, (520, 300), dtype), randn(rng, (300, 540), dtype)
+        shared_a2, shared_b2 = randn(rng, (600, 280), dtype), randn(rng, (280, 530), dtype)
         calls += [
             ("vector_norm big", fl.vector_norm, (x_big,), {}),
             ("vector_norm big axis 0", fl.vector_norm, (x_big,), {"axis": 0}),
             ("matmul big", fl.matmul, (big_a, big_b), {}),
             ("matmul big F", fl.matmul, (np.asfortranarray(big_a), big_b[::-1]), {}),
             ("matmul batch", fl.matmul, (batch_a, batch_b), {}),
+            ("matmul shared A", fl.matmul, (shared_a, shared_b), {}),
+            ("matmul shared A other size", fl.matmul, (shared_a2, shared_b2), {}),
             ("matmul small", fl.matmul, (x[:3, :4], x[:4, :5]), {}),
             ("dot", fl.dot, (x, x.T), {}),
             ("vecdot", fl.vecdot, (x, x), {}),

@@ -243,6 +243,13 @@ unsafe fn tile_cols<T: Tile>(cols: usize, kc: usize, a: *const T, b: *const T, c
 /// the blocks it needs, as on one thread).
 const SHARED_A_MAX_BYTES: usize = 64 << 20;
 
+/// The shared copy of `A` ([`gemm_parallel`]), kept for the next product (as OpenBLAS keeps its
+/// buffers) up to [`SHARED_A_MAX_BYTES`]. Allocated afresh for every call, a copy above glibc's
+/// largest mmap threshold (32 MiB: a 2048² f64 `A`) came from new pages each time, and faulting
+/// them in made packing take 15-18 ms of a 250 ms product; kept, 2048³ f64 ran in 0.93-0.94x
+/// the time (session 17, interleaved).
+static SHARED_A_BUFFER: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+
 /// `c = a @ b` on `par`'s threads: `a` packed once, its blocks shared out between the threads,
 /// then each thread one block of `c`'s columns. Returns false, having done nothing, if the shared
 /// copy would be too large or cannot be allocated (the caller then splits the product itself).
@@ -271,15 +278,32 @@ unsafe fn shared_a<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, blocks: [usize; 3],
     if threads < 2 || m == 0 || n == 0 || k == 0 || len * core::mem::size_of::<T>() > SHARED_A_MAX_BYTES {
         return false;
     }
-    let mut packed: Vec<T> = Vec::new();
-    if packed.try_reserve(len + 64 / core::mem::size_of::<T>()).is_err() {
-        return false;
+    let words = (len * core::mem::size_of::<T>()).div_ceil(8) + 8;
+    // the kept buffer if no other product holds it (try_lock: never waits, so a fork child that
+    // inherited it locked allocates its own)
+    let mut kept = match SHARED_A_BUFFER.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    };
+    let mut own = Vec::new();
+    let buffer: &mut Vec<u64> = match kept.as_deref_mut() {
+        Some(buffer) => buffer,
+        None => &mut own,
+    };
+    if buffer.capacity() < words {
+        *buffer = Vec::new();
+        if buffer.try_reserve_exact(words).is_err() {
+            return false;
+        }
     }
-    let base = packed.as_mut_ptr();
+    let base = buffer.as_mut_ptr() as *mut T;
     let all = base.add(base.align_offset(64));
     pack_all_a(a, blocks, all, par);
     let all = all as *const T;
-    // one block of c's columns per thread, whole tiles except the last
+    // one block of c's columns per thread, whole tiles except the last (more, smaller blocks
+    // claimed as threads come free gained nothing: 256 columns each, 1024² and 2048² f64 and f32
+    // were 0.98-1.00x, session 17)
     let width = n.div_ceil(threads).div_ceil(NR) * NR;
     let parts = n.div_ceil(width);
     let failed = core::sync::atomic::AtomicBool::new(false);
