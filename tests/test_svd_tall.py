@@ -102,3 +102,17 @@ def test_tall_single_matrix_in_a_batch_and_errors(rng):
         fl.svd(bad, full_matrices=False, check_finite=False)
     with pytest.raises(np.linalg.LinAlgError):
         fl.svdvals(bad[0], check_finite=False)
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf], ids=str)
+def test_tall_non_finite_found_in_any_block(rng, bad_value):
+    """A matrix large enough for TSQR, its one bad entry in the last row block (TSQR finds NaN
+    and infinities in the blocks' copies): check_finite=False gives LinAlgError, never values."""
+    a = rng.standard_normal((3000, 80))
+    a[2900, 5] = bad_value
+    with pytest.raises(fl.LinAlgError):
+        fl.svd(a, full_matrices=False, check_finite=False)
+    with pytest.raises(np.linalg.LinAlgError):
+        fl.svdvals(a, check_finite=False)
+    with pytest.raises(ValueError, match="NaN|inf|finite"):
+        fl.svdvals(a)

@@ -387,11 +387,10 @@ fn svd_tsqr<T: Real>(a: MatRef<'_, T>, s: ColMut<'_, T>, uv: Option<(MatMut<'_, 
 /// NaN or an infinity or needs scaling (the one-thread path then handles it).
 fn svd_tall<T: Real>(a: MatRef<'_, T>, mut s: ColMut<'_, T>, uv: Option<(MatMut<'_, T>, MatMut<'_, T>)>, par: Par) -> Result<Option<bool>> {
     let n = a.ncols();
-    let (amax, finite) = max_abs(a);
-    if !finite || scale_for(amax).is_some() {
+    let qr = tsqr::Tsqr::factor(a, par)?;
+    if !qr.finite || scale_for(qr.amax).is_some() {
         return Ok(None);
     }
-    let qr = tsqr::Tsqr::factor(a, par)?;
     let r = qr.r();
     let vectors = uv.is_some();
     let dims = Dims::thin(n, n, vectors);
