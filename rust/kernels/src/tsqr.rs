@@ -2,7 +2,8 @@
 //!
 //! `A` (`m x n`, `m >= 2n`) is cut into a few row blocks `A_i`, each factored by Householder QR
 //! (`A_i = Q_i R_i`) in parallel; the stacked `R_i` are factored once more (`[R_1; ...] = Q_s R`),
-//! so `A = diag(Q_i) Q_s R`. Only the number of blocks, fixed by the shape, decides what each
+//! so `A = diag(Q_i) Q_s R`. `Q_s` is a binary tree of merges of two triangles, each exploiting
+//! their zeros ([`Merge`]). Only the number of blocks, fixed by the shape, decides what each
 //! block computes, so the result is bit-identical for any thread count. As backward stable as one
 //! Householder QR of the whole matrix (Demmel, Grigori, Hoemmen and Langou, 2012).
 //!
@@ -19,14 +20,15 @@ use crate::threads::Par;
 use faer::dyn_stack::MemStack;
 use faer::linalg::householder;
 use faer::linalg::qr::no_pivoting::factor as fqr;
-use faer::reborrow::ReborrowMut;
+use faer::reborrow::{Reborrow, ReborrowMut};
+use crate::svd_small::{dot, householder};
 use faer::{Conj, Mat, MatMut, MatRef};
 
 /// At most this many row blocks: on the 2-core machine four balance the two threads, and every
-/// further block adds `2 n^3` flops to the stacked factorization.
+/// further block adds a merge of `2/3 n^3` flops.
 const MAX_BLOCKS: usize = 4;
 
-/// `Q_s`, the stacked factorization's `Q`, is applied to this many pieces of columns at once.
+/// Each merge of `Q_s` is applied to this many pieces of columns at once.
 const STACKED_PIECES: usize = 4;
 
 /// The number of row blocks for an `m x n` matrix: blocks of at least `2n` rows (a block of
@@ -97,11 +99,23 @@ pub(crate) struct Tsqr<T> {
     /// the first row of each block, and one past the last
     bounds: Vec<usize>,
     blocks: Vec<Factored<T>>,
-    stacked: Factored<T>,
+    /// `Q_s` as a tree of [`Merge`]s, level by level from the leaves (see [`merge_pairs`])
+    levels: Vec<Vec<Merge<T>>>,
+    /// `R` (column-major `n x n`, upper triangular)
+    r: Vec<T>,
     /// The largest `|a_ij|` (NaN left out) and whether every entry is finite, found in the
     /// blocks' copies (see [`Tsqr::factor`]).
     pub(crate) amax: T,
     pub(crate) finite: bool,
+}
+
+/// The pairs of block positions `(top, bottom)` merged at tree level `level` (0 at the leaves)
+/// for `nb` blocks: at level `l` the `R` of positions `a` and `a + 2^l` (`a` a multiple of
+/// `2^(l+1)`) merge into position `a`, so two blocks give one level, three or four give two. The
+/// shape of the tree depends on `nb` alone, so the bits do not depend on the thread count.
+fn merge_pairs(nb: usize, level: usize) -> Vec<(usize, usize)> {
+    let half = 1usize << level;
+    (0..nb).step_by(2 * half).filter(|a| a + half < nb).map(|a| (a, a + half)).collect()
 }
 
 impl<T: Real> Tsqr<T> {
@@ -132,44 +146,76 @@ impl<T: Real> Tsqr<T> {
             amax = if block_max > amax { block_max } else { amax };
             finite &= block_finite;
         }
-        // the stacked R_i (zeros below each diagonal)
-        let stack = Mat::<T>::from_fn(nb * n, n, |i, j| {
-            let (b, r) = (i / n, i % n);
-            if r <= j { factored[b].qr[(r, j)] } else { T::ZERO }
-        });
-        let stacked = Factored::new(stack)?;
-        Ok(Tsqr { n, bounds, blocks: factored, stacked, amax, finite })
+        // each block's R (zeros below the diagonal), merged pairwise up the tree, the pairs of
+        // a level in parallel
+        let slots: Vec<std::sync::Mutex<Vec<T>>> = factored
+            .iter()
+            .map(|f| {
+                let mut r = vec![T::ZERO; n * n];
+                for j in 0..n {
+                    for i in 0..=j {
+                        r[i + j * n] = f.qr[(i, j)];
+                    }
+                }
+                std::sync::Mutex::new(r)
+            })
+            .collect();
+        let mut levels = Vec::new();
+        for level in 0.. {
+            let pairs = merge_pairs(nb, level);
+            if pairs.is_empty() {
+                break;
+            }
+            let merged: Vec<std::sync::Mutex<Option<Merge<T>>>> = pairs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+            par.for_each(pairs.len(), &|i| {
+                let (top, bot) = pairs[i];
+                let bot = std::mem::take(&mut *slots[bot].lock().unwrap_or_else(|p| p.into_inner()));
+                let mut top = slots[top].lock().unwrap_or_else(|p| p.into_inner());
+                let merge = Merge::new(&mut top, bot, n);
+                *merged[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(merge);
+            });
+            levels.push(merged.into_iter().map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every merge task ran")).collect());
+        }
+        let r = std::mem::take(&mut *slots[0].lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(Tsqr { n, bounds, blocks: factored, levels, r, amax, finite })
     }
 
     /// The `n x n` upper triangular factor `R`.
     pub(crate) fn r(&self) -> Mat<T> {
-        Mat::from_fn(self.n, self.n, |i, j| if i <= j { self.stacked.qr[(i, j)] } else { T::ZERO })
+        Mat::from_fn(self.n, self.n, |i, j| if i <= j { self.r[i + j * self.n] } else { T::ZERO })
     }
 
     /// `out = Q y` for `y` (`n x p`) and `out` (`m x p`, any strides), the blocks in parallel.
     pub(crate) fn apply_q(&self, y: MatRef<'_, T>, out: MatMut<'_, T>, par: Par) -> Result<()> {
         let (n, p, nb) = (self.n, y.ncols(), self.blocks.len());
-        // z = Q_s [y; 0]
+        // z = Q_s [y; 0]: block position i's rows at i n..
         let mut z = Mat::<T>::zeros(nb * n, p);
         z.as_mut().get_mut(..n, ..).copy_from(y);
         let failed: std::sync::Mutex<Option<crate::error::Error>> = std::sync::Mutex::new(None);
         let fail = |e| {
             failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
         };
-        // in a fixed number of column pieces on the threads (columns are independent; fixed, so
-        // the bits do not depend on the thread count). On one thread this took 7-10 ms of a
-        // 100 ms thin SVD of 10000x256 while the other thread waited; in pieces the whole SVD
-        // ran in 0.91-0.95x the time (256x10000: 0.97x; session 17, interleaved)
+        // down the tree, the root first; each merge on a fixed number of column pieces, all the
+        // pieces of a level's merges on the threads (columns are independent; fixed, so the bits
+        // do not depend on the thread count; on one thread the dense stacked Q took 7-10 ms of a
+        // 100 ms thin SVD of 10000x256 while the other thread waited, session 17)
         let piece = p.div_ceil(STACKED_PIECES).max(1);
+        let pieces = p.div_ceil(piece);
         let (zp, zcs) = (SendPtr(z.as_ptr_mut()), z.col_stride());
-        par.for_each(p.div_ceil(piece), &|t| {
-            let (c0, c1) = (t * piece, ((t + 1) * piece).min(p));
-            // SAFETY: columns c0..c1 of `z`, written by task t alone.
-            let zt = unsafe { MatMut::from_raw_parts_mut(zp.get().offset(c0 as isize * zcs), nb * n, c1 - c0, 1, zcs) };
-            if let Err(e) = self.stacked.apply_q(zt) {
-                fail(e);
-            }
-        });
+        for (level, merges) in self.levels.iter().enumerate().rev() {
+            let pairs = merge_pairs(nb, level);
+            par.for_each(pairs.len() * pieces, &|task| {
+                let ((top, bot), t) = (pairs[task / pieces], task % pieces);
+                let (c0, c1) = (t * piece, ((t + 1) * piece).min(p));
+                // SAFETY: rows of positions `top` and `bot` and columns c0..c1 of `z`, written by
+                // this task alone (a level's pairs are disjoint).
+                let (zt, zb) = unsafe {
+                    let at = |pos: usize| zp.get().offset((pos * n) as isize + c0 as isize * zcs);
+                    (MatMut::from_raw_parts_mut(at(top), n, c1 - c0, 1, zcs), MatMut::from_raw_parts_mut(at(bot), n, c1 - c0, 1, zcs))
+                };
+                merges[task / pieces].apply_q(zt, zb);
+            });
+        }
         let (op, ors, ocs) = (SendPtr(out.as_ptr_mut()), out.row_stride(), out.col_stride());
         // a row-major `out` gets each block through a column-major copy: faer's product with a
         // row-major destination cost 5 ms more for a 10000x256 `U` (`row_major_timing`)
@@ -203,6 +249,120 @@ impl<T: Real> Tsqr<T> {
     }
 }
 
+/// Reflectors per block of a triangle merge ([`Merge`]): its trailing updates are products with
+/// this inner dimension.
+const MERGE_BLOCK: usize = 32;
+
+/// Two stacked `n x n` upper triangles factored, `[R_top; R_bot] = Q [R; 0]`, by Householder
+/// reflectors that touch only rows that can be nonzero (LAPACK's `tpqrt` with a triangular
+/// bottom): reflector `j` acts on row `j` of the top and rows `0..=j` of the bottom, which stays
+/// upper triangular. `2/3 n^3` flops, where a QR of the dense `2n x n` stack takes `10/3 n^3`
+/// (for 10000x256 in four blocks the dense stacked QR took 4.6 ms on one thread while the other
+/// waited).
+struct Merge<T> {
+    n: usize,
+    /// reflector `j`'s vector in column `j`, rows `0..=j` (column-major `n x n`, upper
+    /// triangular); its entry in the top is an implicit 1 in row `j`
+    v: Vec<T>,
+    /// the upper triangular `T` of each block's compact form `I - V T V^T`, block `k` in
+    /// columns `k b..` of this column-major `b x n` array
+    t: Vec<T>,
+}
+
+impl<T: Real> Merge<T> {
+    /// Factors in place: `top` (column-major `n x n`, upper triangular) becomes `R`; `bot`
+    /// (the same, zeros below the diagonal) becomes the reflectors.
+    fn new(top: &mut [T], mut bot: Vec<T>, n: usize) -> Self {
+        let b = MERGE_BLOCK.min(n).max(1);
+        let mut t = vec![T::ZERO; b * n];
+        let mut s = vec![T::ZERO; b];
+        for j0 in (0..n).step_by(b) {
+            let j1 = (j0 + b).min(n);
+            let bw = j1 - j0;
+            for j in j0..j1 {
+                let (head, tail) = bot.split_at_mut((j + 1) * n);
+                let v = &mut head[j * n..j * n + j + 1];
+                let (beta, tau) = householder(top[j * n + j], v);
+                top[j * n + j] = beta;
+                t[(j - j0) + j * b] = tau;
+                if tau == T::ZERO {
+                    continue;
+                }
+                // the block's later columns
+                for c in j + 1..j1 {
+                    let col = &mut tail[(c - j - 1) * n..(c - j - 1) * n + j + 1];
+                    let f = T::ZERO - tau * (top[c * n + j] + dot(v, col));
+                    top[c * n + j] = top[c * n + j] + f;
+                    for (x, vi) in col.iter_mut().zip(v.iter()) {
+                        *x = *x + f * *vi;
+                    }
+                }
+            }
+            // T (LAPACK's dlarft, forward, columnwise): T[..i, i] = -tau_i T[..i, ..i] V[.., ..i]^T v_i,
+            // where v_k and v_i (k < i) share rows 0..=j0 + k of the bottom (their units are in
+            // different rows of the top)
+            for i in 1..bw {
+                let ci = (j0 + i) * n;
+                let tau = t[i + (j0 + i) * b];
+                for (k, sk) in s[..i].iter_mut().enumerate() {
+                    let ck = (j0 + k) * n;
+                    *sk = dot(&bot[ck..ck + j0 + k + 1], &bot[ci..ci + j0 + k + 1]);
+                }
+                for r in 0..i {
+                    let mut acc = T::ZERO;
+                    for (k, sk) in s.iter().enumerate().take(i).skip(r) {
+                        acc = acc + t[r + (j0 + k) * b] * *sk;
+                    }
+                    t[r + (j0 + i) * b] = T::ZERO - tau * acc;
+                }
+            }
+            if j1 == n {
+                continue;
+            }
+            // the later columns: [top; bot] -= [I; V] T^T ([I; V]^T [top; bot]) on rows j0..j1
+            // of the top and 0..j1 of the bottom
+            let nc = n - j1;
+            let (left, right) = bot.split_at_mut(j1 * n);
+            let v = faer::MatRef::from_column_major_slice_with_stride(&left[j0 * n..], j1, bw, n);
+            let c_bot = faer::MatMut::from_column_major_slice_with_stride_mut(right, j1, nc, n);
+            let tk = faer::MatRef::from_column_major_slice_with_stride(&t[j0 * b..], bw, bw, b);
+            let c_top = faer::MatMut::from_column_major_slice_with_stride_mut(&mut top[j1 * n + j0..], bw, nc, n);
+            block_update(v, tk.transpose(), c_top, c_bot);
+        }
+        Merge { n, v: bot, t }
+    }
+
+    /// `[y_top; y_bot] <- Q [y_top; y_bot]` (`n x p` each).
+    fn apply_q(&self, mut y_top: MatMut<'_, T>, mut y_bot: MatMut<'_, T>) {
+        let n = self.n;
+        let b = MERGE_BLOCK.min(n).max(1);
+        // Q = H_0 H_1 ... H_{n-1}: the last block first
+        for j0 in (0..n).step_by(b).rev() {
+            let j1 = (j0 + b).min(n);
+            let bw = j1 - j0;
+            let v = faer::MatRef::from_column_major_slice_with_stride(&self.v[j0 * n..], j1, bw, n);
+            let tk = faer::MatRef::from_column_major_slice_with_stride(&self.t[j0 * b..], bw, bw, b);
+            block_update(v, tk, y_top.rb_mut().get_mut(j0..j1, ..), y_bot.rb_mut().get_mut(..j1, ..));
+        }
+    }
+}
+
+/// `[c_top; c_bot] -= [I; v] (tk ([I; v]^T [c_top; c_bot]))` with the products of faer (the
+/// shapes are small: `tk` is at most `MERGE_BLOCK` square).
+fn block_update<T: Real>(v: MatRef<'_, T>, tk: MatRef<'_, T>, mut c_top: MatMut<'_, T>, c_bot: MatMut<'_, T>) {
+    use faer::linalg::matmul::matmul;
+    let mut w = c_top.to_owned();
+    matmul(w.as_mut(), faer::Accum::Add, v.transpose(), c_bot.rb(), T::ONE, faer::Par::Seq);
+    let mut tw = Mat::<T>::zeros(w.nrows(), w.ncols());
+    matmul(tw.as_mut(), faer::Accum::Replace, tk, w.as_ref(), T::ONE, faer::Par::Seq);
+    for j in 0..tw.ncols() {
+        for i in 0..tw.nrows() {
+            c_top[(i, j)] = c_top[(i, j)] - tw[(i, j)];
+        }
+    }
+    matmul(c_bot, faer::Accum::Add, v, tw.as_ref(), T::ZERO - T::ONE, faer::Par::Seq);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,8 +370,16 @@ mod tests {
 
     #[test]
     fn tsqr_factors_and_ignores_thread_count() {
-        for (m, n) in [(40usize, 5usize), (1000, 17), (2001, 64), (9, 1)] {
-            let a = Mat::<f64>::from_fn(m, n, |i, j| gaussian(3, (i * n + j) as u64));
+        // two, three and four blocks (merge trees of one and two levels); n across the merge's
+        // 32-column blocks; the last two rank-deficient (a zero column, repeated columns: zero
+        // reflectors in the merges)
+        let shapes = [(40usize, 5usize, 0usize), (20, 5, 0), (30, 5, 0), (1000, 17, 0), (2001, 64, 0), (9, 1, 0), (1300, 100, 0), (700, 70, 1), (700, 70, 2)];
+        for (m, n, kind) in shapes {
+            let a = Mat::<f64>::from_fn(m, n, |i, j| match kind {
+                1 if j == 3 => 0.0,
+                2 => gaussian(3, (i * n + j % 7) as u64),
+                _ => gaussian(3, (i * n + j) as u64),
+            });
             crate::threads::set_num_threads(2);
             let pool = crate::threads::current();
             let one = Tsqr::factor(a.as_ref(), Par::SEQ).unwrap();
