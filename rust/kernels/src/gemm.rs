@@ -283,6 +283,10 @@ pub(crate) unsafe fn copy_tiled<T: Copy>(src: Mat<T>, dst: Mat<T>) {
     const TILE: usize = 8;
     debug_assert!(src.rows == dst.rows && src.cols == dst.cols);
     let (m, n) = (src.rows, src.cols);
+    if src.cs == 1 && dst.rs == 1 {
+        // rows into columns: by register transposes where the CPU has them
+        return crate::transpose::transpose(src.ptr as *const T, src.rs, m, n, dst.ptr, dst.cs);
+    }
     for i0 in (0..m).step_by(TILE) {
         let i1 = (i0 + TILE).min(m);
         for j0 in (0..n).step_by(TILE) {

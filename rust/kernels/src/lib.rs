@@ -22,6 +22,7 @@ mod gemv;
 mod gemm;
 mod small_gemm;
 mod packed_gemm;
+mod transpose;
 pub mod checks;
 mod cpu;
 pub mod lu;
