@@ -148,7 +148,7 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
         // SAFETY: blocks are disjoint parts of C; A and B are only read.
         unsafe {
             let (c, a, b) = if split_cols { (c.cols(start, size), a, b.cols(start, size)) } else { (c.rows(start, size), a.rows(start, size), b) };
-            if !(packed && packed_gemm::gemm(c, a, b, false, &mut Vec::new())) {
+            if !(packed && packed_gemm::gemm_kept_scratch(c, a, b)) {
                 gemm_seq(c, a, b, &mut Vec::new());
             }
         }
