@@ -165,39 +165,11 @@ unsafe fn transpose_f64(src: *const f64, rs: isize, m: usize, k: usize, dst: *mu
     transpose_edges(src, rs, m, k, m8, k8, dst);
 }
 
-/// The same for f32, in 8x8 blocks of 256-bit vectors (the classic `_MM_TRANSPOSE8_PS`).
+/// The same for f32: `transpose.rs`'s 8x8 register transposes (AVX2, which every AVX-512 CPU
+/// has).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline(never)]
 unsafe fn transpose_f32(src: *const f32, rs: isize, m: usize, k: usize, dst: *mut f32) {
-    use core::arch::x86_64::*;
-    let (m8, k8) = (m - m % 8, k - k % 8);
-    for i0 in (0..m8).step_by(8) {
-        for p0 in (0..k8).step_by(8) {
-            let row = |x: usize| src.offset((i0 + x) as isize * rs).add(p0);
-            let (r0, r1, r2, r3) = (_mm256_loadu_ps(row(0)), _mm256_loadu_ps(row(1)), _mm256_loadu_ps(row(2)), _mm256_loadu_ps(row(3)));
-            let (r4, r5, r6, r7) = (_mm256_loadu_ps(row(4)), _mm256_loadu_ps(row(5)), _mm256_loadu_ps(row(6)), _mm256_loadu_ps(row(7)));
-            let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
-            let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
-            let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
-            let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
-            // rows 0-3 of columns c | c + 4 in each 128-bit half
-            let (s0, s1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
-            let (s2, s3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
-            let (s4, s5) = (_mm256_shuffle_ps::<0x44>(t4, t6), _mm256_shuffle_ps::<0xEE>(t4, t6));
-            let (s6, s7) = (_mm256_shuffle_ps::<0x44>(t5, t7), _mm256_shuffle_ps::<0xEE>(t5, t7));
-            let col = |c: usize| dst.add((p0 + c) * m + i0);
-            _mm256_storeu_ps(col(0), _mm256_permute2f128_ps::<0x20>(s0, s4));
-            _mm256_storeu_ps(col(1), _mm256_permute2f128_ps::<0x20>(s1, s5));
-            _mm256_storeu_ps(col(2), _mm256_permute2f128_ps::<0x20>(s2, s6));
-            _mm256_storeu_ps(col(3), _mm256_permute2f128_ps::<0x20>(s3, s7));
-            _mm256_storeu_ps(col(4), _mm256_permute2f128_ps::<0x31>(s0, s4));
-            _mm256_storeu_ps(col(5), _mm256_permute2f128_ps::<0x31>(s1, s5));
-            _mm256_storeu_ps(col(6), _mm256_permute2f128_ps::<0x31>(s2, s6));
-            _mm256_storeu_ps(col(7), _mm256_permute2f128_ps::<0x31>(s3, s7));
-        }
-    }
-    transpose_edges(src, rs, m, k, m8, k8, dst);
+    crate::transpose::transpose(src, rs, m, k, dst, m as isize);
 }
 
 /// The rows from `m8` on (every column) and the columns from `k8` on (rows before `m8`), one
