@@ -142,39 +142,6 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: 
     }
 }
 
-thread_local! {
-    static KEPT_SCRATCH_F64: core::cell::RefCell<Vec<f64>> = const { core::cell::RefCell::new(Vec::new()) };
-    static KEPT_SCRATCH_F32: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
-}
-
-/// [`gemm`] with this thread's kept packing buffers (at most `(MC + NC) KC` elements a thread,
-/// 8.5 MB for f64). Why: a buffer allocated per call was, after a few hundred calls, handed
-/// back to the system by glibc and faulted in afresh every call: a 256³ f64 product in a loop
-/// went from 1 page fault a call to 210 and from 0.52 to 0.9-1.05 ms (session 18). A nested
-/// call on the same thread (none today) would get a buffer of its own.
-///
-/// # Safety
-/// As [`gemm`].
-pub(crate) unsafe fn gemm_kept_scratch<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>) -> bool {
-    with_kept_scratch::<T, _>(|scratch| gemm(c, a, b, false, scratch))
-}
-
-/// Runs `f` with this thread's kept scratch for `T` (f32 or f64), or a fresh one if it is in use.
-fn with_kept_scratch<T: Real, R>(f: impl FnOnce(&mut Vec<T>) -> R) -> R {
-    fn run<U, T, R>(kept: &'static std::thread::LocalKey<core::cell::RefCell<Vec<U>>>, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
-        kept.with(|cell| match cell.try_borrow_mut() {
-            // SAFETY: the caller picked `kept` by T's size, and `Real` is f32 or f64, so U is T.
-            Ok(mut v) => f(unsafe { &mut *(&mut *v as *mut Vec<U> as *mut Vec<T>) }),
-            Err(_) => f(&mut Vec::new()),
-        })
-    }
-    if core::mem::size_of::<T>() == 8 {
-        run(&KEPT_SCRATCH_F64, f)
-    } else {
-        run(&KEPT_SCRATCH_F32, f)
-    }
-}
-
 /// [`gemm`] with the block sizes `[mc, kc, nc]` given (tests use small ones to reach every edge).
 /// With `packed_a`, `a`'s blocks were packed beforehand by [`pack_all_a`] with the same blocks
 /// (for all of `a`'s rows; `c` and `b` may be a block of columns of the whole product).
@@ -346,7 +313,7 @@ unsafe fn shared_a<T: Tile>(c: Mat<T>, a: Mat<T>, b: Mat<T>, blocks: [usize; 3],
         let w = width.min(n - j0);
         let cols = |x: Mat<T>| Mat { ptr: x.ptr.offset(j0 as isize * x.cs), cols: w, ..x };
         // SAFETY: each task writes its own columns of c; the shared copy of a is only read.
-        let done = with_kept_scratch::<T, _>(|scratch| unsafe { blocked::<T>(cols(c), a, cols(b), false, blocks, Some(all_addr as *const T), scratch) });
+        let done = crate::gemm::with_kept_scratch::<T, _>(|scratch| unsafe { blocked::<T>(cols(c), a, cols(b), false, blocks, Some(all_addr as *const T), scratch) });
         if !done {
             failed.store(true, core::sync::atomic::Ordering::Relaxed);
         }

@@ -73,7 +73,7 @@ pub(crate) fn sum_lanes<T: Real>(acc: &mut [T], lanes: usize) -> T {
 
 /// `y += alpha x`
 #[inline(always)]
-fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
+pub(crate) fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi = *yi + alpha * *xi;
     }

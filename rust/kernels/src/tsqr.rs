@@ -21,7 +21,7 @@ use faer::dyn_stack::MemStack;
 use faer::linalg::householder;
 use faer::linalg::qr::no_pivoting::factor as fqr;
 use faer::reborrow::{Reborrow, ReborrowMut};
-use crate::svd_small::{dot, householder};
+use crate::svd_small::{axpy, dot, householder};
 use faer::{Conj, Mat, MatMut, MatRef};
 
 /// At most this many row blocks: on the 2-core machine four balance the two threads, and every
@@ -340,9 +340,7 @@ fn merge_panel<T: Real>(top: &mut [T], bot: &mut [T], t: &mut [T], s: &mut [T], 
             let col = &mut tail[(c - j - 1) * n..(c - j - 1) * n + j + 1];
             let f = T::ZERO - tau * (top[c * n + j] + dot(v, col));
             top[c * n + j] = top[c * n + j] + f;
-            for (x, vi) in col.iter_mut().zip(v.iter()) {
-                *x = *x + f * *vi;
-            }
+            axpy(f, v, col);
         }
     }
     // T (LAPACK's dlarft, forward, columnwise): T[..i, i] = -tau_i T[..i, ..i] V[.., ..i]^T v_i,
