@@ -9,6 +9,8 @@ are LAPACK's, ours follow DESIGN.md's convention, which is checked on its own).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -215,6 +217,23 @@ def test_svd_non_finite(fn, bad):
     with pytest.raises(fl.LinAlgError) as info:
         fn(a[1], check_finite=False)
     assert isinstance(info.value, np.linalg.LinAlgError)
+
+
+@pytest.mark.parametrize("fn", [partial(fl.svd, full_matrices=False), fl.svdvals], ids=["svd", "svdvals"])
+@pytest.mark.parametrize("shape", [(3000, 40), (40, 3000)], ids=["tall", "wide"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_svd_non_finite_on_the_tsqr_path(fn, shape, order):
+    """Tall and wide single matrices (here 4 row blocks) go through TSQR when the vectors are
+    thin, and its block copies do the finiteness check: a NaN or inf in any block (the last rows or columns here) is still reported, and
+    with check_finite=False is a LinAlgError, never values."""
+    for bad in (np.nan, np.inf):
+        a = np.asarray(np.random.default_rng(1).standard_normal(shape), order=order)
+        a[-1, -1] = bad
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            fn(a)
+        with pytest.raises(fl.LinAlgError):
+            fn(a, check_finite=False)
+        assert np.isnan(a[-1, -1]) == np.isnan(bad)  # the input is untouched
 
 
 def test_svd_bad_input():

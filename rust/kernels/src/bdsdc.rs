@@ -36,7 +36,7 @@
 //! merge the roots, the vectors and the products run in FIXED pieces through [`Par::for_each`],
 //! so any thread count computes the same bits.
 
-use crate::gemm::{gemm_seq_kept, Mat as GMat};
+use crate::gemm::{gemm_seq_with, Mat as GMat};
 use crate::scalar::{copysign, hyp, Real};
 use crate::secular::{eps, max};
 use crate::secular_sv::lasd4;
@@ -483,26 +483,26 @@ unsafe fn merge<T: Real>(d: &mut [T], alpha: T, beta: T, nl: usize, sqre: bool, 
                     let c = GMat { ptr: unp.get().add(c0 * ldu), rows: nl, cols: w, rs: 1, cs: ldu as isize };
                     let a = GMat { ptr: u2lp.get(), rows: nl, cols: k1 + k3, rs: 1, cs: nl as isize };
                     let bb = GMat { ptr: qlp.get().add(c0 * k + 1), rows: k1 + k3, cols: w, rs: 1, cs: k as isize };
-                    gemm_seq_kept(c, a, bb, false);
+                    gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 1 if nr > 0 && k3 + k2 > 0 => {
                     let c = GMat { ptr: unp.get().add(c0 * ldu + nl + 1), rows: nr, cols: w, rs: 1, cs: ldu as isize };
                     let a = GMat { ptr: u2rp.get(), rows: nr, cols: k3 + k2, rs: 1, cs: nr as isize };
                     let bb = GMat { ptr: qlp.get().add(c0 * k + 1 + k1), rows: k3 + k2, cols: w, rs: 1, cs: k as isize };
-                    gemm_seq_kept(c, a, bb, false);
+                    gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 2 => {
                     // rows c0..c0 + w of vn, left columns
                     let c = GMat { ptr: vnp.get().add(c0), rows: w, cols: ml, rs: 1, cs: ldvt as isize };
                     let a = GMat { ptr: qvp.get().add(c0), rows: w, cols: kl, rs: 1, cs: k as isize };
                     let bb = GMat { ptr: vlp.get(), rows: kl, cols: ml, rs: 1, cs: kl as isize };
-                    gemm_seq_kept(c, a, bb, false);
+                    gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 3 => {
                     let c = GMat { ptr: vnp.get().add(ml * ldvt + c0), rows: w, cols: mr, rs: 1, cs: ldvt as isize };
                     let a = GMat { ptr: qvp.get().add(k1 * k + c0), rows: w, cols: kr, rs: 1, cs: k as isize };
                     let bb = GMat { ptr: vrp.get(), rows: kr, cols: mr, rs: 1, cs: kr as isize };
-                    gemm_seq_kept(c, a, bb, false);
+                    gemm_seq_with(c, a, bb, false, &mut Vec::new());
                 }
                 _ => {}
             }

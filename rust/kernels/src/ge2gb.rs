@@ -27,7 +27,7 @@
 //! factors the next panel while the other threads finish the update, and fusing the right
 //! update's rank-b part with the next left update per column block.
 
-use crate::gemm::{gemm_seq_kept, gemm_seq_with, Mat};
+use crate::gemm::{gemm_seq_with, Mat};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
 use crate::svd_small::{dot, householder};
@@ -102,7 +102,7 @@ fn form_vt<T: Real>(p: &mut [T], rows: usize, nr: usize, tau: &[T], tn: &mut [T]
         let v = Mat { ptr: p.as_mut_ptr(), rows, cols: nr, rs: 1, cs: rows as isize };
         let vt = Mat { ptr: p.as_mut_ptr(), rows: nr, cols: rows, rs: rows as isize, cs: 1 };
         let sm = Mat { ptr: s.as_mut_ptr(), rows: nr, cols: nr, rs: 1, cs: nr as isize };
-        gemm_seq_kept(sm, vt, v, false);
+        gemm_seq_with(sm, vt, v, false, &mut Vec::new());
     }
     // T[0..i, i] = -tau_i T[0..i, 0..i] S[0..i, i]; stored negated: tn = -T
     for i in 0..nr {
@@ -251,7 +251,7 @@ pub(crate) fn dense_to_band<T: Real>(a: &mut [T], m: usize, n: usize, lda: usize
                     let c = Mat { ptr: ap.get().add((k1 + c0) * lda + k1), rows: mr2, cols: w, rs: 1, cs: lda as isize };
                     let w1m = Mat { ptr: wp.get(), rows: mr2, cols: nr, rs: 1, cs: mr2 as isize };
                     let ytm = Mat { ptr: ytp.get().add(c0 * nr), rows: nr, cols: w, rs: 1, cs: nr as isize };
-                    gemm_seq_kept(c, w1m, ytm, true);
+                    gemm_seq_with(c, w1m, ytm, true, &mut Vec::new());
                 }
             });
         }
@@ -442,9 +442,9 @@ mod tests {
                 let w1m = Mat { ptr: w1.as_mut_ptr(), rows: b, cols: nc, rs: 1, cs: b as isize };
                 let (rs, cs) = if transpose { (1, b as isize) } else { (b as isize, 1) };
                 let tnt = Mat { ptr: tn.as_mut_ptr(), rows: b, cols: b, rs, cs };
-                gemm_seq_kept(w0m, vtm, cm, false);
-                gemm_seq_kept(w1m, tnt, w0m, false);
-                gemm_seq_kept(cm, vm, w1m, true);
+                gemm_seq_with(w0m, vtm, cm, false, &mut Vec::new());
+                gemm_seq_with(w1m, tnt, w0m, false, &mut Vec::new());
+                gemm_seq_with(cm, vm, w1m, true, &mut Vec::new());
             }
             let below = (0..b).flat_map(|j| (j + 1..m).map(move |i| (i, j))).fold(0.0f64, |e, (i, j)| e.max(c[i + j * m].abs()));
             if transpose {

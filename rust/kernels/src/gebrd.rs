@@ -978,7 +978,7 @@ mod tests {
                     let gm = Mat { ptr: g.as_mut_ptr(), rows: n, cols: n, rs: 1, cs: n as isize };
                     let am = Mat { ptr: c0.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
                     let bm = Mat { ptr: c.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
-                    crate::gemm::gemm_seq_kept(gm, am, bm, false);
+                    gemm_seq_with(gm, am, bm, false, &mut Vec::new());
                 }
                 cg = cg.min((now() - t) * 1e3);
             }

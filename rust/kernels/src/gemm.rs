@@ -126,7 +126,7 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
     let (m, n) = (c.rows, c.cols);
     let threads = par.num_threads();
     if threads <= 1 || !worth_splitting::<T>(m, n, k) {
-        gemm_seq_kept(c, a, b, false);
+        with_kept_scratch::<T, _>(|scratch| gemm_seq(c, a, b, scratch));
         return;
     }
     // large products on AVX2: the packed kernel with A packed once for all threads
@@ -157,10 +157,14 @@ pub(crate) unsafe fn gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, par: Par) {
     });
 }
 
-/// The most scratch, in bytes, a thread keeps between products (the packed kernel's buffers
-/// are at most `(MC + NC) KC` elements, 8.5 MB for f64; a band of a wide `B` packed for faer can
-/// be larger, and is freed after its product rather than held for the thread's life).
-const KEPT_SCRATCH_MAX_BYTES: usize = 16 << 20;
+/// The most scratch, in bytes, a thread keeps between products: what a thread keeps adds to the
+/// memory of every later call, and only medium products lose much to a fresh allocation (a 256³
+/// f64 product needs ~1 MB; the largest packed products up to `(MC + NC) KC` elements, 8.5 MB
+/// for f64). Only `gemm` (matmul and the kernels' large products on the pool) keeps scratch:
+/// kept by every product of the SVD's steps as well, on every thread they ran on, the buffers
+/// raised a 1000x1000 `svd`'s peak memory from 5.1 to 7.9-8.2 times the matrix
+/// (`tests/test_memory.py`), so those pass a scratch of their own.
+const KEPT_SCRATCH_MAX_BYTES: usize = 4 << 20;
 
 thread_local! {
     static KEPT_SCRATCH_F64: core::cell::RefCell<Vec<f64>> = const { core::cell::RefCell::new(Vec::new()) };
@@ -191,15 +195,6 @@ pub(crate) fn with_kept_scratch<T: Real, R>(f: impl FnOnce(&mut Vec<T>) -> R) ->
     } else {
         run(&KEPT_SCRATCH_F32, f)
     }
-}
-
-/// [`gemm_seq_with`] with this thread's kept scratch: for a caller that has no run of products
-/// to share a scratch vector across.
-///
-/// # Safety
-/// As [`gemm`].
-pub(crate) unsafe fn gemm_seq_kept<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) {
-    with_kept_scratch::<T, _>(|scratch| gemm_seq_with(c, a, b, accumulate, scratch))
 }
 
 /// `c = a @ b` on this thread. `scratch` holds a packed copy of `b` when one is needed; passing

@@ -20,7 +20,7 @@
 //! the lingering helper, so over repeated calls each core's L2 keeps its own slab.
 
 use crate::activations::{apply_rows, ActFloat, Activation};
-use crate::gemm::{gemm_seq_kept, Mat};
+use crate::gemm::{gemm_seq, Mat};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
 use crate::threads::Par;
@@ -140,7 +140,7 @@ pub(crate) unsafe fn row_product<T: Real>(
     } else {
         // neither rows nor columns contiguous: the general product, on this thread
         let a = Mat { ptr: x as *mut T, rows: 1, cols: k, rs: 0, cs: xs };
-        gemm_seq_kept(Mat { ptr: out, rows: 1, cols: n, rs: n as isize, cs: 1 }, a, w, false);
+        gemm_seq(Mat { ptr: out, rows: 1, cols: n, rs: n as isize, cs: 1 }, a, w, &mut Vec::new());
     }
     finish(out, n);
     if dcs != 1 {
@@ -288,7 +288,6 @@ mod tests {
     use super::*;
     use crate::testing::{data, naive_matmul};
     use crate::threads;
-    use crate::gemm::gemm_seq;
 
     /// Both kernels (rows and columns of w contiguous) and the general fallback, with and
     /// without the two-slab split, against the naive product; one and two threads give the

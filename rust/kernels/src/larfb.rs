@@ -19,7 +19,7 @@
 //! any thread count gives the same bits. The blocks (`qb`, `zb`) and the way `T` is built
 //! ([`TFactor`]) are the caller's: a caller that must keep its results bit for bit keeps its own.
 
-use crate::gemm::{copy_tiled, gemm_seq_kept, gemm_seq_with, Mat};
+use crate::gemm::{copy_tiled, gemm_seq_with, Mat};
 use crate::scalar::Real;
 use crate::strided::SendPtr;
 use crate::sytrd;
@@ -153,7 +153,7 @@ fn larft_gemm<T: Real>(v: &[T], rows: usize, nb: usize, tau: &[T], t: &mut [T], 
         let sm = Mat { ptr: s.as_mut_ptr(), rows: nb, cols: nb, rs: 1, cs: nb as isize };
         let vt = Mat { ptr: vp, rows: nb, cols: rows, rs: rows as isize, cs: 1 };
         let vm = Mat { ptr: vp, rows, cols: nb, rs: 1, cs: rows as isize };
-        gemm_seq_kept(sm, vt, vm, false);
+        gemm_seq_with(sm, vt, vm, false, &mut Vec::new());
     }
     t_recurrence(nb, tau, t, ldt, |r, c| s[c * nb + r]);
 }

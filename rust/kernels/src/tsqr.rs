@@ -47,9 +47,17 @@ fn col_major_copy<T: Real>(a: MatRef<'_, T>) -> Mat<T> {
     if a.row_stride().abs() <= a.col_stride().abs() {
         return a.to_owned();
     }
-    let mut out = Mat::<T>::zeros(a.nrows(), a.ncols());
-    // SAFETY: `out` has `a`'s shape and is a fresh matrix of its own.
-    unsafe { gemm::copy_tiled(gemm::Mat::of(a), gemm::Mat::of_mut(out.as_mut())) };
+    // not zeroed first: every element is written by the copy (zeroing 20 MB of blocks cost ~3%
+    // of a 10000x256 `svdvals`)
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut out = Mat::<T>::with_capacity(m, n);
+    let dst = gemm::Mat { ptr: out.as_ptr_mut(), rows: m, cols: n, rs: 1, cs: out.col_stride() };
+    // SAFETY: the capacity holds `m x n` elements at `dst`'s strides; the copy writes every
+    // one of them before `set_dims` makes them part of the matrix.
+    unsafe {
+        gemm::copy_tiled(gemm::Mat::of(a), dst);
+        out.set_dims(m, n);
+    }
     out
 }
 

@@ -3,7 +3,7 @@
 use crate::convert::{float_array, new_array, unbound, unbound_mut, view, view_mut, Float, FloatArray};
 use crate::errors::{run_interruptible, to_pyerr};
 use ferrolinalg_kernels::svd::{self, SvdOut};
-use ferrolinalg_kernels::{checks, threads, Error};
+use ferrolinalg_kernels::{threads, Error};
 use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -61,10 +61,7 @@ fn svd_typed<'py, T: Float>(
     let (av, mut sv) = unsafe { (unbound(&av), unbound_mut(&view_mut(&s))) };
     if !compute_uv {
         run_interruptible(py, cost, keep(&[a.as_any(), s.as_any()]), move || {
-            if check_finite {
-                checks::check_finite(&av, "a", pool.par())?;
-            }
-            svd::svd(&av, SvdOut { s: &mut sv, uv: None }, pool.par())
+            svd::svd(&av, SvdOut { s: &mut sv, uv: None }, check_finite, pool.par())
         })?;
         return Ok(s.into_any());
     }
@@ -74,10 +71,7 @@ fn svd_typed<'py, T: Float>(
     let vh = new_array::<T>(py, &with(&[kv, n]))?;
     let (mut uv, mut vhv) = unsafe { (unbound_mut(&view_mut(&u)), unbound_mut(&view_mut(&vh))) };
     run_interruptible(py, cost, keep(&[a.as_any(), s.as_any(), u.as_any(), vh.as_any()]), move || {
-        if check_finite {
-            checks::check_finite(&av, "a", pool.par())?;
-        }
-        svd::svd(&av, SvdOut { s: &mut sv, uv: Some((&mut uv, &mut vhv)) }, pool.par())
+        svd::svd(&av, SvdOut { s: &mut sv, uv: Some((&mut uv, &mut vhv)) }, check_finite, pool.par())
     })?;
     Ok(PyTuple::new(py, [u.into_any(), s.into_any(), vh.into_any()])?.into_any())
 }
