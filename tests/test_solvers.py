@@ -342,6 +342,21 @@ def test_non_finite_input(bad, n):
         fl.inv(batch)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_non_finite_input_large(order):
+    """A single large matrix is copied (and checked) in column blocks on the pool: a bad entry
+    in the first and in the last block is found, in either layout."""
+    n = 300
+    for where in [(1, 2), (n - 1, n - 3), (n - 3, n - 1)]:
+        a = np.asarray(np.eye(n) * 2, order=order)
+        a[where] = np.nan
+        for fn in (fl.inv, fl.det):
+            with pytest.raises(ValueError, match="infs or NaNs"):
+                fn(a)
+        with pytest.raises(ValueError, match="a must not contain"):
+            fl.solve(a, np.ones(n))
+
+
 def test_non_finite_values_propagate_without_check():
     a = np.array([[np.inf, 1.0], [1.0, 1.0]])
     assert not np.isfinite(fl.det(a, check_finite=False))
