@@ -534,27 +534,24 @@ impl<T: Real> Workspace<T> {
                     }
                 }
             });
-        } else {
-            // Column-major copy of A, or of A^T when A's rows are the contiguous direction (C
-            // order): that copy reads memory in order, where a transposing one would not (~8% of
-            // an n = 1000 inverse). The factors of A^T serve as well: A x = b is solved as
-            // (A^T)^T x = b, inv(A) = inv(A^T)^T, det(A) = det(A^T).
-            self.transposed = a.cs.unsigned_abs() < a.rs.unsigned_abs();
-            let (rs, cs) = if self.transposed { (a.cs, a.rs) } else { (a.rs, a.cs) };
-            let m = Mat { ptr: a.ptr, cols: n, rs, cs };
-            let finite = copy_columns(m, n, self.lu.as_mut_ptr(), check, par);
-            // SAFETY: the copy wrote all n * n elements (the capacity was reserved in `new`).
-            self.lu.set_len(n * n);
-            if !finite {
+            if check && !all_finite(&self.lu[..n * n]) {
                 return None;
             }
-        }
-        if self.is_small() && check && !all_finite(&self.lu[..n * n]) {
-            return None;
-        }
-        if self.is_small() {
             let (zero_pivot, odd) = by_order!(n, lu(&mut self.lu, &mut self.piv), lu_small(n, &mut self.lu, &mut self.piv));
             return Some(Factored { zero_pivot, odd });
+        }
+        // Column-major copy of A, or of A^T when A's rows are the contiguous direction (C
+        // order): that copy reads memory in order, where a transposing one would not (~8% of an
+        // n = 1000 inverse). The factors of A^T serve as well: A x = b is solved as (A^T)^T x = b,
+        // inv(A) = inv(A^T)^T, det(A) = det(A^T).
+        self.transposed = a.cs.unsigned_abs() < a.rs.unsigned_abs();
+        let (rs, cs) = if self.transposed { (a.cs, a.rs) } else { (a.rs, a.cs) };
+        let m = Mat { ptr: a.ptr, cols: n, rs, cs };
+        let finite = copy_columns(m, n, self.lu.as_mut_ptr(), check, par);
+        // SAFETY: the copy wrote all n * n elements (the capacity was reserved in `new`).
+        self.lu.set_len(n * n);
+        if !finite {
+            return None;
         }
         // SAFETY: `lu` holds n x n elements, column-major.
         let mat = faer::MatMut::from_raw_parts_mut(self.lu.as_mut_ptr(), n, n, 1, n as isize);

@@ -114,7 +114,8 @@ pub(crate) unsafe fn pack_rows<T: Real>(a: Mat<T>, scratch: &mut Vec<T>) -> Opti
         if core::mem::size_of::<T>() == 8 {
             transpose_f64(a.ptr as *const f64, a.rs, m, k, dst as *mut f64);
         } else {
-            transpose_f32(a.ptr as *const f32, a.rs, m, k, dst as *mut f32);
+            // `transpose.rs`'s 8x8 register transposes (AVX2, which every AVX-512 CPU has)
+            crate::transpose::transpose(a.ptr as *const T, a.rs, m, k, dst, m as isize);
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -163,13 +164,6 @@ unsafe fn transpose_f64(src: *const f64, rs: isize, m: usize, k: usize, dst: *mu
         }
     }
     transpose_edges(src, rs, m, k, m8, k8, dst);
-}
-
-/// The same for f32: `transpose.rs`'s 8x8 register transposes (AVX2, which every AVX-512 CPU
-/// has).
-#[cfg(target_arch = "x86_64")]
-unsafe fn transpose_f32(src: *const f32, rs: isize, m: usize, k: usize, dst: *mut f32) {
-    crate::transpose::transpose(src, rs, m, k, dst, m as isize);
 }
 
 /// The rows from `m8` on (every column) and the columns from `k8` on (rows before `m8`), one
