@@ -26,47 +26,15 @@
 
 use crate::gemm::Mat;
 use crate::scalar::Real;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Largest `m`, `n` and `k` the kernel takes.
 pub(crate) const SMALL_MAX: usize = 64;
 
-/// 0: not yet known, 1: the kernel runs, 2: it does not.
-static STATE: AtomicU8 = AtomicU8::new(0);
-
-/// Whether the kernel runs on this CPU (AVX-512F and FMA, and not disabled by
-/// `FERROLINALG_NO_AVX512`). Detected on the first call, then one relaxed load.
+/// Whether the kernel runs on this CPU: AVX-512F and FMA, and not disabled by
+/// `FERROLINALG_NO_AVX512` ([`crate::cpu::has_avx512`]).
 #[inline]
 pub(crate) fn available() -> bool {
-    match STATE.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => {
-            let yes = detect();
-            STATE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
-            yes
-        }
-    }
-}
-
-#[cold]
-fn detect() -> bool {
-    detect_with(std::env::var_os("FERROLINALG_NO_AVX512"))
-}
-
-/// [`detect`] given the value of `FERROLINALG_NO_AVX512`.
-fn detect_with(no_avx512: Option<std::ffi::OsString>) -> bool {
-    if no_avx512.is_some_and(|v| !v.is_empty() && v != "0") {
-        return false;
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::has_avx512()
 }
 
 /// `c = a @ b`, or `c += a @ b` if `accumulate`, for column-major `c` and `a` (`rs == 1`) and
@@ -453,16 +421,6 @@ mod tests {
         }
         check::<f64>();
         check::<f32>();
-    }
-
-    #[test]
-    fn the_environment_variable_turns_the_kernel_off() {
-        let cpu = detect_with(None);
-        assert_eq!(detect_with(Some("".into())), cpu);
-        assert_eq!(detect_with(Some("0".into())), cpu);
-        assert!(!detect_with(Some("1".into())));
-        assert!(!detect_with(Some("yes".into())));
-        assert_eq!(available(), detect());
     }
 
     #[test]
