@@ -1,7 +1,8 @@
 """The small-product kernel (rust/kernels/src/small_gemm.rs: AVX-512, every dimension up to 64)
 against ``numpy.matmul``: every size class around its vector widths and blocks, both dtypes, every
 layout of the operands and of ``out=``, batches, NaN and inf, 1 vs 2 threads bit-identical, and the
-path without the kernel (faer's GEMM, forced by ``FERROLINALG_NO_AVX512``) in a child process.
+path without the kernel (faer's GEMM, forced by ``FERROLINALG_NO_AVX512``, which also sends the
+packed kernel to its AVX2 tiles) in a child process.
 """
 
 from __future__ import annotations
@@ -205,14 +206,24 @@ for dt in (np.float32, np.float64):
     with fl.threads(2):
         two = fl.matmul(s, s)
     assert np.array_equal(one, two)
+    # the packed kernel's sizes (rust/kernels/src/packed_gemm.rs): AVX2 tiles when disabled
+    for m, k, n in ((130, 70, 50), (520, 300, 530)):
+        a = rng.standard_normal((m, k)).astype(dt)
+        b = rng.standard_normal((k, n)).astype(dt)
+        for va, vb in ((a, b), (np.asfortranarray(a), np.asfortranarray(b)), (a.T.copy().T, b[::-1][::-1])):
+            got = fl.matmul(va, vb)
+            ref = va.astype(np.float64) @ vb.astype(np.float64)
+            tol = 4 * np.finfo(dt).eps * k * (np.abs(va).astype(np.float64) @ np.abs(vb).astype(np.float64))
+            assert got.dtype == dt and np.all(np.abs(got - ref) <= tol), (dt, m, k, n)
 print("ok")
 """
 
 
 @pytest.mark.parametrize("disable", ["1", "0"])
 def test_path_without_avx512(disable):
-    """FERROLINALG_NO_AVX512=1 takes the products the kernel would take to faer's GEMM (the path
-    of CPUs without AVX-512): right values in every size class; "0" leaves the kernel on."""
+    """FERROLINALG_NO_AVX512=1 takes the products the kernel would take to faer's GEMM, and the
+    packed kernel's to its AVX2 tiles (the paths of CPUs without AVX-512): right values in every
+    size class; "0" leaves the AVX-512 kernels on."""
     env = dict(os.environ, FERROLINALG_NO_AVX512=disable)
     done = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

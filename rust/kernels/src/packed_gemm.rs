@@ -1,5 +1,6 @@
 //! A packed matrix product for large and medium operands on AVX2 + FMA CPUs (`C = A B` or `C += A B`, with
-//! `C` column-major), the way BLIS and OpenBLAS compute it.
+//! `C` column-major), the way BLIS and OpenBLAS compute it, with a register tile for AVX2 and one
+//! for AVX-512 ([`Kernel`]; the AVX-512 tile runs wherever the CPU has it).
 //!
 //! Why our own: on the AMD Zen 3 this project now runs on (AVX2, no AVX-512), faer's sequential
 //! product reached 31-39 GFLOP/s in f64 on one core where OpenBLAS reached ~40 (the FMA peak is
@@ -25,9 +26,9 @@
 //! `B`'s block is packed into panels of `NR` columns (row by row: `NR` values per step of the
 //! depth); for each block of [`Tile::MC`] rows of `A` in that depth, `A`'s block is packed into
 //! panels of `MR` rows (`MR` values per step, 64-byte aligned); then the register tile, an
-//! `MR x NR` block of `C` held in twelve vector registers for the whole depth, runs over every
-//! pair of panels: two vector loads of `A` and `NR` broadcasts of `B` feed twelve fused
-//! multiply-adds per step. `B`'s panel (12 KiB) stays in L1 while `A`'s block (192 KiB) streams
+//! `MR x NR` block of `C` held in vector registers for the whole depth (twelve with AVX2, 24 with
+//! AVX-512), runs over every pair of panels: two vector loads of `A` and `NR` broadcasts of `B`
+//! feed `2 NR` fused multiply-adds per step. `B`'s panel (12 KiB) stays in L1 while `A`'s block (192 KiB) streams
 //! from L2. A panel past `A`'s last row is zero-padded and its tile goes through a buffer; the
 //! last panel of `B`'s columns is zero-padded too, but its tile computes only the columns it has.
 //!
