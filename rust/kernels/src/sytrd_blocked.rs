@@ -220,7 +220,13 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
     let y = &mut y[..len];
     let mut acc = [[T::ZERO; L]; 4];
     let full = len / L * L;
-    {
+    // SAFETY: F (fused multiply-adds) is chosen only where the CPU has AVX2 and FMA ([`simd`]);
+    // every column, v and y hold `len >= full` values.
+    #[cfg(target_arch = "x86_64")]
+    let done = F && unsafe { symv4c_chunks_avx2::<T, L>([c0.as_ptr(), c1.as_ptr(), c2.as_ptr(), c3.as_ptr()], v.as_ptr(), y.as_mut_ptr(), vj, full, &mut acc) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
         let it = c0[..full]
             .chunks_exact(L)
             .zip(c1[..full].chunks_exact(L))
@@ -263,6 +269,52 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
         out[c] = a[0] + s[c];
     }
     out
+}
+
+/// The whole chunks of [`symv4c`] (`full` rows, a multiple of `L`) with explicit AVX2
+/// intrinsics, where `L` is one 256-bit vector of `T` (4 f64 or 8 f32): the same operations in
+/// the same order as the portable loop, so the same bits. Returns false (nothing done) for other
+/// `L`. LLVM vectorised the portable loop across the four columns instead of along them, with
+/// blends and unpacks in the hot loop: `symv_timing` f64 n = 512 / 1024, 34 / 178 us before.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA; `cols[c]`, `v`, `y` hold at least `full` values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn symv4c_chunks_avx2<T: Real, const L: usize>(cols: [*const T; 4], v: *const T, y: *mut T, vj: [T; 4], full: usize, acc: &mut [[T; L]; 4]) -> bool {
+    use core::arch::x86_64::*;
+    macro_rules! chunks {
+        ($t:ty, $lanes:expr, $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident) => {{
+            let c: [*const $t; 4] = core::array::from_fn(|i| cols[i] as *const $t);
+            let (v, y) = (v as *const $t, y as *mut $t);
+            let b: [_; 4] = core::array::from_fn(|i| $set1(core::mem::transmute_copy::<T, $t>(&vj[i])));
+            let (mut s0, mut s1, mut s2, mut s3) = ($zero(), $zero(), $zero(), $zero());
+            let mut i = 0;
+            while i < full {
+                let (a0, a1, a2, a3) = ($load(c[0].add(i)), $load(c[1].add(i)), $load(c[2].add(i)), $load(c[3].add(i)));
+                let vv = $load(v.add(i));
+                let yy = $fma(a3, b[3], $fma(a2, b[2], $fma(a1, b[1], $fma(a0, b[0], $load(y.add(i))))));
+                $store(y.add(i), yy);
+                s0 = $fma(a0, vv, s0);
+                s1 = $fma(a1, vv, s1);
+                s2 = $fma(a2, vv, s2);
+                s3 = $fma(a3, vv, s3);
+                i += $lanes;
+            }
+            for (dst, s) in acc.iter_mut().zip([s0, s1, s2, s3]) {
+                $store(dst.as_mut_ptr() as *mut $t, s);
+            }
+        }};
+    }
+    if core::mem::size_of::<T>() == 8 && L == 4 {
+        chunks!(f64, 4, _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd);
+        true
+    } else if core::mem::size_of::<T>() == 4 && L == 8 {
+        chunks!(f32, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps);
+        true
+    } else {
+        false
+    }
 }
 
 /// `y[c0..m] = ` the contributions of columns `c0..c1` of the lower triangle of the `m x m`
