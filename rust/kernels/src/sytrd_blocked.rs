@@ -275,7 +275,10 @@ fn symv4c<T: Real, const L: usize, const F: bool>(cols: [&[T]; 4], v: &[T], y: &
 /// intrinsics, where `L` is one 256-bit vector of `T` (4 f64 or 8 f32): the same operations in
 /// the same order as the portable loop, so the same bits. Returns false (nothing done) for other
 /// `L`. LLVM vectorised the portable loop across the four columns instead of along them, with
-/// blends and unpacks in the hot loop: `symv_timing` f64 n = 512 / 1024, 34 / 178 us before.
+/// blends and unpacks in the hot loop: `symv_timing` f64 n = 256 / 512 / 1024, 8.0 / 34.2 / 177
+/// us before, 5.6 / 23.6 / 153 so. The same intrinsics on 512-bit vectors (8 f64 lanes) were
+/// slower on the AVX-512 Xeon of session 20, 7.4 / 30.6 / 185 us: the columns are not 64-byte
+/// aligned, so every 512-bit load straddles two cache lines.
 ///
 /// # Safety
 /// The CPU has AVX2 and FMA; `cols[c]`, `v`, `y` hold at least `full` values.
