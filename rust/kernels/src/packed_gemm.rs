@@ -74,9 +74,18 @@ const FAR_MIN_ROWS: usize = 64;
 const FAR_STRIDE_BYTES: usize = 4096;
 
 /// Whether `c = a @ b` (`c` column-major) on one thread should run here ([`gemm`]).
+///
+/// With AVX-512, not for the far-strided `A` of [`FAR_MIN_ROWS`]: on the AVX-512 Xeon of
+/// session 20 (2 MiB of L2 a core, prefetchers that follow such an `A`), faer's AVX-512 product
+/// ran 64x256x64 with `A`'s columns 64 KiB apart in 0.72-0.86x this kernel's time (one core,
+/// `rotated_timing`, f32 / f64), and `einsum("ijk,kjl->il")` / `tensordot` on 64x128x256 took
+/// 0.86x / 0.76x the time through it (interleaved, whole calls). Medium products (from
+/// [`ONE_MIN_ROWS`] rows) stay here: faer was faster on one core alone (128³ f64 1.15x) but not
+/// in a batch on both cores, where operands come from memory (1000 products of 128² f64 took
+/// 1.05-1.07x the time through faer).
 pub(crate) fn worth_packing_one<T>(c: Mat<T>, a: Mat<T>) -> bool {
     let (m, n, k) = (c.rows, c.cols, a.cols);
-    let far = a.rs.unsigned_abs().max(a.cs.unsigned_abs()) * core::mem::size_of::<T>() >= FAR_STRIDE_BYTES;
+    let far = !crate::cpu::has_avx512() && a.rs.unsigned_abs().max(a.cs.unsigned_abs()) * core::mem::size_of::<T>() >= FAR_STRIDE_BYTES;
     (m >= ONE_MIN_ROWS || far && m >= FAR_MIN_ROWS) && n >= ONE_MIN_COLS && k >= ONE_MIN_COLS && crate::cpu::has_avx2_fma()
 }
 
