@@ -1136,7 +1136,8 @@ mod nb_timing {
             let a = crate::testing::symmetric(n, 9);
             let mut c = a.clone();
             let (mut d, mut e, mut tau) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-            let nbs = [8usize, 16, 24, 32];
+            // up to NB: the panel buffers are sized for it (`latrd_body` asserts nb <= NB)
+            let nbs = [4usize, 8, 12, NB];
             let mut best = [f64::INFINITY; 4];
             for _ in 0..3 {
                 for (k, &nb) in nbs.iter().enumerate() {
