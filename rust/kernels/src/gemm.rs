@@ -246,7 +246,7 @@ pub(crate) unsafe fn gemm_seq_with<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, acc
     // small products: our register-blocked kernel (see small_gemm.rs for why and the timings);
     // it reads B where it is and needs A column-major (packed here if it is not: a row-major A by
     // register transposes, anything else the general way)
-    if m.max(n).max(k) <= small_gemm::SMALL_MAX && c.rs == 1 && small_gemm::available() {
+    if m.max(n).max(k) <= small_gemm::SMALL_MAX && c.rs == 1 && crate::cpu::has_avx512() {
         let a = if a.rs == 1 {
             Some(a)
         } else {
@@ -293,7 +293,7 @@ unsafe fn faer_gemm<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) 
 /// the CPU has them (1024x1024 f64 on its own: 1.16 ms against 1.58 ms for the scalar tiles,
 /// `pack_timing`), anything else by [`pack_col_major`]. `None` if the scratch cannot be allocated.
 unsafe fn pack_b<T: Real>(b: Mat<T>, scratch: &mut Vec<T>) -> Option<Mat<T>> {
-    if b.cs == 1 && small_gemm::available() {
+    if b.cs == 1 && crate::cpu::has_avx512() {
         return small_gemm::pack_rows(b, scratch);
     }
     pack_col_major(b, scratch)

@@ -16,9 +16,9 @@
 //! calls, kept its 16 accumulators in a stack array and stored all of them on every step of the
 //! inner loop (16 vector stores per 16 FMAs: 2.5x slower).
 //!
-//! Used only where the CPU has AVX-512F and FMA (detected once, cached); elsewhere, or when the
-//! environment variable `FERROLINALG_NO_AVX512` is set to a non-empty value other than `0` (for
-//! testing that path), faer's kernel runs as before.
+//! Used only where the CPU has AVX-512F and FMA ([`crate::cpu::has_avx512`]: detected once,
+//! cached); elsewhere, or when the environment variable `FERROLINALG_NO_AVX512` is set to a
+//! non-empty value other than `0` (for testing that path), faer's kernel runs as before.
 //!
 //! Each entry of `C` is one chain of fused multiply-adds over `p = 0..k` in order, starting from
 //! zero, whatever the block it falls in, so results do not depend on how a product is cut
@@ -30,21 +30,14 @@ use crate::scalar::Real;
 /// Largest `m`, `n` and `k` the kernel takes.
 pub(crate) const SMALL_MAX: usize = 64;
 
-/// Whether the kernel runs on this CPU: AVX-512F and FMA, and not disabled by
-/// `FERROLINALG_NO_AVX512` ([`crate::cpu::has_avx512`]).
-#[inline]
-pub(crate) fn available() -> bool {
-    crate::cpu::has_avx512()
-}
-
 /// `c = a @ b`, or `c += a @ b` if `accumulate`, for column-major `c` and `a` (`rs == 1`) and
 /// `b` of any strides.
 ///
 /// # Safety
 /// The views are valid for their shapes, `c` does not overlap `a` or `b`, `c.rs == a.rs == 1`,
-/// and [`available`] returned true.
+/// and [`crate::cpu::has_avx512`] returned true.
 pub(crate) unsafe fn gemm_small<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumulate: bool) {
-    debug_assert!(c.rs == 1 && a.rs == 1 && available());
+    debug_assert!(c.rs == 1 && a.rs == 1 && crate::cpu::has_avx512());
     #[cfg(target_arch = "x86_64")]
     {
         // `Real` is f32 or f64: the size tells which, and the casts only rename the pointee type
@@ -68,7 +61,7 @@ pub(crate) unsafe fn gemm_small<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumu
 /// 1.17x (f32 64x64), 1.15x (f32 32x32) the time of the all-C-order one (was 1.4x, 1.6x, 1.5x).
 ///
 /// # Safety
-/// `a` is valid for its shape and [`available`] returned true.
+/// `a` is valid for its shape and [`crate::cpu::has_avx512`] returned true.
 pub(crate) unsafe fn pack_rows<T: Real>(a: Mat<T>, scratch: &mut Vec<T>) -> Option<Mat<T>> {
     if a.cs != 1 {
         return None;
@@ -377,14 +370,14 @@ mod tests {
 
     #[test]
     fn matches_plain_fma_chains_at_every_size_layout_and_form_f64() {
-        if available() {
+        if crate::cpu::has_avx512() {
             check_sizes::<f64>();
         }
     }
 
     #[test]
     fn matches_plain_fma_chains_at_every_size_layout_and_form_f32() {
-        if available() {
+        if crate::cpu::has_avx512() {
             check_sizes::<f32>();
         }
     }
@@ -393,7 +386,7 @@ mod tests {
     /// stride (f64 in 8x8 zmm blocks, f32 in 8x8 ymm blocks, edges element by element).
     #[test]
     fn pack_rows_transposes_exactly() {
-        if !available() {
+        if !crate::cpu::has_avx512() {
             return;
         }
         fn check<T: Real + core::fmt::Debug>() {
@@ -425,7 +418,7 @@ mod tests {
 
     #[test]
     fn nan_and_inf_propagate_as_in_ieee_arithmetic() {
-        if !available() {
+        if !crate::cpu::has_avx512() {
             return;
         }
         // (inf * 0 = nan; nan anywhere in a row of a or column of b gives nan; inf alone gives inf)
@@ -508,7 +501,7 @@ mod tests {
                 let bv = ArrayRef::from_slice(&b, &[n, n]);
                 crate::matmul::matmul(&av, &bv, &mut ArrayMut::from_slice(&mut c, &[n, n]), Par::SEQ).unwrap();
             });
-            let direct = if available() {
+            let direct = if crate::cpu::has_avx512() {
                 time(reps, &mut || {
                     let cm = Mat { ptr: c.as_mut_ptr(), rows: n, cols: n, rs: 1, cs: n as isize };
                     let am = Mat { ptr: a.as_ptr() as *mut f64, rows: n, cols: n, rs: 1, cs: n as isize };
