@@ -245,7 +245,12 @@ def test_svd_bad_input():
         fl.svd(np.ones((2, 2), complex))
 
 
-@pytest.mark.parametrize("shape", [(40, 16, 16), (6, 30, 12), (200, 150), (150, 200), (400, 50), (300, 300), (250, 600)], ids=str)
+@pytest.mark.parametrize(
+    "shape",
+    # single matrices from 24 to 96 run their QR iteration and their vectors on two threads
+    [(40, 16, 16), (6, 30, 12), (33, 33), (64, 64), (96, 80), (50, 90), (200, 150), (150, 200), (400, 50), (300, 300), (250, 600)],
+    ids=str,
+)
 def test_svd_threads_bit_identical(rng, restore_threads, shape):
     a = rng.standard_normal(shape)
     results = []

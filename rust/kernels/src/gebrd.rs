@@ -1019,7 +1019,7 @@ mod tests {
                 let t = now();
                 for _ in 0..reps {
                     wk[..n * n].copy_from_slice(&a);
-                    assert!(crate::svd_small::svd_small(&mut wk, &mut perm, n, n, false, n).is_some());
+                    assert!(crate::svd_small::svd_small(&mut wk, &mut perm, n, n, false, n, crate::threads::Par::SEQ).is_some());
                 }
                 t_old = t_old.min((now() - t) / reps as f64 * 1e3);
                 let t = now();

@@ -27,10 +27,13 @@ use crate::small_gemm;
 use crate::threads::Par;
 
 /// A product is split across threads only if its multiply-adds times its element size reach this
-/// (f32 n ≈ 100, f64 n ≈ 80 for square products, ~15 µs on one core). Measured with 2 threads:
-/// below it, two half-products running at once gained under 10% (f32 n=64: 0.92x, f64 n=64:
-/// 1.07x); above it, 1.2x to 1.9x.
-const SPLIT_MIN_WORK_BYTES: usize = 1 << 22;
+/// (f64 n ≈ 51, f32 n = 64 for square products, ~5 µs on one core). The lingering workers of
+/// threads.rs take a half within ~1 µs, so a split pays from a few microseconds of work up.
+/// Measured with 2 threads on the AVX-512 Xeon (session 21, split / one thread, in the time
+/// of a NumPy-style call): f64 n = 48 / 56 / 64 / 80: 0.96 / 0.88 / 0.73 / 0.76, f32 n = 56 / 64
+/// / 80: 0.96 / 0.96 / 0.89; n = 32 and 40 gained nothing. (Sessions before 21 split from 4 MiB,
+/// f64 n ≈ 80, measured with faer's kernel and a slower hand-off.)
+const SPLIT_MIN_WORK_BYTES: usize = 1 << 20;
 
 /// Whether an `m x k` by `k x n` product of `T`s is worth splitting across threads.
 pub(crate) fn worth_splitting<T>(m: usize, n: usize, k: usize) -> bool {

@@ -47,6 +47,7 @@ pub mod signs;
 pub mod strided;
 pub mod svd;
 mod svd_small;
+mod sweep_pipe;
 mod gebrd;
 mod ge2gb;
 mod gbbrd;

@@ -652,7 +652,7 @@ fn small_one<T: Real>(
         write_columns(&sd.right, nn, |k| k, &sign_small, small.rb_mut());
         return true;
     }
-    let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq) else {
+    let Some(out) = svd_small::svd_small(&mut work[..], &mut perm[..], mm, nn, vectors, kq, par) else {
         return false;
     };
     for (k, x) in out.s.iter().enumerate() {
@@ -821,7 +821,7 @@ mod tests {
             let mut perm = vec![0usize; n];
             let [t0] = crate::testing::interleaved_medians([&mut || {
                 wk[..n * n].copy_from_slice(&a0);
-                assert!(svd_small::svd_small(&mut wk, &mut perm, n, n, false, n).is_some());
+                assert!(svd_small::svd_small(&mut wk, &mut perm, n, n, false, n, Par::SEQ).is_some());
             }]);
             print!("n={n:5} unblocked+dqds {t0:7.3} gebrd {t1:8.3} ms, dqds {tq_:7.3} |");
             for b in list("FL_BANDS", &[16, 24, 32, 48]) {
@@ -1133,7 +1133,7 @@ mod crossover_timing {
                 let t = std::time::Instant::now();
                 for _ in 0..reps {
                     work[..n * n].copy_from_slice(&a);
-                    assert!(svd_small::svd_small(&mut work[..], &mut perm[..], n, n, true, n).is_some());
+                    assert!(svd_small::svd_small(&mut work[..], &mut perm[..], n, n, true, n, Par::SEQ).is_some());
                 }
                 ts = ts.min(t.elapsed().as_secs_f64() / reps as f64 * 1e6);
                 let t = std::time::Instant::now();

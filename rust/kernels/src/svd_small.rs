@@ -19,6 +19,8 @@
 //! for AVX-512 (and AVX2) and picked at run time ([`svd_small`]).
 
 use crate::scalar::{copysign, hyp, Real};
+use crate::sweep_pipe::{CloseOnDrop, Sweep, SweepPipe};
+use crate::threads::Par;
 
 /// Iterations allowed: `MAX_ITER * n^2` inner steps in all (LAPACK's `maxitr`).
 const MAX_ITER: usize = 6;
@@ -193,7 +195,7 @@ fn reflect<T: Real>(tau: T, vt: &[T], c: &mut [T]) {
 /// The scratch one decomposition of an `m x n` matrix needs, in elements of `T`.
 pub(crate) fn work_len(m: usize, n: usize, vectors: bool, full: bool) -> usize {
     let (mm, nn) = (m.max(n), m.min(n));
-    let vec_len = if vectors { mm * if full { mm } else { nn } + nn * nn + 4 * nn } else { dqds_work_len(nn) };
+    let vec_len = if vectors { mm * if full { mm } else { nn } + 2 * nn * nn + 4 * nn } else { dqds_work_len(nn) };
     mm * nn + 6 * nn + mm + 2 + vec_len
 }
 
@@ -481,69 +483,97 @@ fn lasv2<T: Real>(f: T, g: T, h: T) -> (T, T, T, T, T, T) {
 /// registers (`dlasr`'s 'V' pivot, applied strip by strip).
 #[inline(always)]
 fn rotate_rows<T: Real>(rows: &mut [T], len: usize, cs: &[T], sn: &[T], forward: bool) {
-    let nrot = cs.len();
-    if nrot == 0 || len == 0 {
+    if cs.is_empty() || len == 0 {
         return;
     }
+    // full strips, then narrower ones for the rest of the row (a 48-long row is a strip of 32
+    // and one of 16: a column at a time, the last 16 had cost as much as the first 32)
     let mut start = 0;
     while start < len {
-        let w = STRIP.min(len - start);
-        if w == STRIP {
-            let mut carry = [T::ZERO; STRIP];
-            if forward {
-                carry.copy_from_slice(&rows[start..start + STRIP]);
-                for k in 0..nrot {
-                    let (c, s) = (cs[k], sn[k]);
-                    let (lo, hi) = rows.split_at_mut((k + 1) * len);
-                    let x = &mut lo[k * len + start..k * len + start + STRIP];
-                    let y = &hi[start..start + STRIP];
-                    for l in 0..STRIP {
-                        let (xl, yl) = (carry[l], y[l]);
-                        x[l] = c * xl + s * yl;
-                        carry[l] = c * yl - s * xl;
-                    }
-                }
-                rows[nrot * len + start..nrot * len + start + STRIP].copy_from_slice(&carry);
-            } else {
-                carry.copy_from_slice(&rows[nrot * len + start..nrot * len + start + STRIP]);
-                for k in (0..nrot).rev() {
-                    let (c, s) = (cs[k], sn[k]);
-                    let (lo, hi) = rows.split_at_mut((k + 1) * len);
-                    let x = &lo[k * len + start..k * len + start + STRIP];
-                    let y = &mut hi[start..start + STRIP];
-                    for l in 0..STRIP {
-                        let (xl, yl) = (x[l], carry[l]);
-                        y[l] = c * yl - s * xl;
-                        carry[l] = c * xl + s * yl;
-                    }
-                }
-                rows[start..start + STRIP].copy_from_slice(&carry);
-            }
-        } else {
-            for j in start..start + w {
-                let ks: &mut dyn Iterator<Item = usize> =
-                    if forward { &mut (0..nrot) } else { &mut (0..nrot).rev() };
-                for k in ks {
-                    let (c, s) = (cs[k], sn[k]);
-                    let (xl, yl) = (rows[k * len + j], rows[(k + 1) * len + j]);
-                    rows[k * len + j] = c * xl + s * yl;
-                    rows[(k + 1) * len + j] = c * yl - s * xl;
-                }
-            }
-        }
-        start += w;
+        start += match len - start {
+            w if w >= STRIP => rotate_strip::<T, STRIP>(rows, len, start, cs, sn, forward),
+            w if w >= 16 => rotate_strip::<T, 16>(rows, len, start, cs, sn, forward),
+            w if w >= 8 => rotate_strip::<T, 8>(rows, len, start, cs, sn, forward),
+            w if w >= 4 => rotate_strip::<T, 4>(rows, len, start, cs, sn, forward),
+            _ => rotate_strip::<T, 1>(rows, len, start, cs, sn, forward),
+        };
     }
 }
 
+/// [`rotate_rows`] on columns `start..start + W`, the running row kept in registers; returns
+/// `W`. Every element sees the same operations in the same order whatever `W`.
+#[inline(always)]
+fn rotate_strip<T: Real, const W: usize>(rows: &mut [T], len: usize, start: usize, cs: &[T], sn: &[T], forward: bool) -> usize {
+    let nrot = cs.len();
+    let mut carry = [T::ZERO; W];
+    if forward {
+        carry.copy_from_slice(&rows[start..start + W]);
+        for k in 0..nrot {
+            let (c, s) = (cs[k], sn[k]);
+            let (lo, hi) = rows.split_at_mut((k + 1) * len);
+            let x = &mut lo[k * len + start..k * len + start + W];
+            let y = &hi[start..start + W];
+            for l in 0..W {
+                let (xl, yl) = (carry[l], y[l]);
+                x[l] = c * xl + s * yl;
+                carry[l] = c * yl - s * xl;
+            }
+        }
+        rows[nrot * len + start..nrot * len + start + W].copy_from_slice(&carry);
+    } else {
+        carry.copy_from_slice(&rows[nrot * len + start..nrot * len + start + W]);
+        for k in (0..nrot).rev() {
+            let (c, s) = (cs[k], sn[k]);
+            let (lo, hi) = rows.split_at_mut((k + 1) * len);
+            let x = &lo[k * len + start..k * len + start + W];
+            let y = &mut hi[start..start + W];
+            for l in 0..W {
+                let (xl, yl) = (x[l], carry[l]);
+                y[l] = c * yl - s * xl;
+                carry[l] = c * xl + s * yl;
+            }
+        }
+        rows[start..start + W].copy_from_slice(&carry);
+    }
+    W
+}
+
 /// The vectors the bidiagonal QR rotates: `ut` rows (length `lu`) are the left vectors, `vt`
-/// rows (length `lv`) the right ones; `cs`/`sn` are scratch of `2 n` each.
-pub(crate) struct Vecs<'a, T> {
-    ut: &'a mut [T],
-    lu: usize,
-    vt: &'a mut [T],
-    lv: usize,
+/// rows (length `lv`) the right ones; or a [`SweepPipe`] that carries the rotations to a second
+/// thread which applies them. `cs`/`sn` are scratch of `2 n` each.
+pub(crate) struct Vecs<'a, T: Real> {
+    target: Target<'a, T>,
     cs: &'a mut [T],
     sn: &'a mut [T],
+}
+
+enum Target<'a, T: Real> {
+    Rows { ut: &'a mut [T], lu: usize, vt: &'a mut [T], lv: usize },
+    Pipe(&'a SweepPipe<T>),
+}
+
+impl<T: Real> Vecs<'_, T> {
+    /// The rotations of a sweep on rows `lo..=lo + nrot` (the right vectors' in
+    /// `cs/sn[..nrot]`, the left vectors' in `cs/sn[n..n + nrot]`), applied or handed on.
+    #[inline(always)]
+    fn sweep(&mut self, sweep: Sweep, n: usize) {
+        let k = sweep.nrot;
+        let rot = [&self.cs[..k], &self.sn[..k], &self.cs[n..n + k], &self.sn[n..n + k]];
+        match &mut self.target {
+            Target::Rows { ut, lu, vt, lv } => apply_sweep(ut, *lu, vt, *lv, sweep, rot),
+            // SAFETY: bdsqr, the pipe's only producer, is the only caller
+            Target::Pipe(pipe) => unsafe { pipe.push(sweep, rot) },
+        }
+    }
+}
+
+/// Applies a sweep's rotations (`[cr, sr, cl, sl]`) to the rows of the right (`vt`) and left
+/// (`ut`) vectors.
+#[inline(always)]
+fn apply_sweep<T: Real>(ut: &mut [T], lu: usize, vt: &mut [T], lv: usize, sweep: Sweep, rot: [&[T]; 4]) {
+    let (lo, hi) = (sweep.lo, sweep.lo + sweep.nrot);
+    rotate_rows(&mut vt[lo * lv..(hi + 1) * lv], lv, rot[0], rot[1], sweep.forward);
+    rotate_rows(&mut ut[lo * lu..(hi + 1) * lu], lu, rot[2], rot[3], sweep.forward);
 }
 
 /// Singular values of the upper bidiagonal (`d`, `e[..n-1]`) by implicit QR (`dbdsqr`), the
@@ -610,8 +640,8 @@ pub(crate) fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_,
             e[lo] = T::ZERO;
             d[hi] = sigmn;
             if let Some(v) = vecs.as_mut() {
-                rotate_rows(&mut v.vt[lo * v.lv..(hi + 1) * v.lv], v.lv, &[cosr], &[sinr], true);
-                rotate_rows(&mut v.ut[lo * v.lu..(hi + 1) * v.lu], v.lu, &[cosl], &[sinl], true);
+                (v.cs[0], v.sn[0], v.cs[n], v.sn[n]) = (cosr, sinr, cosl, sinl);
+                v.sweep(Sweep { lo, nrot: 1, forward: true }, n);
             }
             if lo == 0 {
                 break;
@@ -784,9 +814,7 @@ pub(crate) fn bdsqr<T: Real>(d: &mut [T], e: &mut [T], mut vecs: Option<Vecs<'_,
             }
         }
         if let Some(v) = vecs.as_mut() {
-            let fwd = idir == 1;
-            rotate_rows(&mut v.vt[lo * v.lv..(hi + 1) * v.lv], v.lv, &v.cs[..nrot], &v.sn[..nrot], fwd);
-            rotate_rows(&mut v.ut[lo * v.lu..(hi + 1) * v.lu], v.lu, &v.cs[n..n + nrot], &v.sn[n..n + nrot], fwd);
+            v.sweep(Sweep { lo, nrot, forward: idir == 1 }, n);
         }
     }
     true
@@ -1268,9 +1296,108 @@ pub(crate) struct SmallOut<'w, T> {
     pub vecs: Option<(&'w [T], usize, &'w [T], usize, &'w [usize], &'w [T])>,
 }
 
+/// From this `n` up, an SVD with vectors given two threads runs its QR iteration on one and
+/// the work on the vectors on the other. Measured (`pipe_timing`, wall time, two threads / one):
+/// n = 16: 0.97-1.06 (the hand-off costs what it saves), 32: 0.90-0.94, 48: 0.76, 64: 0.70,
+/// 96: 0.67.
+const PIPE_MIN_N: usize = 24;
+
+/// Runs `body` compiled for the widest vector unit this CPU has (`body` and what it calls
+/// must be `#[inline(always)]` to be compiled so). For the tasks that `Par::join` runs through
+/// a function pointer, where the caller's target features do not reach.
+macro_rules! widest_isa {
+    ($(#[$doc:meta])* fn $name:ident($($p:ident: $t:ty),* $(,)?) -> $r:ty $body:block) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name<T: Real>($($p: $t),*) -> $r {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body<T: Real>($($p: $t),*) -> $r $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx512dq")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn wide<T: Real>($($p: $t),*) -> $r {
+                    body($($p),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn narrow<T: Real>($($p: $t),*) -> $r {
+                    body($($p),*)
+                }
+                if crate::cpu::has_avx512() {
+                    // SAFETY: the CPU has the features (checked just above).
+                    return unsafe { wide($($p),*) };
+                }
+                if crate::cpu::has_avx2_fma() {
+                    // SAFETY: as above.
+                    return unsafe { narrow($($p),*) };
+                }
+            }
+            body($($p),*)
+        }
+    };
+}
+
+/// A pointer handed from one task of `Par::join` to the other (see [`chase_into_pipe`]).
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+
+// SAFETY: only dereferenced under the sweep pipe's ordering (see `chase_into_pipe`).
+unsafe impl<T: Send> Send for SendPtr<T> {}
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so that closures capture the whole `SendPtr`).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+widest_isa! {
+    /// The producer of the two-thread path: forms `P` (`n x n` at `p`) from the right
+    /// reflectors, then runs the QR iteration with its rotations into `pipe`. `P` is written
+    /// before the first sweep is published (or the pipe closed), and the consumer touches it
+    /// only after receiving one, so the two never use `p` at once.
+    fn chase_into_pipe(
+        pv: &[T],
+        taup: &[T],
+        p: *mut T,
+        d: &mut [T],
+        e: &mut [T],
+        cs: &mut [T],
+        sn: &mut [T],
+        pipe: &SweepPipe<T>,
+    ) -> bool {
+        let _close = CloseOnDrop(pipe);
+        let n = d.len();
+        // SAFETY: `p` holds n n elements, not in use by the consumer yet (above)
+        form_p(pv, n, taup, unsafe { core::slice::from_raw_parts_mut(p, n * n) });
+        bdsqr(d, e, Some(Vecs { target: Target::Pipe(pipe), cs, sn }))
+    }
+}
+
+widest_isa! {
+    /// The consumer of the two-thread path: forms `Q` from the left reflectors, then applies
+    /// every sweep of the QR iteration to `Q` and `P` as it arrives.
+    fn rotate_vectors(a: &[T], m: usize, n: usize, tauq: &[T], q: &mut [T], kq: usize, p: *mut T, pipe: &SweepPipe<T>) -> () {
+        form_q(a, m, n, tauq, q, kq);
+        // SAFETY: the pipe's only consumer
+        let mut sweeps = unsafe { pipe.receiver() };
+        while let Some((sweep, rot)) = sweeps.next() {
+            // SAFETY: `p` (n n elements) is the producer's no longer once a sweep has arrived
+            // (see `chase_into_pipe`)
+            let p = unsafe { core::slice::from_raw_parts_mut(p, n * n) };
+            apply_sweep(q, m, p, n, sweep, rot);
+        }
+    }
+}
+
 /// The SVD of the column-major `m x n` matrix already copied into `work[..m n]` (`m >= n >= 1`,
 /// see [`work_len`]). With `vectors`, the left vectors are `kq` (n or m) rows of length m, the
-/// right ones n rows of length n. Returns `None` if the QR iteration did not converge.
+/// right ones n rows of length n; with two threads in `par` and `n >= PIPE_MIN_N`, the QR
+/// iteration and the work on the vectors run on one each (see [`chase_into_pipe`]). Returns
+/// `None` if the QR iteration did not converge.
 #[inline(always)]
 fn svd_small_impl<'w, T: Real>(
     work: &'w mut [T],
@@ -1279,6 +1406,7 @@ fn svd_small_impl<'w, T: Real>(
     n: usize,
     vectors: bool,
     kq: usize,
+    par: Par,
 ) -> Option<SmallOut<'w, T>> {
     let (a, rest) = work.split_at_mut(m * n);
     let (d, rest) = rest.split_at_mut(n);
@@ -1310,15 +1438,28 @@ fn svd_small_impl<'w, T: Real>(
     }
     let (q, rest) = rest.split_at_mut(m * kq);
     let (p, rest) = rest.split_at_mut(n * n);
+    let (pv, rest) = rest.split_at_mut(n * n);
     let (cs, rest) = rest.split_at_mut(2 * n);
     let (sn, _) = rest.split_at_mut(2 * n);
-    // the right reflectors go to `p`; P is formed from them into `q` (at least m n >= n n
-    // long, not needed yet) and moved to `p`; then Q is formed into `q`
-    bidiag(a, m, n, d, e, tauq, taup, Some(&mut *p), r, z);
-    form_p(p, n, taup, q);
-    p.copy_from_slice(&q[..n * n]);
-    form_q(a, m, n, tauq, q, kq);
-    let ok = bdsqr(d, &mut e[..n], Some(Vecs { ut: q, lu: m, vt: p, lv: n, cs, sn }));
+    // the right reflectors go to `pv`, then P and Q are formed from the reflectors
+    bidiag(a, m, n, d, e, tauq, taup, Some(&mut *pv), r, z);
+    let ok = if par.is_parallel() && n >= PIPE_MIN_N {
+        // two threads: this one forms P and runs the QR iteration, the other forms Q and applies
+        // the iteration's rotations to Q and P as they come (sweep_pipe.rs says why)
+        let pipe = SweepPipe::new(n);
+        let e = &mut e[..n];
+        let (a, tauq, taup, pv) = (&*a, &*tauq, &*taup, &*pv);
+        let p = SendPtr(p.as_mut_ptr());
+        par.join(
+            || chase_into_pipe(pv, taup, p.get(), d, e, cs, sn, &pipe),
+            || rotate_vectors(a, m, n, tauq, q, kq, p.get(), &pipe),
+        )
+        .0
+    } else {
+        form_p(pv, n, taup, p);
+        form_q(a, m, n, tauq, q, kq);
+        bdsqr(d, &mut e[..n], Some(Vecs { target: Target::Rows { ut: q, lu: m, vt: p, lv: n }, cs, sn }))
+    };
     if !ok {
         return None;
     }
@@ -1391,8 +1532,9 @@ unsafe fn svd_small_avx512<'w, T: Real>(
     n: usize,
     vectors: bool,
     kq: usize,
+    par: Par,
 ) -> Option<SmallOut<'w, T>> {
-    svd_small_impl(work, perm, m, n, vectors, kq)
+    svd_small_impl(work, perm, m, n, vectors, kq, par)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1404,8 +1546,9 @@ unsafe fn svd_small_avx2<'w, T: Real>(
     n: usize,
     vectors: bool,
     kq: usize,
+    par: Par,
 ) -> Option<SmallOut<'w, T>> {
-    svd_small_impl(work, perm, m, n, vectors, kq)
+    svd_small_impl(work, perm, m, n, vectors, kq, par)
 }
 
 /// The SVD of the column-major `m x n` matrix in `work[..m n]` (`m >= n >= 1`; `work` of
@@ -1419,6 +1562,7 @@ pub(crate) fn svd_small<'w, T: Real>(
     n: usize,
     vectors: bool,
     kq: usize,
+    par: Par,
 ) -> Option<SmallOut<'w, T>> {
     debug_assert!(m >= n && n >= 1 && work.len() >= work_len(m, n, vectors, kq == m && m != n));
     #[cfg(target_arch = "x86_64")]
@@ -1429,21 +1573,21 @@ pub(crate) fn svd_small<'w, T: Real>(
         // the AVX-512 one (AVX2 / AVX-512 = 1.06-1.09 at 64, 1.02 at 96). Same bits either way.
         if !vectors && crate::cpu::has_avx2_fma() {
             // SAFETY: the CPU has the features (checked just above).
-            return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq) };
+            return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq, par) };
         }
         if std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx512dq")
         {
             // SAFETY: the CPU has the features (checked just above).
-            return unsafe { svd_small_avx512(work, perm, m, n, vectors, kq) };
+            return unsafe { svd_small_avx512(work, perm, m, n, vectors, kq, par) };
         }
         if crate::cpu::has_avx2_fma() {
             // SAFETY: as above.
-            return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq) };
+            return unsafe { svd_small_avx2(work, perm, m, n, vectors, kq, par) };
         }
     }
-    svd_small_impl(work, perm, m, n, vectors, kq)
+    svd_small_impl(work, perm, m, n, vectors, kq, par)
 }
 
 #[cfg(test)]
@@ -1663,14 +1807,14 @@ mod tests {
                 for _ in 0..reps {
                     wk[..n * n].copy_from_slice(&a);
                     // SAFETY: the CPU has AVX-512 (checked above)
-                    assert!(unsafe { svd_small_avx512(&mut wk, &mut perm, n, n, vectors, n) }.is_some());
+                    assert!(unsafe { svd_small_avx512(&mut wk, &mut perm, n, n, vectors, n, Par::SEQ) }.is_some());
                 }
                 t5 = t5.min((now() - t) / reps as f64 * 1e6);
                 let t = now();
                 for _ in 0..reps {
                     wk[..n * n].copy_from_slice(&a);
                     // SAFETY: as above
-                    assert!(unsafe { svd_small_avx2(&mut wk, &mut perm, n, n, vectors, n) }.is_some());
+                    assert!(unsafe { svd_small_avx2(&mut wk, &mut perm, n, n, vectors, n, Par::SEQ) }.is_some());
                 }
                 t2 = t2.min((now() - t) / reps as f64 * 1e6);
             }
@@ -1678,13 +1822,96 @@ mod tests {
         }
     }
 
-    /// The AVX-512, AVX2 and baseline builds give the same bits (the dispatch may pick any).
+    /// Where the time of an SVD with vectors goes (`n x n`, one thread, this thread's CPU
+    /// time, best of 15; run with `--ignored --nocapture`): the bidiagonalization with the
+    /// right reflectors kept, forming `P` and `Q`, and the QR iteration rotating them.
+    #[test]
+    #[ignore]
+    fn vectors_phase_timing() {
+        #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f,avx512vl,avx512dq"))]
+        unsafe fn phases(a: &[f64], n: usize, wk: &mut [f64], t: &mut [f64; 4]) {
+            let now = crate::testing::thread_cpu_time;
+            let (w, rest) = wk.split_at_mut(n * n);
+            w.copy_from_slice(a);
+            let (d, rest) = rest.split_at_mut(n);
+            let (e, rest) = rest.split_at_mut(n);
+            let (tq, rest) = rest.split_at_mut(n);
+            let (tp, rest) = rest.split_at_mut(n);
+            let (r, rest) = rest.split_at_mut(n);
+            let (z, rest) = rest.split_at_mut(n + 2);
+            let (q, rest) = rest.split_at_mut(n * n);
+            let (p, rest) = rest.split_at_mut(n * n);
+            let (cs, rest) = rest.split_at_mut(2 * n);
+            let (sn, _) = rest.split_at_mut(2 * n);
+            let t0 = now();
+            bidiag(w, n, n, d, e, tq, tp, Some(&mut *p), r, z);
+            let t1 = now();
+            form_p(p, n, tp, q);
+            p.copy_from_slice(&q[..n * n]);
+            let t2 = now();
+            form_q(w, n, n, tq, q, n);
+            let t3 = now();
+            assert!(bdsqr(d, &mut e[..n], Some(Vecs { target: Target::Rows { ut: q, lu: n, vt: p, lv: n }, cs, sn })));
+            let t4 = now();
+            for (ti, x) in t.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
+                *ti = ti.min(x * 1e6);
+            }
+        }
+        if !std::arch::is_x86_feature_detected!("avx512f") || !std::arch::is_x86_feature_detected!("avx512dq") || !std::arch::is_x86_feature_detected!("avx512vl") {
+            return;
+        }
+        for &n in &[32usize, 48, 64, 96] {
+            let a = random_square(n);
+            let mut wk = vec![0.0; 4 * n * n + 12 * n + 2];
+            let mut t = [f64::INFINITY; 4];
+            for _ in 0..15 {
+                // SAFETY: the CPU has the features (checked above)
+                unsafe { phases(&a, n, &mut wk, &mut t) };
+            }
+            println!("n={n:4}: bidiag {:8.1}  form P {:8.1}  form Q {:8.1}  QR with vectors {:8.1} us", t[0], t[1], t[2], t[3]);
+        }
+    }
+
+    /// The SVD with vectors on one thread and on two (the sweep pipe), wall time, median of
+    /// interleaved repeats (run with `--ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn pipe_timing() {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        for &n in &[16usize, 32, 48, 64, 96] {
+            let a = random_square(n);
+            let reps = (2_000_000 / (n * n * n)).clamp(5, 2000);
+            let mut wk = vec![0.0; work_len(n, n, true, false)];
+            let mut perm = vec![0usize; n];
+            let mut t = [Vec::new(), Vec::new()];
+            for _ in 0..21 {
+                for (k, par) in [Par::SEQ, pool.par()].into_iter().enumerate() {
+                    let t0 = std::time::Instant::now();
+                    for _ in 0..reps {
+                        wk[..n * n].copy_from_slice(&a);
+                        assert!(svd_small(&mut wk, &mut perm, n, n, true, n, par).is_some());
+                    }
+                    t[k].push(t0.elapsed().as_secs_f64() / reps as f64 * 1e6);
+                }
+            }
+            for v in t.iter_mut() {
+                v.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            }
+            println!("n={n:4}: one thread {:8.1} us, two {:8.1} us, two/one {:.3}", t[0][10], t[1][10], t[1][10] / t[0][10]);
+        }
+    }
+
+    /// The AVX-512, AVX2 and baseline builds give the same bits (the dispatch may pick any),
+    /// and so does the two-thread path (sweep_pipe.rs), whether its second thread helps or not.
     #[test]
     fn builds_give_the_same_bits() {
         if !std::arch::is_x86_feature_detected!("avx512f") || !std::arch::is_x86_feature_detected!("avx512dq") || !std::arch::is_x86_feature_detected!("avx512vl") {
             return;
         }
-        for &(m, n) in &[(7usize, 7usize), (40, 33), (64, 64), (130, 100)] {
+        crate::threads::set_num_threads(2);
+        let pool = crate::threads::current();
+        for &(m, n) in &[(7usize, 7usize), (40, 33), (64, 64), (130, 100), (96, 96)] {
             let mut x = (m * 31 + n) as u64;
             let a: Vec<f64> = (0..m * n)
                 .map(|_| {
@@ -1694,15 +1921,44 @@ mod tests {
                 .collect();
             for vectors in [false, true] {
                 let mut outs = Vec::new();
-                for build in 0..3 {
+                for build in 0..5 {
                     let mut wk = vec![0.0; work_len(m, n, vectors, false)];
                     let mut perm = vec![0usize; n];
                     wk[..m * n].copy_from_slice(&a);
                     // SAFETY: the CPU has AVX-512 and AVX2 (checked above)
                     let out = match build {
-                        0 => unsafe { svd_small_avx512(&mut wk, &mut perm, m, n, vectors, n) },
-                        1 => unsafe { svd_small_avx2(&mut wk, &mut perm, m, n, vectors, n) },
-                        _ => svd_small_impl(&mut wk, &mut perm, m, n, vectors, n),
+                        0 => unsafe { svd_small_avx512(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ) },
+                        1 => unsafe { svd_small_avx2(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ) },
+                        2 => svd_small_impl(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ),
+                        // two threads, and two threads with the pool's only helper kept busy (so
+                        // that both tasks may run on this thread, the consumer last)
+                        3 => svd_small(&mut wk, &mut perm, m, n, vectors, n, pool.par()),
+                        _ => {
+                            let stop = std::sync::atomic::AtomicBool::new(false);
+                            std::thread::scope(|sc| {
+                                sc.spawn(|| {
+                                    pool.par().for_each(2, &|_| {
+                                        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                            std::hint::spin_loop();
+                                        }
+                                    })
+                                });
+                                std::thread::sleep(std::time::Duration::from_millis(2));
+                                let out = svd_small(&mut wk, &mut perm, m, n, vectors, n, pool.par()).map(|o| {
+                                    let mut all = o.s.to_vec();
+                                    if let Some((l, _, r, _, p, sg)) = o.vecs {
+                                        all.extend_from_slice(l);
+                                        all.extend_from_slice(r);
+                                        all.extend(p.iter().map(|&k| k as f64));
+                                        all.extend_from_slice(sg);
+                                    }
+                                    all
+                                });
+                                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                                outs.push(out.unwrap());
+                            });
+                            continue;
+                        }
                     }
                     .unwrap();
                     let mut all = out.s.to_vec();
@@ -1714,8 +1970,9 @@ mod tests {
                     }
                     outs.push(all);
                 }
-                assert_eq!(outs[0], outs[1], "{m}x{n} vectors={vectors}");
-                assert_eq!(outs[0], outs[2], "{m}x{n} vectors={vectors}");
+                for (build, out) in outs.iter().enumerate().skip(1) {
+                    assert_eq!(&outs[0], out, "{m}x{n} vectors={vectors} build {build}");
+                }
             }
         }
     }

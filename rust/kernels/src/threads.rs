@@ -344,6 +344,34 @@ impl<'a> Par<'a> {
         }
     }
 
+    /// Runs `a` and `b`, at once when the pool has a second thread, and returns both results.
+    /// `a` is claimed first: when both run on one thread (no helper free), `a` runs before `b`,
+    /// so `b` may wait for what `a` produces, never the other way round. A panic in either is
+    /// re-raised here after both finish.
+    pub fn join<A, B, RA, RB>(self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        let (a, b) = (Mutex::new(Some(a)), Mutex::new(Some(b)));
+        let (ra, rb) = (Mutex::new(None), Mutex::new(None));
+        self.for_each(2, &|t| {
+            if t == 0 {
+                let a = a.lock().unwrap_or_else(|p| p.into_inner()).take().expect("task 0 runs once");
+                *ra.lock().unwrap_or_else(|p| p.into_inner()) = Some(a());
+            } else {
+                let b = b.lock().unwrap_or_else(|p| p.into_inner()).take().expect("task 1 runs once");
+                *rb.lock().unwrap_or_else(|p| p.into_inner()) = Some(b());
+            }
+        });
+        fn take<R>(m: Mutex<Option<R>>) -> R {
+            m.into_inner().unwrap_or_else(|p| p.into_inner()).expect("both tasks ran")
+        }
+        (take(ra), take(rb))
+    }
+
     /// Runs a batch of `nbatch` independent items, each costing about `work_per_item` (any unit
     /// proportional to time, e.g. multiply-adds), as `f(start, count)` over contiguous ranges:
     /// on this thread alone when the whole batch is too small to gain from threads, else split
