@@ -40,15 +40,48 @@ pub(crate) unsafe fn gemm_small<T: Real>(c: Mat<T>, a: Mat<T>, b: Mat<T>, accumu
     debug_assert!(c.rs == 1 && a.rs == 1 && crate::cpu::has_avx512());
     #[cfg(target_arch = "x86_64")]
     {
+        let stream = STREAM.with(|s| s.get());
         // `Real` is f32 or f64: the size tells which, and the casts only rename the pointee type
         if core::mem::size_of::<T>() == 8 {
-            f64_avx512::gemm(c.cast(), a.cast(), b.cast(), accumulate)
+            f64_avx512::gemm(c.cast(), a.cast(), b.cast(), accumulate, stream)
         } else {
-            f32_avx512::gemm(c.cast(), a.cast(), b.cast(), accumulate)
+            f32_avx512::gemm(c.cast(), a.cast(), b.cast(), accumulate, stream)
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("gemm_small without AVX-512")
+}
+
+thread_local! {
+    /// Whether [`gemm_small`] writes `C` with non-temporal stores on this thread (set by
+    /// [`with_streaming_stores`]).
+    static STREAM: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// Runs `f` with [`gemm_small`]'s results written by non-temporal stores (where a whole aligned
+/// vector is written) if `on`, then fences them, so that they are ordered before anything this
+/// thread does next (such as signalling that its part of a batch is done).
+///
+/// Why: a stack of small products whose results add up to far more than the caches writes
+/// each result line once and reads it never again; an ordinary store first fetches the line
+/// from memory (a read for ownership), a third more memory traffic for a product bound by it.
+pub(crate) fn with_streaming_stores<R>(on: bool, f: impl FnOnce() -> R) -> R {
+    if !on {
+        return f();
+    }
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STREAM.with(|s| s.set(self.0));
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: sfence has no preconditions (SSE, part of x86_64's baseline)
+            unsafe {
+                core::arch::x86_64::_mm_sfence()
+            };
+        }
+    }
+    let _restore = Restore(STREAM.with(|s| s.replace(true)));
+    f()
 }
 
 /// A column-major copy of a row-major `a` (`cs == 1`) in `scratch`, for the kernel: 8x8 blocks
@@ -145,7 +178,7 @@ unsafe fn transpose_edges<T: Copy>(src: *const T, rs: isize, m: usize, k: usize,
 #[cfg(target_arch = "x86_64")]
 macro_rules! avx512_kernel {
     ($name:ident, $t:ty, $lanes:expr, $v:ty, $mask:ty,
-     $zero:ident, $loadz:ident, $storem:ident, $set1:ident, $fmadd:ident, $add:ident) => {
+     $zero:ident, $loadz:ident, $storem:ident, $set1:ident, $fmadd:ident, $add:ident, $stream:ident) => {
         mod $name {
             use crate::gemm::Mat;
             use core::arch::x86_64::*;
@@ -156,11 +189,11 @@ macro_rules! avx512_kernel {
             /// See [`super::gemm_small`].
             #[target_feature(enable = "avx512f,fma")]
             #[inline(never)]
-            pub(super) unsafe fn gemm(c: Mat<$t>, a: Mat<$t>, b: Mat<$t>, accumulate: bool) {
-                if accumulate {
-                    drive::<true>(c, a, b)
-                } else {
-                    drive::<false>(c, a, b)
+            pub(super) unsafe fn gemm(c: Mat<$t>, a: Mat<$t>, b: Mat<$t>, accumulate: bool, stream: bool) {
+                match (accumulate, stream) {
+                    (true, _) => drive::<true, false>(c, a, b),
+                    (false, false) => drive::<false, false>(c, a, b),
+                    (false, true) => drive::<false, true>(c, a, b),
                 }
             }
 
@@ -168,7 +201,7 @@ macro_rules! avx512_kernel {
             /// 3 + 2, not 4 + 1, so that no block is left with too few independent FMA chains).
             #[target_feature(enable = "avx512f,fma")]
             #[inline]
-            unsafe fn drive<const ACC: bool>(c: Mat<$t>, a: Mat<$t>, b: Mat<$t>) {
+            unsafe fn drive<const ACC: bool, const NT: bool>(c: Mat<$t>, a: Mat<$t>, b: Mat<$t>) {
                 let m = c.rows;
                 let nvec = m.div_ceil(L);
                 let nblocks = nvec.div_ceil(4);
@@ -180,10 +213,10 @@ macro_rules! avx512_kernel {
                     let nv = nvec / nblocks + usize::from(blk < nvec % nblocks);
                     let lm = if v0 + nv == nvec { last_mask } else { FULL };
                     match nv {
-                        4 => cols::<4, 4, ACC>(v0 * L, lm, c, a, b),
-                        3 => cols::<3, 4, ACC>(v0 * L, lm, c, a, b),
-                        2 => cols::<2, 8, ACC>(v0 * L, lm, c, a, b),
-                        _ => cols::<1, 8, ACC>(v0 * L, lm, c, a, b),
+                        4 => cols::<4, 4, ACC, NT>(v0 * L, lm, c, a, b),
+                        3 => cols::<3, 4, ACC, NT>(v0 * L, lm, c, a, b),
+                        2 => cols::<2, 8, ACC, NT>(v0 * L, lm, c, a, b),
+                        _ => cols::<1, 8, ACC, NT>(v0 * L, lm, c, a, b),
                     }
                     v0 += nv;
                 }
@@ -193,7 +226,7 @@ macro_rules! avx512_kernel {
             /// the remainder in tiles of 4, 2 and 1.
             #[target_feature(enable = "avx512f,fma")]
             #[inline]
-            unsafe fn cols<const MV: usize, const NR: usize, const ACC: bool>(
+            unsafe fn cols<const MV: usize, const NR: usize, const ACC: bool, const NT: bool>(
                 i0: usize,
                 lm: $mask,
                 c: Mat<$t>,
@@ -203,19 +236,19 @@ macro_rules! avx512_kernel {
                 let n = c.cols;
                 let mut j0 = 0;
                 while j0 + NR <= n {
-                    tile::<MV, NR, ACC>(i0, j0, lm, c, a, b);
+                    tile::<MV, NR, ACC, NT>(i0, j0, lm, c, a, b);
                     j0 += NR;
                 }
                 if NR > 4 && j0 + 4 <= n {
-                    tile::<MV, 4, ACC>(i0, j0, lm, c, a, b);
+                    tile::<MV, 4, ACC, NT>(i0, j0, lm, c, a, b);
                     j0 += 4;
                 }
                 if j0 + 2 <= n {
-                    tile::<MV, 2, ACC>(i0, j0, lm, c, a, b);
+                    tile::<MV, 2, ACC, NT>(i0, j0, lm, c, a, b);
                     j0 += 2;
                 }
                 if j0 < n {
-                    tile::<MV, 1, ACC>(i0, j0, lm, c, a, b);
+                    tile::<MV, 1, ACC, NT>(i0, j0, lm, c, a, b);
                 }
             }
 
@@ -223,7 +256,7 @@ macro_rules! avx512_kernel {
             /// registers over the whole inner dimension, then stored (or added) once.
             #[target_feature(enable = "avx512f,fma")]
             #[inline]
-            unsafe fn tile<const MV: usize, const NR: usize, const ACC: bool>(
+            unsafe fn tile<const MV: usize, const NR: usize, const ACC: bool, const NT: bool>(
                 i0: usize,
                 j0: usize,
                 lm: $mask,
@@ -257,7 +290,12 @@ macro_rules! avx512_kernel {
                         // SAFETY: rows i0.. of column j0 + j of `c`, masked past row m.
                         let p = cp.add(v * L);
                         let x = if ACC { $add($loadz(mask(v), p), x) } else { x };
-                        $storem(p, mask(v), x);
+                        if NT && mask(v) == FULL && (p as usize) % 64 == 0 {
+                            // a whole aligned vector: past the caches (see `with_streaming_stores`)
+                            $stream(p, x);
+                        } else {
+                            $storem(p, mask(v), x);
+                        }
                     }
                 }
             }
@@ -267,10 +305,10 @@ macro_rules! avx512_kernel {
 
 #[cfg(target_arch = "x86_64")]
 avx512_kernel!(f64_avx512, f64, 8, __m512d, u8,
-    _mm512_setzero_pd, _mm512_maskz_loadu_pd, _mm512_mask_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd);
+    _mm512_setzero_pd, _mm512_maskz_loadu_pd, _mm512_mask_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_stream_pd);
 #[cfg(target_arch = "x86_64")]
 avx512_kernel!(f32_avx512, f32, 16, __m512, u16,
-    _mm512_setzero_ps, _mm512_maskz_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps);
+    _mm512_setzero_ps, _mm512_maskz_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_stream_ps);
 
 #[cfg(test)]
 mod tests {
