@@ -19,6 +19,7 @@
 //! for AVX-512 (and AVX2) and picked at run time ([`svd_small`]).
 
 use crate::scalar::{copysign, hyp, Real};
+use crate::strided::SendPtr;
 use crate::sweep_pipe::{CloseOnDrop, Sweep, SweepPipe};
 use crate::threads::Par;
 
@@ -1339,21 +1340,6 @@ macro_rules! widest_isa {
     };
 }
 
-/// A pointer handed from one task of `Par::join` to the other (see [`chase_into_pipe`]).
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-
-// SAFETY: only dereferenced under the sweep pipe's ordering (see `chase_into_pipe`).
-unsafe impl<T: Send> Send for SendPtr<T> {}
-unsafe impl<T: Send> Sync for SendPtr<T> {}
-
-impl<T> SendPtr<T> {
-    /// The pointer (a method, so that closures capture the whole `SendPtr`).
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
-
 widest_isa! {
     /// The producer of the two-thread path: forms `P` (`n x n` at `p`) from the right
     /// reflectors, then runs the QR iteration with its rotations into `pipe`. `P` is written
@@ -1909,6 +1895,18 @@ mod tests {
         if !std::arch::is_x86_feature_detected!("avx512f") || !std::arch::is_x86_feature_detected!("avx512dq") || !std::arch::is_x86_feature_detected!("avx512vl") {
             return;
         }
+        // everything a run gives, as one list of numbers
+        fn flat(out: Option<SmallOut<'_, f64>>) -> Vec<f64> {
+            let out = out.unwrap();
+            let mut all = out.s.to_vec();
+            if let Some((l, _, r, _, p, sg)) = out.vecs {
+                all.extend_from_slice(l);
+                all.extend_from_slice(r);
+                all.extend(p.iter().map(|&k| k as f64));
+                all.extend_from_slice(sg);
+            }
+            all
+        }
         crate::threads::set_num_threads(2);
         let pool = crate::threads::current();
         for &(m, n) in &[(7usize, 7usize), (40, 33), (64, 64), (130, 100), (96, 96)] {
@@ -1927,12 +1925,12 @@ mod tests {
                     wk[..m * n].copy_from_slice(&a);
                     // SAFETY: the CPU has AVX-512 and AVX2 (checked above)
                     let out = match build {
-                        0 => unsafe { svd_small_avx512(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ) },
-                        1 => unsafe { svd_small_avx2(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ) },
-                        2 => svd_small_impl(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ),
+                        0 => flat(unsafe { svd_small_avx512(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ) }),
+                        1 => flat(unsafe { svd_small_avx2(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ) }),
+                        2 => flat(svd_small_impl(&mut wk, &mut perm, m, n, vectors, n, Par::SEQ)),
                         // two threads, and two threads with the pool's only helper kept busy (so
                         // that both tasks may run on this thread, the consumer last)
-                        3 => svd_small(&mut wk, &mut perm, m, n, vectors, n, pool.par()),
+                        3 => flat(svd_small(&mut wk, &mut perm, m, n, vectors, n, pool.par())),
                         _ => {
                             let stop = std::sync::atomic::AtomicBool::new(false);
                             std::thread::scope(|sc| {
@@ -1944,31 +1942,13 @@ mod tests {
                                     })
                                 });
                                 std::thread::sleep(std::time::Duration::from_millis(2));
-                                let out = svd_small(&mut wk, &mut perm, m, n, vectors, n, pool.par()).map(|o| {
-                                    let mut all = o.s.to_vec();
-                                    if let Some((l, _, r, _, p, sg)) = o.vecs {
-                                        all.extend_from_slice(l);
-                                        all.extend_from_slice(r);
-                                        all.extend(p.iter().map(|&k| k as f64));
-                                        all.extend_from_slice(sg);
-                                    }
-                                    all
-                                });
+                                let out = flat(svd_small(&mut wk, &mut perm, m, n, vectors, n, pool.par()));
                                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                                outs.push(out.unwrap());
-                            });
-                            continue;
+                                out
+                            })
                         }
-                    }
-                    .unwrap();
-                    let mut all = out.s.to_vec();
-                    if let Some((l, _, r, _, p, sg)) = out.vecs {
-                        all.extend_from_slice(l);
-                        all.extend_from_slice(r);
-                        all.extend(p.iter().map(|&k| k as f64));
-                        all.extend_from_slice(sg);
-                    }
-                    outs.push(all);
+                    };
+                    outs.push(out);
                 }
                 for (build, out) in outs.iter().enumerate().skip(1) {
                     assert_eq!(&outs[0], out, "{m}x{n} vectors={vectors} build {build}");

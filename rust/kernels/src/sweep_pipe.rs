@@ -35,7 +35,8 @@ pub(crate) struct Sweep {
 /// The pipe: room for `SLOTS` sweeps of up to `n - 1` rotations each (four numbers a rotation:
 /// the right vectors' cosine and sine, then the left vectors').
 pub(crate) struct SweepPipe<T> {
-    n: usize,
+    /// Numbers a slot holds: four per rotation, `4 n`.
+    per: usize,
     heads: Box<[UnsafeCell<Sweep>]>,
     rots: Box<[UnsafeCell<T>]>,
     /// Sweeps written to the ring (by the producer).
@@ -49,8 +50,8 @@ pub(crate) struct SweepPipe<T> {
     spill: UnsafeCell<Spill<T>>,
 }
 
+/// Non-empty once the producer has spilled, and from then on it takes every sweep.
 struct Spill<T> {
-    spilling: bool,
     heads: Vec<Sweep>,
     rots: Vec<T>,
 }
@@ -65,13 +66,13 @@ impl<T: Real> SweepPipe<T> {
     pub(crate) fn new(n: usize) -> Self {
         let per = 4 * n.max(1);
         SweepPipe {
-            n,
+            per,
             heads: (0..SLOTS).map(|_| UnsafeCell::new(Sweep { lo: 0, nrot: 0, forward: true })).collect(),
             rots: (0..SLOTS * per).map(|_| UnsafeCell::new(T::ZERO)).collect(),
             published: AtomicUsize::new(0),
             applied: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
-            spill: UnsafeCell::new(Spill { spilling: false, heads: Vec::new(), rots: Vec::new() }),
+            spill: UnsafeCell::new(Spill { heads: Vec::new(), rots: Vec::new() }),
         }
     }
 
@@ -82,13 +83,13 @@ impl<T: Real> SweepPipe<T> {
     /// Only one thread (the producer) calls `push` and `close`.
     #[inline(always)]
     pub(crate) unsafe fn push(&self, sweep: Sweep, rot: [&[T]; 4]) {
-        debug_assert!(sweep.nrot < self.n.max(2) && rot.iter().all(|r| r.len() == sweep.nrot));
+        debug_assert!(4 * sweep.nrot <= self.per && rot.iter().all(|r| r.len() == sweep.nrot));
         let spill = &mut *self.spill.get();
         let seq = self.published.load(Ordering::Relaxed);
-        if !spill.spilling && seq - self.applied.load(Ordering::Acquire) < SLOTS {
+        if spill.heads.is_empty() && seq - self.applied.load(Ordering::Acquire) < SLOTS {
             let slot = seq % SLOTS;
             *self.heads[slot].get() = sweep;
-            let per = 4 * self.n.max(1);
+            let per = self.per;
             for (part, r) in rot.iter().enumerate() {
                 for (i, x) in r.iter().enumerate() {
                     *self.rots[slot * per + part * sweep.nrot + i].get() = *x;
@@ -98,7 +99,6 @@ impl<T: Real> SweepPipe<T> {
         } else {
             // the consumer fell behind (or has not started): from here on every sweep goes to
             // the spill, so that the order is kept
-            spill.spilling = true;
             spill.heads.push(sweep);
             for r in rot {
                 spill.rots.extend_from_slice(r);
@@ -119,7 +119,7 @@ impl<T: Real> SweepPipe<T> {
     /// # Safety
     /// Only one thread (the consumer) takes a receiver, once.
     pub(crate) unsafe fn receiver(&self) -> Receiver<'_, T> {
-        Receiver { pipe: self, seq: 0, spilled: None, local: vec![T::ZERO; 4 * self.n.max(1)] }
+        Receiver { pipe: self, seq: 0, spilled: None, local: vec![T::ZERO; self.per] }
     }
 }
 
@@ -143,7 +143,7 @@ impl<T: Real> Receiver<'_, T> {
     #[allow(clippy::should_implement_trait)]
     pub(crate) fn next(&mut self) -> Option<(Sweep, [&[T]; 4])> {
         let pipe = self.pipe;
-        let per = 4 * pipe.n.max(1);
+        let per = pipe.per;
         if self.spilled.is_none() {
             let mut round = 0;
             loop {
