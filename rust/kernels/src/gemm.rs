@@ -27,13 +27,15 @@ use crate::small_gemm;
 use crate::threads::Par;
 
 /// A product is split across threads only if its multiply-adds times its element size reach this
-/// (f64 n ≈ 51, f32 n = 64 for square products, ~5 µs on one core). The lingering workers of
+/// (f64 n ≈ 55, f32 n ≈ 69 for square products, ~5 µs on one core). The lingering workers of
 /// threads.rs take a half within ~1 µs, so a split pays from a few microseconds of work up.
-/// Measured with 2 threads on the AVX-512 Xeon (session 21, split / one thread, in the time
-/// of a NumPy-style call): f64 n = 48 / 56 / 64 / 80: 0.96 / 0.88 / 0.73 / 0.76, f32 n = 56 / 64
-/// / 80: 0.96 / 0.96 / 0.89; n = 32 and 40 gained nothing. (Sessions before 21 split from 4 MiB,
-/// f64 n ≈ 80, measured with faer's kernel and a slower hand-off.)
-const SPLIT_MIN_WORK_BYTES: usize = 1 << 20;
+/// Measured with 2 threads on the AVX-512 Xeons, split / one thread, in the time of a
+/// NumPy-style call: session 21, f64 n = 48 / 56 / 64 / 80: 0.96 / 0.88 / 0.73 / 0.76, f32 n =
+/// 56 / 64 / 80: 0.96 / 0.96 / 0.89, n = 32 and 40 gained nothing (so from 1 MiB then);
+/// session 22 (another model, 15 interleaved blocks), f64 n = 56 / 64: 0.88 / 0.83, f32 n = 64
+/// / 80 / 96: 1.12 / 0.98 / 0.83, hence 1.25 MiB, which leaves f32 64 on one thread. (Sessions
+/// before 21 split from 4 MiB, f64 n ≈ 80, measured with faer's kernel and a slower hand-off.)
+const SPLIT_MIN_WORK_BYTES: usize = 5 << 18;
 
 /// Whether an `m x k` by `k x n` product of `T`s is worth splitting across threads.
 pub(crate) fn worth_splitting<T>(m: usize, n: usize, k: usize) -> bool {

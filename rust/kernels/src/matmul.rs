@@ -153,7 +153,7 @@ pub fn matmul<T: Real>(a: &ArrayRef<T>, b: &ArrayRef<T>, out: &mut ArrayMut<T>, 
         }
         let mut scratch = Vec::new();
         // matrix-vector products with a matrix of at least MATVEC_MIN elements: gemv's streams
-        // over the matrix, split in two fixed slabs (faer's product read a 4096x1024 f32 matrix
+        // over the matrix, split across the threads (faer's product read a 4096x1024 f32 matrix
         // at ~33 GB/s on a Zen 3 core, OpenBLAS at ~43)
         let matvec = (m == 1 || n == 1) && k * m.max(n) >= MATVEC_MIN;
         if matvec {
