@@ -250,6 +250,16 @@ unsafe fn vm_rows<T: Real>(acc: *mut T, n: usize, x: *const T, xs: isize, w: *co
 /// Lanes of partial sums per dot product (one cache line's worth of `T`).
 const LANES: usize = 16;
 
+/// `acc + x w`, rounded once if `FUSED` (see [`vm_cols`]).
+#[inline(always)]
+fn madd<T: Real, const FUSED: bool>(acc: T, x: T, w: T) -> T {
+    if FUSED {
+        x.fused_mul_add(w, acc)
+    } else {
+        acc + x * w
+    }
+}
+
 /// `out[j] = sum_p x[p] * w[j * cs + p]` for `j < n`: dot products of `x` (contiguous) with the
 /// contiguous columns of `w`, four columns at a time, each summed in [`LANES`] partial sums
 /// (vectorisable; fixed order) that are added pairwise at the end. `FUSED`: each multiply-add of
@@ -284,20 +294,11 @@ unsafe fn vm_cols<T: Real, const FUSED: bool>(out: *mut T, n: usize, x: *const T
         let (mut a0, mut a1, mut a2, mut a3) = ([T::ZERO; LANES], [T::ZERO; LANES], [T::ZERO; LANES], [T::ZERO; LANES]);
         let chunks = c0[..body].chunks_exact(LANES).zip(c1[..body].chunks_exact(LANES)).zip(c2[..body].chunks_exact(LANES)).zip(c3[..body].chunks_exact(LANES));
         for (xc, (((w0, w1), w2), w3)) in xb.clone().zip(chunks) {
-            if FUSED {
-                for l in 0..LANES {
-                    a0[l] = xc[l].fused_mul_add(w0[l], a0[l]);
-                    a1[l] = xc[l].fused_mul_add(w1[l], a1[l]);
-                    a2[l] = xc[l].fused_mul_add(w2[l], a2[l]);
-                    a3[l] = xc[l].fused_mul_add(w3[l], a3[l]);
-                }
-            } else {
-                for l in 0..LANES {
-                    a0[l] += xc[l] * w0[l];
-                    a1[l] += xc[l] * w1[l];
-                    a2[l] += xc[l] * w2[l];
-                    a3[l] += xc[l] * w3[l];
-                }
+            for l in 0..LANES {
+                a0[l] = madd::<T, FUSED>(a0[l], xc[l], w0[l]);
+                a1[l] = madd::<T, FUSED>(a1[l], xc[l], w1[l]);
+                a2[l] = madd::<T, FUSED>(a2[l], xc[l], w2[l]);
+                a3[l] = madd::<T, FUSED>(a3[l], xc[l], w3[l]);
             }
         }
         *out.add(j) = finish(&a0, c0);
@@ -311,7 +312,7 @@ unsafe fn vm_cols<T: Real, const FUSED: bool>(out: *mut T, n: usize, x: *const T
         let mut a = [T::ZERO; LANES];
         for (xc, wc) in xb.clone().zip(c[..body].chunks_exact(LANES)) {
             for l in 0..LANES {
-                a[l] = if FUSED { xc[l].fused_mul_add(wc[l], a[l]) } else { a[l] + xc[l] * wc[l] };
+                a[l] = madd::<T, FUSED>(a[l], xc[l], wc[l]);
             }
         }
         *out.add(j) = finish(&a, c);
